@@ -1,0 +1,3 @@
+from tabgen.cli import main
+
+main()

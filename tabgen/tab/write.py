@@ -1,0 +1,107 @@
+"""`Tab` to ASCII stave text, the form a guitarist reads. Used by normalize, render and the corpus.
+
+Layout of one bar: every column gets a cell of the same width ``k``. A cell starts with a lead
+character (``-``, or a prefix technique such as ``h`` in ``5h7``, or ``<`` of a harmonic), then the
+fret digits, then any suffix (``~``, ``g``, ``>``), then dashes. The digits of a column all start at
+the same character offset, which is the column's position when the text is parsed back.
+
+A tab whose columns already sit at character offsets (a parsed tab) is written at those offsets
+when they fit; otherwise (a grid tab) each position ``p`` becomes offset ``p * k + 1``.
+"""
+
+from __future__ import annotations
+
+from tabgen.tab.types import Bar, Note, Tab, pitch_name
+
+PREFIX_TECHNIQUES = frozenset({"h", "p", "b", "r", "/", "\\", "s", "t"})
+SUFFIX_TECHNIQUES = frozenset({"~", "g"})
+
+
+def note_token(note: Note) -> tuple[str, str, str]:
+    """A note as (lead, digits, suffix): Note(1, 7, 'h') -> ('h', '7', '')."""
+    t = note.technique
+    digits = "x" if t == "x" else str(note.fret)
+    if t in PREFIX_TECHNIQUES:
+        return t, digits, ""
+    if t == "<>":
+        return "<", digits, ">"
+    if t == "[]":
+        return "[", digits, "]"
+    if t in SUFFIX_TECHNIQUES:
+        return "", digits, t
+    return "", digits, ""
+
+
+def _cell_width(bar: Bar) -> int:
+    body = [len(d) + len(s) for n in bar.notes for _, d, s in [note_token(n)]]
+    return max([1, *body]) + 1
+
+
+def _fits_at_offsets(bar: Bar, strings: int) -> bool:
+    """True when every note's lead, digits and suffix fit at its offset without touching others."""
+    ends = [0] * (strings + 1)  # first free offset on each string
+    for col in bar.columns:
+        for n in col.notes:
+            lead, digits, suffix = note_token(n)
+            start = col.position - len(lead)
+            # a digit directly after digits would read as one number; keep a gap unless a lead sits between
+            if start < ends[n.string] or (not lead and col.position == ends[n.string] and ends[n.string]):
+                return False
+            ends[n.string] = col.position + len(digits) + len(suffix)
+    return max(ends) <= bar.width
+
+
+def bar_lines(bar: Bar, strings: int) -> list[str]:
+    """One bar's cells for each string, highest string first, without bar lines."""
+    if _fits_at_offsets(bar, strings):
+        width, offset = bar.width, (lambda p: p)
+    else:
+        k = _cell_width(bar)
+        width, offset = bar.width * k, (lambda p: p * k + 1)
+    rows = [["-"] * width for _ in range(strings)]
+    for col in bar.columns:
+        at = offset(col.position)
+        for n in col.notes:
+            lead, digits, suffix = note_token(n)
+            row = rows[n.string - 1]
+            text = lead + digits + suffix
+            start = at - len(lead)
+            row[start : start + len(text)] = text
+    return ["".join(r) for r in rows]
+
+
+def header_lines(tab: Tab) -> list[str]:
+    """Metadata lines the parser reads back: Title, Meter, Tuning and any other fields."""
+    lines = []
+    if tab.title:
+        lines.append(f"Title: {tab.title}")
+    if tab.meter:
+        lines.append(f"Meter: {tab.meter[0]}/{tab.meter[1]}")
+    lines.append("Tuning: " + " ".join(pitch_name(p) for p in reversed(tab.tuning.pitches)))
+    lines.extend(f"{k.capitalize()}: {v}" for k, v in tab.meta)
+    return lines
+
+
+def to_text(tab: Tab, width: int = 80, header: bool = True) -> str:
+    """The whole tab as stave text, wrapped so that no line is much longer than `width`."""
+    labels = tab.tuning.labels()
+    pad = max(len(s) for s in labels)
+    labels = [s.ljust(pad) + "|" for s in labels]
+    strings = tab.tuning.strings
+    staves: list[list[str]] = []
+    current = list(labels)
+    for bar in tab.bars:
+        cells = bar_lines(bar, strings)
+        open_mark = ":" if bar.repeat_start else ""
+        close_mark = ":" if bar.repeat_end else ""
+        if len(current[0]) > len(labels[0]) and len(current[0]) + len(cells[0]) + 2 > width:
+            staves.append(current)
+            current = list(labels)
+        current = [c + open_mark + cell + close_mark + "|" for c, cell in zip(current, cells, strict=True)]
+    if len(current[0]) > len(labels[0]) or not staves:
+        staves.append(current)
+    out = header_lines(tab) + [""] if header else []
+    for stave in staves:
+        out.extend(stave)
+        out.append("")
+    return "\n".join(out)
