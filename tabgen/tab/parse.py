@@ -293,7 +293,22 @@ def _trim(run: list[_Line]) -> list[_Line]:
 # --- notes ---------------------------------------------------------------------------------------
 
 _BAR_LINES = re.compile(r"\|+")
-_TOKEN = re.compile(r"<(\d+)>|\[(\d+)\]|([hpbr/\\st])?(\d+)([~g])?|[xX]")
+# gap, then one of: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
+_TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)(?:([hpbr/\\st]?)(\d+)([~g]?)|<(\d+)>|\[(\d+)\]|([xX])|(.))")
+_LETTERS = re.compile(r"[A-Za-z]{3}")
+_NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
+
+
+def _column(position: int, notes: tuple[Note, ...]) -> Column:
+    """A Column built without re-checking: the reader makes positions >= 0 and notes sorted by
+    string (it reads strings in order), which is what Column.__post_init__ checks. Checking twice
+    cost a third of the parse time."""
+    column = object.__new__(Column)
+    object.__setattr__(column, "position", position)
+    object.__setattr__(column, "notes", notes)
+    return column
+
+
 _MARKS = ":*o"
 _PM_LINE = re.compile(r"[\s|]*(?:P\.?M\.?[-_.=~|\s]*)+")
 _PM_SPAN = re.compile(r"P\.?M\.?[-_.=~]*\|?")
@@ -357,19 +372,21 @@ class _StaveReader:
         for s, (segs, _), count in zip(lines, cut, counts, strict=True):
             if count != majority:
                 self.diag(s.index, 0, "bar lines do not line up with the other lines of the stave")
-                ref_segs = cut[ref][0]
-                segs = [(a, min(b, len(s.body))) for a, b in ref_segs]
+                segs = [(a, min(b, len(s.body))) for a, b in cut[ref][0]]
             spans.append(segs)
 
+        layout = [self.bar_layout(j, spans) for j in range(majority)]
+        starts = [[lay[0][i] for lay in layout] for i in range(self.strings)]
+        ends = [[lay[1][i] for lay in layout] for i in range(self.strings)]
+        columns: list[dict[int, list[Note]]] = [{} for _ in range(majority)]
         pm = self.palm_mute_spans()
-        bars: list[Bar] = []
-        ambiguous: set[tuple[int, str]] = set()
-        for j in range(majority):
-            bar = self.bar(j, spans, pm, ambiguous)
-            if bar is not None:
-                bars.append(bar)
-        for index, message in sorted(ambiguous):
-            self.diag(index, 0, message)
+        for i, s in enumerate(lines):
+            self.notes(i + 1, s, starts[i], ends[i], columns, pm)
+        bars = []
+        for (_, _, width, repeat_start, repeat_end), cols in zip(layout, columns, strict=True):
+            if width > 0:
+                row = tuple(_column(p, tuple(cols[p])) for p in sorted(cols))
+                bars.append(Bar(width, row, repeat_start, repeat_end))
         if not bars:
             return None
         self.repeat_counts(bars, spans[ref], lines[ref], [c[1] for c in cut])
@@ -378,7 +395,7 @@ class _StaveReader:
         if notes and all(n.technique == "x" for n in notes):
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
             return None
-        words = sum(len(w) for s in lines for w in _WORD.findall(s.body))
+        words = sum(len(w) for s in lines for w in _WORD.findall(s.body)) if self.has_words() else 0
         if words >= 12 and words > len(notes):
             self.diag(lines[0].index, 0, "stave lines hold words rather than notes; not read")
             return None
@@ -387,86 +404,101 @@ class _StaveReader:
         ctx.previous[self.strings] = tuning
         return Tab(tuning, tuple(bars), ctx.meter, ctx.title, tuple(ctx.meta), lines[0].index + 1)
 
-    def bar(
-        self,
-        j: int,
-        spans: list[list[tuple[int, int]]],
-        pm: list[tuple[int, int]],
-        ambiguous: set[tuple[int, str]],
-    ) -> Bar | None:
-        raws = []
-        for s, segs in zip(self.lines, spans, strict=True):
-            a, b = segs[j] if j < len(segs) else (len(s.body), len(s.body))
-            raws.append((s, a, s.body[a:b]))
-        starts = [
-            bool(raw) and raw[0] in _MARKS and ((a > 0 and s.body[a - 1] == "|") or (a == 0 and s.opened))
-            for s, a, raw in raws
-        ]
-        ends = [
-            bool(raw) and raw[-1] in _MARKS and s.body[a + len(raw) : a + len(raw) + 1] == "|"
-            for s, a, raw in raws
-        ]
-        strip_start, strip_end = all(starts), all(ends)
-        texts: list[tuple[_Line, int, str]] = []
-        for (s, a, raw), st, en in zip(raws, starts, ends, strict=True):
-            if st:
-                raw, a = (raw[1:], a + 1) if strip_start else ("-" + raw[1:], a)
-            if en:
-                raw = raw[:-1] if strip_end else raw[:-1] + "-"
-            texts.append((s, a, raw))
-        lengths = [len(t) for _, _, t in texts]
-        width = max(lengths)
-        if width == 0:
-            return None
-        if min(lengths) != width:
-            usual = max(set(lengths), key=lengths.count)
-            for (s, a, _), n in zip(texts, lengths, strict=True):
-                if n != usual:
-                    d = n - usual
-                    what = "longer" if d > 0 else "shorter"
-                    self.diag(
-                        s.index, s.start + a + 1, f"bar {j + 1} is {abs(d)} character(s) {what} on this line"
-                    )
-        columns: dict[int, list[Note]] = {}
-        for string, (s, a, t) in enumerate(texts, start=1):
-            for m in _TOKEN.finditer(t):
-                for position, fret, technique in self.tokens(m, s, ambiguous):
-                    if technique == "" and pm:
-                        col = s.start + a + position
-                        if any(lo <= col < hi for lo, hi in pm):
-                            technique = "pm"
-                    columns.setdefault(position, []).append(Note(string, fret, technique))
-        cols = tuple(Column(p, tuple(sorted(columns[p]))) for p in sorted(columns))
-        return Bar(width, cols, any(starts), 2 if any(ends) else 0)
+    def has_words(self) -> bool:
+        return any(_LETTERS.search(s.body) for s in self.lines)
 
-    def tokens(
-        self, m: re.Match[str], s: _Line, ambiguous: set[tuple[int, str]]
-    ) -> list[tuple[int, int, str]]:
-        if m.group(4) is not None:
-            run = m.group(4)
-            start = m.start(4)
-            prefix = m.group(3) or ""
-            suffix = m.group(5) or ""
-            if len(run) == 1:
-                return [(start, int(run), prefix or suffix)]
-            parts, message = split_digits(run)
-            if message:
-                ambiguous.add((s.index, message))
-            out = [(start + k, f, "") for k, f in parts]
-            if prefix:
-                out[0] = (out[0][0], out[0][1], prefix)
-            if suffix and not out[-1][2]:
-                out[-1] = (out[-1][0], out[-1][1], suffix)
-            return out
-        for group, technique in ((1, "<>"), (2, "[]")):
-            digits = m.group(group)
-            if digits is not None:
-                fret = int(digits)
+    def bar_layout(
+        self, j: int, spans: list[list[tuple[int, int]]]
+    ) -> tuple[list[int], list[int], int, bool, bool | int]:
+        """Where bar j's content starts and ends on each line (repeat marks taken off), its width
+        and its repeat marks."""
+        starts, ends = [], []
+        open_marks, close_marks = [], []
+        for s, segs in zip(self.lines, spans, strict=True):
+            body = s.body
+            a, b = segs[j] if j < len(segs) else (len(body), len(body))
+            starts.append(a)
+            ends.append(b)
+            open_marks.append(
+                b > a and body[a] in _MARKS and ((a > 0 and body[a - 1] == "|") or (a == 0 and s.opened))
+            )
+            close_marks.append(b > a and body[b - 1] in _MARKS and body[b : b + 1] == "|")
+        # marks on every line are not part of the bar; marks on some lines stand where a dash would
+        if all(open_marks):
+            starts = [a + 1 for a in starts]
+        if all(close_marks):
+            ends = [b - 1 for b in ends]
+        lengths = [b - a for a, b in zip(starts, ends, strict=True)]
+        width = max(lengths)
+        if width > 0 and min(lengths) != width:
+            usual = max(set(lengths), key=lengths.count)
+            for s, a, n in zip(self.lines, starts, lengths, strict=True):
+                if n != usual:
+                    what = "longer" if n > usual else "shorter"
+                    self.diag(
+                        s.index,
+                        s.start + a + 1,
+                        f"bar {j + 1} is {abs(n - usual)} character(s) {what} on this line",
+                    )
+        return starts, ends, width, any(open_marks), 2 if any(close_marks) else 0
+
+    def notes(
+        self,
+        string: int,
+        s: _Line,
+        starts: list[int],
+        ends: list[int],
+        columns: list[dict[int, list[Note]]],
+        pm: list[tuple[int, int]],
+    ) -> None:
+        """Read one string line's notes into the bars' columns."""
+        nbars = len(starts)
+        j = 0
+        pos = 0
+        for gap, prefix, digits, suffix, natural, artificial, dead, stray in _TOKENS.findall(s.body):
+            pos += len(gap)
+            if stray:
+                pos += 1
+                continue
+            if digits:
+                at = pos + len(prefix)
+                pos = at + len(digits) + len(suffix)
+                if len(digits) == 1:
+                    found = [(at, int(digits), prefix or suffix)]
+                else:
+                    parts, message = split_digits(digits)
+                    if message:
+                        self.diag(s.index, s.start + at + 1, message)
+                    found = [(at + k, f, "") for k, f in parts]
+                    if prefix:
+                        found[0] = (at, found[0][1], prefix)
+                    if suffix and not found[-1][2]:
+                        found[-1] = (found[-1][0], found[-1][1], suffix)
+            elif dead:
+                found = [(pos, 0, "x")]
+                pos += 1
+            else:
+                harmonic = natural or artificial
+                at = pos + 1
+                pos = at + len(harmonic) + 1
+                fret = int(harmonic)
                 if fret > MAX_FRET:
-                    ambiguous.add((s.index, f"harmonic at fret {fret} is beyond fret {MAX_FRET}; skipped"))
-                    return []
-                return [(m.start(group), fret, technique)]
-        return [(m.start(), 0, "x")]
+                    self.diag(s.index, s.start + at + 1, f"harmonic at fret {fret} is beyond fret {MAX_FRET}")
+                    continue
+                found = [(at, fret, "<>" if natural else "[]")]
+            for at, fret, technique in found:
+                while j < nbars and at >= ends[j]:
+                    j += 1
+                if j == nbars:
+                    return
+                if at < starts[j]:
+                    continue  # on a repeat mark or bar line
+                if pm and not technique and any(lo <= s.start + at < hi for lo, hi in pm):
+                    technique = "pm"
+                note = _NOTES.get((string, fret, technique))
+                if note is None:
+                    note = _NOTES[(string, fret, technique)] = Note(string, fret, technique)
+                columns[j].setdefault(at - starts[j], []).append(note)
 
     def palm_mute_spans(self) -> list[tuple[int, int]]:
         spans = []
