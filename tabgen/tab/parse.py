@@ -102,8 +102,8 @@ def _string_line(index: int, text: str) -> _Line | None:
     label, sep, bars = m.group(2), m.group(3), m.group(4)
     if label is None and bars is None and body[0] not in _BARE_START:
         return None
-    dashes = body.count("-")
-    if dashes < 3:
+    # a labelled line closed by a bar line may be a short bar of notes ("e|<12>|"); others need dashes
+    if body.count("-") < 3 and not ((label is not None or bars is not None) and body[-1] == "|"):
         return None
     other = len(body.translate(_STAVE_CHARS))
     if other * 5 > n * 2 or body.count(" ") * 5 > n:
@@ -391,6 +391,8 @@ class _StaveReader:
             return None
         self.repeat_counts(bars, spans[ref], lines[ref], [c[1] for c in cut])
 
+        if sum(s.body.count("-") for s in lines) < 3:
+            return None
         notes = [n for b in bars for n in b.notes]
         if notes and all(n.technique == "x" for n in notes):
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
