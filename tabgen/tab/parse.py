@@ -299,9 +299,18 @@ def _trim(run: list[_Line]) -> list[_Line]:
 # --- notes ---------------------------------------------------------------------------------------
 
 _BAR_LINES = re.compile(r"\|+")
-# gap, then one of: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
-_TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)(?:([hpbr/\\st]?)(\d+)([~g]?)|<(\d+)>|\[(\d+)\]|([xX])|(.))")
+# a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
+_TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)([hpbr/\\st]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
 _NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
+# per string: token text -> its notes and diagnostic (tokens repeat a lot: "0", "2", "h5", "12")
+_KNOWN: list[dict[str, tuple[tuple[tuple[int, Note], ...], str]]] = [{} for _ in range(MAX_STRINGS + 1)]
+
+
+def _note(string: int, fret: int, technique: str) -> Note:
+    note = _NOTES.get((string, fret, technique))
+    if note is None:
+        note = _NOTES[(string, fret, technique)] = Note(string, fret, technique)
+    return note
 
 
 def _column(position: int, notes: tuple[Note, ...]) -> Column:
@@ -345,6 +354,7 @@ class _StaveReader:
         self.reader = reader
         self.lines = lines
         self.strings = len(lines)
+        self.fretted = False  # a note other than a dead note was read (drum tabs have none)
         starts = {s.start for s in lines}
         if len(starts) > 1 and len({s.start + s.length for s in lines}) == 1:
             # labels of different widths ("F#-" over "E-") with bar lines that line up: the
@@ -356,21 +366,25 @@ class _StaveReader:
     def diag(self, index: int, column: int, message: str) -> None:
         self.reader.diag(index, column, message)
 
-    def segments(self, line: _Line) -> tuple[list[tuple[int, int]], str]:
+    @staticmethod
+    def segments(line: _Line) -> tuple[list[tuple[int, int]], str]:
         """Body offsets (start, end) of the line's bars, and any text after its last bar line."""
-        body = line.body
-        spans = [m.span() for m in _BAR_LINES.finditer(body)]
+        pieces = line.body.split("|")
+        last = len(pieces) - 1
         segs: list[tuple[int, int]] = []
-        prev = 0
-        for s, e in spans:
-            if s > prev and body[prev:s].strip():
-                segs.append((prev, s))
-            prev = e
-        trailing = body[prev:]
-        if trailing and (not spans or ("-" in trailing and trailing[0] != " ")):
-            segs.append((prev, len(body)))
-            trailing = ""
-        return segs, trailing
+        pos = 0
+        for k, piece in enumerate(pieces):
+            n = len(piece)
+            if k == last:
+                # after the last bar line: more bar when it goes on with dashes, else a remark
+                if piece and (not last or ("-" in piece and piece[0] != " ")):
+                    segs.append((pos, pos + n))
+                    piece = ""
+                return segs, piece
+            if n and not piece.isspace():
+                segs.append((pos, pos + n))
+            pos += n + 1
+        return segs, ""  # pragma: no cover - split always gives a last piece
 
     def read(self) -> Tab | None:
         lines = self.lines
@@ -405,12 +419,12 @@ class _StaveReader:
 
         if sum(s.body.count("-") for s in lines) < 3:
             return None
-        notes = [n for b in bars for n in b.notes]
-        if notes and all(n.technique == "x" for n in notes):
+        notes = sum(len(c.notes) for b in bars for c in b.columns)
+        if notes and not self.fretted:
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
             return None
         words = sum(len(w) for s in lines for w in _WORD.findall(s.body, 0, s.length))
-        if words >= 12 and words > len(notes):
+        if words >= 12 and words > notes:
             self.diag(lines[0].index, 0, "stave lines hold words rather than notes; not read")
             return None
         tuning = self.tuning()
@@ -465,51 +479,68 @@ class _StaveReader:
         """Read one string line's notes into the bars' columns."""
         nbars = len(starts)
         j = 0
+        start, end = starts[0], ends[0]
+        cols = columns[0]
         pos = 0
-        for gap, prefix, digits, suffix, natural, artificial, dead, stray in _TOKENS.findall(s.body):
-            pos += len(gap)
-            if stray:
-                pos += 1
-                continue
-            if digits:
-                at = pos + len(prefix)
-                pos = at + len(digits) + len(suffix)
-                if len(digits) == 1:
-                    found = [(at, int(digits), prefix or suffix)]
-                else:
-                    parts, message = split_digits(digits)
-                    if message:
-                        self.diag(s.index, s.start + at + 1, message)
-                    found = [(at + k, f, "") for k, f in parts]
-                    if prefix:
-                        found[0] = (at, found[0][1], prefix)
-                    if suffix and not found[-1][2]:
-                        found[-1] = (found[-1][0], found[-1][1], suffix)
-            elif dead:
-                found = [(pos, 0, "x")]
-                pos += 1
-            else:
-                harmonic = natural or artificial
-                at = pos + 1
-                pos = at + len(harmonic) + 1
-                fret = int(harmonic)
-                if fret > MAX_FRET:
-                    self.diag(s.index, s.start + at + 1, f"harmonic at fret {fret} is beyond fret {MAX_FRET}")
-                    continue
-                found = [(at, fret, "<>" if natural else "[]")]
-            for at, fret, technique in found:
-                while j < nbars and at >= ends[j]:
-                    j += 1
-                if j == nbars:
-                    return
-                if at < starts[j]:
+        known = _KNOWN[string]
+        for gap, token in _TOKENS.findall(s.body):
+            at = pos + len(gap)
+            pos = at + len(token)
+            found = known.get(token)
+            if found is None:
+                found = self.token(string, token)
+                if len(token) <= 6:  # bounded: the keys are short strings of few characters
+                    known[token] = found
+            notes, message = found
+            if message:
+                self.diag(s.index, s.start + at + 1, message)
+            for offset, note in notes:
+                here = at + offset
+                if here >= end:
+                    while j < nbars and here >= ends[j]:
+                        j += 1
+                    if j == nbars:
+                        return
+                    start, end, cols = starts[j], ends[j], columns[j]
+                if here < start:
                     continue  # on a repeat mark or bar line
-                if pm and not technique and any(lo <= s.start + at < hi for lo, hi in pm):
-                    technique = "pm"
-                note = _NOTES.get((string, fret, technique))
-                if note is None:
-                    note = _NOTES[(string, fret, technique)] = Note(string, fret, technique)
-                columns[j].setdefault(at - starts[j], []).append(note)
+                if pm and not note.technique and any(lo <= s.start + here < hi for lo, hi in pm):
+                    note = _note(string, note.fret, "pm")
+                self.fretted = self.fretted or note.technique != "x"
+                col = cols.get(here - start)
+                if col is None:
+                    cols[here - start] = [note]
+                else:
+                    col.append(note)
+
+    @staticmethod
+    def token(string: int, token: str) -> tuple[tuple[tuple[int, Note], ...], str]:
+        """The notes of a token as (offset in the token, note), and a diagnostic or ''."""
+        first, last = token[0], token[-1]
+        if first == "<" or first == "[":
+            if len(token) < 3 or last not in ">]":
+                return (), ""  # a stray bracket
+            fret = int(token[1:-1])
+            if fret > MAX_FRET:
+                return (), f"harmonic at fret {fret} is beyond fret {MAX_FRET}; skipped"
+            return ((1, _note(string, fret, "<>" if first == "<" else "[]")),), ""
+        if first in "xX" and len(token) == 1:
+            return ((0, _note(string, 0, "x")),), ""
+        prefix = "" if first.isdigit() else first
+        suffix = "" if last.isdigit() else last
+        digits = token[len(prefix) : len(token) - len(suffix)]
+        if not digits.isdigit():
+            return (), ""  # a stray technique letter
+        at = len(prefix)
+        if len(digits) == 1:
+            return ((at, _note(string, int(digits), prefix or suffix)),), ""
+        parts, message = split_digits(digits)
+        found = [[at + k, f, ""] for k, f in parts]
+        if prefix:
+            found[0][2] = prefix
+        if suffix and not found[-1][2]:
+            found[-1][2] = suffix
+        return tuple((k, _note(string, f, t)) for k, f, t in found), message or ""
 
     def palm_mute_spans(self) -> list[tuple[int, int]]:
         spans = []
