@@ -357,7 +357,6 @@ class _StaveReader:
         self.reader = reader
         self.lines = lines
         self.strings = len(lines)
-        self.fretted = False  # a note other than a dead note was read (drum tabs have none)
         starts = {s.start for s in lines}
         if len(starts) > 1 and len({s.start + s.length for s in lines}) == 1:
             # labels of different widths ("F#-" over "E-") with bar lines that line up: the
@@ -438,7 +437,7 @@ class _StaveReader:
         if sum(s.body.count("-") for s in lines) < 3:
             return None
         notes = sum(len(c.notes) for b in bars for c in b.columns)
-        if notes and not self.fretted:
+        if notes and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes):
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
             return None
         words = sum(len(w) for s in lines for w in _WORD.findall(s.body, 0, s.length))
@@ -524,7 +523,6 @@ class _StaveReader:
                     continue  # on a repeat mark or bar line
                 if pm and not note.technique and any(lo <= s.start + here < hi for lo, hi in pm):
                     note = _note(string, note.fret, "pm")
-                self.fretted = self.fretted or note.technique != "x"
                 col = cols.get(here - start)
                 if col is None:
                     cols[here - start] = [note]
