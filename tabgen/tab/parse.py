@@ -77,7 +77,7 @@ class ParseResult:
 
 # indent, then either a label with its separator, or bare bar lines
 _HEAD = re.compile(r"( *)(?:([A-Ha-h][#b]?)( ?-?:?\|+| ?:\|*|-)|(\|+))?")
-_BARE_START = frozenset("-0123456789")
+_BARE_START = frozenset("-0123456789<[")
 _STAVE_CHARS = str.maketrans("", "", "-|0123456789~=<>[]()/\\hpbrstxX*:")
 _MD_RULE = re.compile(r"\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*")
 
