@@ -272,7 +272,11 @@ class _Reader:
         return found
 
     def stave(self, stave: list[_Line]) -> None:
-        tab = _StaveReader(self, stave).read()
+        try:
+            tab = _StaveReader(self, stave).read()
+        except TabgenError as e:  # a value the tab model rejects: this stave is skipped, not the file
+            self.diag(stave[0].index, 0, f"stave not read: {e}")
+            return
         if tab is not None:
             self.result.tabs.append(tab)
 
@@ -415,8 +419,9 @@ class _StaveReader:
             ends = [[lay[1][i] for lay in layout] for i in range(self.strings)]
         columns: list[dict[int, list[Note]]] = [{} for _ in range(majority)]
         pm = self.palm_mute_spans()
+        notes = 0
         for i, s in enumerate(lines):
-            self.notes(i + 1, s, starts[i], ends[i], columns, pm)
+            notes += self.notes(i + 1, s, starts[i], ends[i], columns, pm)
         bars = []
         new, put = object.__new__, object.__setattr__
         for (_, _, width, repeat_start, repeat_end), cols in zip(layout, columns, strict=True):
@@ -436,7 +441,6 @@ class _StaveReader:
 
         if sum(s.body.count("-") for s in lines) < 3:
             return None
-        notes = sum(len(c.notes) for b in bars for c in b.columns)
         if notes and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes):
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
             return None
@@ -492,9 +496,10 @@ class _StaveReader:
         ends: list[int],
         columns: list[dict[int, list[Note]]],
         pm: list[tuple[int, int]],
-    ) -> None:
-        """Read one string line's notes into the bars' columns."""
+    ) -> int:
+        """Read one string line's notes into the bars' columns; the number read."""
         nbars = len(starts)
+        count = 0
         j = 0
         start, end = starts[0], ends[0]
         cols = columns[0]
@@ -517,10 +522,11 @@ class _StaveReader:
                     while j < nbars and here >= ends[j]:
                         j += 1
                     if j == nbars:
-                        return
+                        return count
                     start, end, cols = starts[j], ends[j], columns[j]
                 if here < start:
                     continue  # on a repeat mark or bar line
+                count += 1
                 if pm and not note.technique and any(lo <= s.start + here < hi for lo, hi in pm):
                     note = _note(string, note.fret, "pm")
                 col = cols.get(here - start)
@@ -528,6 +534,7 @@ class _StaveReader:
                     cols[here - start] = [note]
                 else:
                     col.append(note)
+        return count
 
     @staticmethod
     def token(string: int, token: str) -> tuple[tuple[tuple[int, Note], ...], str]:
