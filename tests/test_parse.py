@@ -461,3 +461,12 @@ def test_tuning_line_values() -> None:
     assert [(d.line, d.message) for d in result.diagnostics] == [
         (1, "unknown tuning 'banjo'; the tuning comes from the stave labels")
     ]
+
+
+def test_two_staves_without_a_blank_line_between_split_where_the_labels_repeat() -> None:
+    upper = stave(["E", "B", "G", "D", "A", "E"])
+    tabs = parse_text(upper * 2).tabs
+    assert [(t.line, t.tuning.name) for t in tabs] == [(1, "standard"), (7, "standard")]
+    assert [d.message for d in parse_text(upper * 2).diagnostics] == [
+        "12 stave lines in a row; read as staves of 6/6 lines"
+    ]

@@ -4,11 +4,14 @@ How a text is read:
 
 1. Lines. A *string line* is an optional label (``e``, ``B``, ``F#``, ``Eb``, German ``H``, any case)
    with a separator (``|``, ``||``, ``:|``, ``-`` or a space before ``|``), then a body that is mostly
-   dashes, digits and bar lines (at least 3 dashes, at least 60 % stave characters, at most 20 %
-   spaces). A *stave* is a run of 4 to 8 consecutive string lines; longer runs are split, ragged
-   ends (a stray line of dashes) trimmed. Everything else (chord names, lyrics, rhythm, count and
-   fingering lines, prose) is no stave, but ``Title:``/``Meter:``/``Key:``/``Source:``/``Tuning:``
-   header lines set the metadata of the staves below them; a new ``Title:`` starts a new piece.
+   dashes, digits, bar lines and technique marks (at least 60 % such characters, at most 20 %
+   spaces, and at least 3 dashes unless the line is labelled and closed by a bar line, as a short
+   bar ``e|<12>|`` is). A *stave* is a run of 4 to 8 consecutive string lines; longer runs are
+   split, ragged ends (a stray line of dashes) trimmed. Staves of nothing but ``x`` (drum tabs)
+   and staves holding more letters of words than notes are not read. Everything else (chord
+   names, lyrics, rhythm, count and fingering lines, prose) is no stave, but header lines
+   (``Title:``, ``Meter:``, ``Key:``, ``Source:``, ``Tuning:``, ...) set the metadata of the staves
+   below them; a new ``Title:`` starts a new piece.
 2. Bars. Each line's body is cut at its bar lines (runs of ``|``), so a line one dash longer than
    its neighbours still gives the same bars (with a diagnostic). Repeat marks next to a bar line
    (``|:`` ``:|`` ``||o`` ``o||`` ``*|`` ``|*``) set `Bar.repeat_start`/`repeat_end`; marks written
@@ -79,7 +82,6 @@ class ParseResult:
 _HEAD = re.compile(r"( *)(?:([A-Ha-h][#b]?)( ?-?:?\|+| ?:\|*|-)|(\|+))?")
 _BARE_START = frozenset("-0123456789<[")
 _STAVE_CHARS = str.maketrans("", "", "-|0123456789~=<>[]()/\\hpbrstxX*:")
-_MD_RULE = re.compile(r"\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*")
 
 
 @dataclass
@@ -231,19 +233,13 @@ class _Reader:
         run = _trim(run)
         if len(run) <= MAX_STRINGS:
             return [run] if len(run) >= MIN_STRINGS else []
-        groups: list[list[_Line]] = []
-        first = run[0].label
-        if first is not None and all(s.label is not None for s in run):
-            current: list[_Line] = []
-            for s in run:
-                if s.label == first and len(current) >= MIN_STRINGS:
-                    groups.append(current)
-                    current = []
-                current.append(s)
-            groups.append(current)
-        else:
-            size = next((k for k in (6, 4, 7, 8, 5) if len(run) % k == 0), 6)
-            groups = [run[k : k + size] for k in range(0, len(run), size)]
+        labels = [s.label for s in run]
+        # the stave size: the period of the labels where they repeat (e B G D A E e B ...), else a
+        # size that divides the run, else 6
+        periods = [k for k in range(MIN_STRINGS, MAX_STRINGS + 1) if len(run) % k == 0]
+        size = next((k for k in periods if None not in labels and labels == labels[:k] * (len(run) // k)), 0)
+        size = size or next((k for k in (6, 4, 7, 8, 5) if k in periods), 6)
+        groups = [run[k : k + size] for k in range(0, len(run), size)]
         good = [g for g in groups if MIN_STRINGS <= len(g) <= MAX_STRINGS]
         self.diag(
             run[0].index,
