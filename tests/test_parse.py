@@ -470,3 +470,10 @@ def test_two_staves_without_a_blank_line_between_split_where_the_labels_repeat()
     assert [d.message for d in parse_text(upper * 2).diagnostics] == [
         "12 stave lines in a row; read as staves of 6/6 lines"
     ]
+
+
+def test_prose_with_dashes_is_not_a_stave() -> None:
+    changelog = "  * Release 17.0.13:\n    - CVE-2024-21208\n    - CVE-2024-21210\n    - CVE-2024-21217\n    - CVE-2024-21235\n"
+    assert parse_text(changelog).tabs == []
+    remark = BASIC.replace("G|-2-------|---------|", "G|-2-------|---------|(repeat from line 3)")
+    assert rows(one(remark)) == rows(one(BASIC))

@@ -81,6 +81,7 @@ class ParseResult:
 # indent, then either a label with its separator, or bare bar lines
 _HEAD = re.compile(r"( *)(?:([A-Ha-h][#b]?)( ?-?:?\|+| ?:\|*|-)|(\|+))?")
 _BARE_START = frozenset("-0123456789<[")
+_SPACED_WORD = re.compile(r"\s[A-Za-z]{2}")
 _STAVE_CHARS = str.maketrans("", "", "-|0123456789~=<>[]()/\\hpbrstxX*:")
 
 
@@ -92,6 +93,11 @@ class _Line:
     body: str  # without trailing spaces
     opened: bool  # a bar line sits right before the body
     length: int  # of the body without a remark after its last bar line
+
+
+def _goes_on(after: str) -> bool:
+    """Text after a line's last bar line is more bar (``|--0--``), not a remark (``|  Fine``, ``|10``)."""
+    return "-" in after and " " not in after
 
 
 def _string_line(index: int, text: str) -> _Line | None:
@@ -110,12 +116,14 @@ def _string_line(index: int, text: str) -> _Line | None:
         return None
     core = body
     last = body.rfind("|")
-    if 0 < last < n - 1 and body[last + 1] == " ":
+    if 0 < last < n - 1 and not _goes_on(body[last + 1 :]):
         core = body[: last + 1]  # a remark after the last bar line ("||  D.C. al Fine") is no stave text
         n = len(core)
     other = len(core.translate(_STAVE_CHARS))
     if other * 5 > n * 2 or core.count(" ") * 5 > n:
         return None
+    if " " in core and _SPACED_WORD.search(core):
+        return None  # prose with dashes ("- CVE-2024-21208", "success (2003-08-08)")
     opened = bars is not None or (sep is not None and sep.endswith("|"))
     return _Line(index, label, start, body, opened, n)
 
@@ -379,7 +387,7 @@ class _StaveReader:
             n = len(piece)
             if k == last:
                 # after the last bar line: more bar when it goes on with dashes, else a remark
-                if piece and (not last or ("-" in piece and piece[0] != " ")):
+                if piece and (not last or _goes_on(piece)):
                     segs.append((pos, pos + n))
                     piece = ""
                 return segs, piece
