@@ -205,13 +205,12 @@ def chord_bass(part: Any, meter: tuple[int, int], bar_ql: Fraction, slots: int) 
     return out
 
 
-def score_events(score: Any, texture: bool = True) -> Events:
+def score_events(score: Any, texture: bool = True, chorale: bool = False) -> Events:
     """A parsed tune (one part) or chorale (soprano and bass parts) as grid events."""
     parts = list(score.parts)
     if not parts:
         raise Skip("no parts")
-    chorale = len(parts) >= 4
-    if len(parts) != 1 and not chorale:
+    if len(parts) != 1 and not (chorale and len(parts) >= 2):
         raise Skip("not single-line")
     meter = _meter(parts[0])
     slots = slots_per_bar(meter)
@@ -283,9 +282,11 @@ def _key_name(part: Any) -> str:
     return f"{k.tonic.name.replace('-', 'b')} {k.mode}"
 
 
-def score_tab(score: Any, source: str, texture: bool = True) -> tuple[Tab, TuneStats]:
-    """One parsed music21 score to a canonical tab, with what the builder did to it."""
-    ev = score_events(score, texture)
+def score_tab(score: Any, source: str, texture: bool = True, chorale: bool = False) -> tuple[Tab, TuneStats]:
+    """One parsed music21 score to a canonical tab, with what the builder did to it.
+
+    `chorale`: the score is a chorale; its first part is the melody and its last the bass."""
+    ev = score_events(score, texture, chorale)
     title = (score.metadata.title if score.metadata else "") or source
     title = title.replace("|", "/")  # a bar line in a header would read as a stave
     meta = tuple((k, v) for k, v in (("key", _key_name(score.parts[0])), ("source", source)) if v)
@@ -340,7 +341,7 @@ def build_entry(collection: str, entry: str) -> dict[str, Any]:
     for number, score in scores:
         source = label if len(scores) == 1 else f"{label}#{number}"
         try:
-            tab, stats = score_tab(score, source)
+            tab, stats = score_tab(score, source, chorale=collection == "bach")
         except Skip as e:
             skipped[str(e)] += 1
             continue

@@ -117,7 +117,7 @@ def test_triplets_go_to_the_nearest_free_slots_and_are_counted(oneills):
 
 def test_chorale_is_soprano_plus_bass():
     ((_, score),) = entry_scores("bach", "bach/bwv269")
-    tab, stats = score_tab(score, "bach/bwv269")
+    tab, stats = score_tab(score, "bach/bwv269", chorale=True)
     soprano, bass = score.parts[0], score.parts[-1]
     assert stats.notes == len([n for n in soprano.flatten().notes if not (n.tie and n.tie.type != "start")])
     # the first full bar: each column's highest pitch is the soprano's, its lowest the bass's
