@@ -82,10 +82,10 @@ def _sounding(tab: Tab, n: Note) -> note.Note:
 def _marks(tab: Tab, n: Note, prev: Note | None) -> list[articulations.Articulation]:
     """Technique marks that belong to the note itself (connecting techniques become spanners)."""
     t = n.technique
-    if t == "<>":
-        return [articulations.StringHarmonic(harmonicType="natural")]
-    if t == "[]":
-        return [articulations.StringHarmonic(harmonicType="artificial")]
+    if t in ("<>", "[]"):
+        harmonic = articulations.StringHarmonic()
+        harmonic.harmonicType = "natural" if t == "<>" else "artificial"
+        return [harmonic]
     if t == "t":
         return [articulations.FretTap()]
     if t in ("b", "r") and prev is None:  # nothing to bend from: a pre-bend shown on the note
