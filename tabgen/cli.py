@@ -58,11 +58,16 @@ def render(
     wav: Annotated[Path | None, typer.Option(help="Write audio (needs FluidSynth).")] = None,
     text: Annotated[Path | None, typer.Option("--tab", help="Write the canonical stave text.")] = None,
     tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
+    title: Annotated[str | None, typer.Option(help="Title for the score (default: the tab's).")] = None,
 ) -> None:
     """Render a tab to MIDI, MusicXML, Guitar Pro or WAV; with no output given, print its stave text."""
     from tabgen.render.piece import load_piece, render_files
 
     piece, note = load_piece(tab)
+    if title is not None:
+        from dataclasses import replace
+
+        piece = replace(piece, title=title)
     if note:
         err.print(note)
     if not any((midi, musicxml, gp5, wav, text)):

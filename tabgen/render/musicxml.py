@@ -74,6 +74,8 @@ def is_bass(tab: Tab) -> bool:
 
 def _sounding(tab: Tab, n: Note) -> note.Note:
     m21 = note.Note(tab.pitch(n))
+    if m21.pitch.accidental is not None and m21.pitch.accidental.name == "natural":
+        m21.pitch.accidental = None  # a pitch from a MIDI number carries an explicit natural sign
     if n.technique == "x":
         m21.notehead = "x"
     return m21
@@ -217,6 +219,10 @@ def tab_to_score(
     score = stream.Score()
     score.metadata = metadata.Metadata()
     score.metadata.title = title if title is not None else (tab.title or "Untitled")
+    meta = dict(tab.meta)
+    composer = meta.get("composer") or meta.get("artist") or meta.get("author")
+    if composer:
+        score.metadata.composer = composer
     name = "Bass" if is_bass(tab) else "Guitar"
     if tab_only:
         part = stream.Part()
@@ -265,6 +271,10 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
     head, body = xml_text[:head_end], xml_text[head_end:]
     root = ET.fromstring(body)
     tuning = tab.tuning.pitches
+    ident = root.find("identification")
+    for creator in ident.findall("creator") if ident is not None else []:
+        if creator.text == "Music21":  # music21's stand-in when no composer is known
+            ident.remove(creator)
     for part in root.iter("part"):
         first = part.find("measure")
         attrs = first.find("attributes") if first is not None else None
