@@ -33,6 +33,7 @@ from music21 import (
     metadata,
     meter,
     note,
+    pitch,
     spanner,
     stream,
     tempo,
@@ -240,11 +241,11 @@ def tab_to_score(
     return score
 
 
-def _pitch_parts(pitch: int) -> tuple[str, int, int]:
+def _pitch_parts(midi: int) -> tuple[str, int, int]:
     """MIDI pitch to (step, alter, octave), sharps for black keys: 42 -> ('F', 1, 2)."""
-    step = _STEPS[pitch % 12]
-    alter = 1 if pitch % 12 in (1, 3, 6, 8, 10) else 0
-    return step, alter, pitch // 12 - 1
+    step = _STEPS[midi % 12]
+    alter = 1 if midi % 12 in (1, 3, 6, 8, 10) else 0
+    return step, alter, midi // 12 - 1
 
 
 _ALTER = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -286,9 +287,9 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
         if tab_staff is not None:
             details.set("number", str(tab_staff))
         ET.SubElement(details, "staff-lines").text = str(len(tuning))
-        for line, pitch in enumerate(reversed(tuning), start=1):  # line 1 is the lowest string
+        for line, open_pitch in enumerate(reversed(tuning), start=1):  # line 1: the lowest string
             st = ET.SubElement(details, "staff-tuning", line=str(line))
-            step, alter, octave = _pitch_parts(pitch)
+            step, alter, octave = _pitch_parts(open_pitch)
             ET.SubElement(st, "tuning-step").text = step
             if alter:
                 ET.SubElement(st, "tuning-alter").text = str(alter)
@@ -320,10 +321,43 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
     return head + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def score_to_xml(score: stream.Score) -> str:
+def _beam_and_spell(measures: list[stream.Measure], ts: meter.TimeSignature) -> None:
+    """Beams from the time signature, and accidentals shown only where they change within a
+    measure: the cheap parts of music21's makeNotation that a grid-built score needs."""
+    for m in measures:
+        notes = [n for n in m.notesAndRests if not n.duration.isGrace]
+        try:
+            for n, beams in zip(notes, ts.getBeams(notes), strict=True):
+                if beams is not None:
+                    n.beams = beams
+        except Exception:  # music21 cannot beam an irregular group: leave the notes flagged
+            pass
+        shown: dict[tuple[str, int | None], float] = {}  # (step, octave) -> alter in force
+        for el in m.notes:
+            for p in el.pitches:
+                alter = p.accidental.alter if p.accidental is not None else 0.0
+                key = (p.step, p.octave)
+                tied_on = el.tie is not None and el.tie.type != "start"
+                if alter != shown.get(key, 0.0) and not tied_on:
+                    if p.accidental is None:
+                        p.accidental = pitch.Accidental("natural")
+                    p.accidental.displayStatus = True
+                elif p.accidental is not None:
+                    p.accidental.displayStatus = False
+                shown[key] = alter
+
+
+def score_to_xml(score: stream.Score, ts: meter.TimeSignature) -> str:
+    """MusicXML text of a score that is already well formed (full measures, durations spelled).
+    music21's makeNotation pass (a deep copy of the score, then rests, ties, beams and
+    accidentals) is skipped: it is several times slower than the export itself."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    return GeneralObjectExporter(score).parse().decode("utf-8")
+    for part in score.parts:
+        _beam_and_spell(list(part.getElementsByClass(stream.Measure)), ts)
+    exporter = GeneralObjectExporter(score)
+    exporter.makeNotation = False
+    return exporter.parse().decode("utf-8")
 
 
 def tab_to_musicxml(
@@ -331,7 +365,7 @@ def tab_to_musicxml(
 ) -> str:
     """The tab as MusicXML 4.0 text with a complete TAB staff (tuning included)."""
     score = tab_to_score(tab, title, tab_only, tempo_bpm)
-    text = score_to_xml(score)
+    text = score_to_xml(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
     return add_staff_details(text, tab, None if tab_only else 2)
 
 
