@@ -275,7 +275,8 @@ def prepare(
     files, ignored = _walk(paths)
     if not files:
         where = ", ".join(str(p) for p in paths)
-        raise InputError(f"no tab files in {where} (looked for {', '.join(sorted(TEXT_SUFFIXES | GP_SUFFIXES))})")
+        kinds = ", ".join(sorted(TEXT_SUFFIXES | GP_SUFFIXES))
+        raise InputError(f"no tab files in {where} (looked for {kinds} and files without an extension)")
     key = cache_key(files, text_format, val_fraction, seed)
     root = Path(cache_dir) if cache_dir is not None else default_cache_root()
     out = root / key
@@ -352,7 +353,8 @@ def _build(
                 seen.add(digest)
                 ids = fmt.to_ids(piece.text)
                 all_bin.write(ids.tobytes())
-                group = f"title:{piece.title.casefold().strip()}" if piece.title.strip() else f"file:{result.sha256}"
+                title = piece.title.casefold().strip()
+                group = f"title:{title}" if title else f"file:{result.sha256}"
                 entries.append(_Entry(offset, len(ids), piece.bars, group))
                 offset += len(ids)
                 kept += 1
@@ -368,7 +370,10 @@ def _build(
     if not entries:
         where = ", ".join(str(p) for p in paths)
         reasons = sorted({s["reason"] for s in skipped})[:3]
-        raise InputError(f"no usable tab in {where}: {len(files)} file(s) read, none with a stave ({'; '.join(reasons)})")
+        raise InputError(
+            f"no usable tab in {where}: {len(files)} file(s) looked at, none held a readable stave"
+            f" ({'; '.join(reasons)})"
+        )
     # pass 2: choose the validation pieces, then copy each piece to its side
     splits = _split(entries, val_fraction, seed, fmt, tmp / "all.bin")
     counts = _copy_splits(entries, splits, tmp)
@@ -399,7 +404,9 @@ def _hash_rank(key: str, seed: int) -> bytes:
     return hashlib.blake2b(f"{seed}\0{key}".encode("utf-8", "surrogateescape"), digest_size=8).digest()
 
 
-def _split(entries: list[_Entry], val_fraction: float, seed: int, fmt: TextFormat, all_bin: Path) -> list[bool]:
+def _split(
+    entries: list[_Entry], val_fraction: float, seed: int, fmt: TextFormat, all_bin: Path
+) -> list[bool]:
     """True for each piece that goes to validation. May replace a lone piece by its two halves."""
     if len(entries) == 1:
         _split_lone_piece(entries, val_fraction, fmt, all_bin)
@@ -433,7 +440,9 @@ def _split_lone_piece(entries: list[_Entry], val_fraction: float, fmt: TextForma
         text = fmt.from_ids(np.frombuffer(f.read(), dtype=np.uint8))
     tab = fmt.decode(text).tab
     if tab is None or len(tab.bars) < 2:
-        raise InputError("only one bar of tab found: at least two are needed to hold some back for validation")
+        raise InputError(
+            "only one bar of tab found: at least two are needed, to hold one back for validation"
+        )
     cut = len(tab.bars) - max(1, math.ceil(val_fraction * len(tab.bars)))
     halves = [Tab(tab.tuning, tab.bars[:cut], tab.meter), Tab(tab.tuning, tab.bars[cut:], tab.meter)]
     entries.clear()
