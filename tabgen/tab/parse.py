@@ -48,7 +48,7 @@ from pathlib import Path
 
 from tabgen.errors import InputError, TabgenError
 from tabgen.tab.decode import decode_bytes, unwrap
-from tabgen.tab.labels import parse_tuning, pitch_class, tuning_from_labels
+from tabgen.tab.labels import parse_tuning, same_classes, tuning_from_labels
 from tabgen.tab.types import MAX_FRET, MAX_STRINGS, MIN_STRINGS, Bar, Column, Note, Tab, Tuning
 
 
@@ -93,6 +93,7 @@ class _Line:
     body: str  # without trailing spaces
     opened: bool  # a bar line sits right before the body
     length: int  # of the body without a remark after its last bar line
+    other: int  # characters in it that are no stave characters (letters of words, ...)
 
 
 def _goes_on(after: str) -> bool:
@@ -125,7 +126,7 @@ def _string_line(index: int, text: str) -> _Line | None:
     if " " in core and _SPACED_WORD.search(core):
         return None  # prose with dashes ("- CVE-2024-21208", "success (2003-08-08)")
     opened = bars is not None or (sep is not None and sep.endswith("|"))
-    return _Line(index, label, start, body, opened, n)
+    return _Line(index, label, start, body, opened, n, other)
 
 
 # --- header lines ------------------------------------------------------------------------------
@@ -287,6 +288,8 @@ class _Reader:
 
 def _trim(run: list[_Line]) -> list[_Line]:
     """Drop lines at either end of a run that do not match the rest (a stray rule of dashes)."""
+    if len({s.length for s in run}) == 1:
+        return run  # the usual case: all lines as long as each other
     lengths = sorted(s.length for s in run)
     median = lengths[len(lengths) // 2]
     bars = sorted(s.body.count("|") for s in run)
@@ -448,7 +451,9 @@ class _StaveReader:
         if notes and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes):
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
             return None
-        words = sum(len(w) for s in lines for w in _WORD.findall(s.body, 0, s.length))
+        words = 0
+        if sum(s.other for s in lines) >= 5:  # words have vowels, which are no stave characters
+            words = sum(len(w) for s in lines for w in _WORD.findall(s.body, 0, s.length))
         if words >= 12 and words > notes:
             self.diag(lines[0].index, 0, "stave lines hold words rather than notes; not read")
             return None
@@ -602,12 +607,12 @@ class _StaveReader:
         lines = self.lines
         ctx = self.reader.ctx
         header = ctx.tuning if ctx.tuning is not None and ctx.tuning.strings == self.strings else None
-        labels = [s.label for s in lines]
-        if all(label is not None for label in labels):
-            from_labels = tuning_from_labels([label for label in labels if label is not None])
+        labels = tuple(s.label for s in lines)
+        if None not in labels:
+            from_labels = tuning_from_labels(labels)  # type: ignore[arg-type]
             if from_labels is not None:
                 if header is not None:
-                    if [p % 12 for p in header.pitches] == [pitch_class(x) for x in labels]:  # type: ignore[arg-type]
+                    if header == from_labels or same_classes(header, labels):  # type: ignore[arg-type]
                         return header
                     self.diag(
                         lines[0].index, 0, "the stave labels disagree with the Tuning: line; labels win"
