@@ -206,7 +206,9 @@ class _Reader:
                 ctx.tuning = parse_tuning(value)
             except TabgenError as e:
                 self.diag(index, 0, f"{e}; the tuning comes from the stave labels")
-        elif (key, value) not in ctx.meta:
+        elif any(k == key for k, _ in ctx.meta):  # given again (a second piece without a Title:)
+            ctx.meta = [(k, value if k == key else v) for k, v in ctx.meta]
+        else:
             ctx.meta.append((key, value))
 
     # the main loop ------------------------------------------------------------------------------
