@@ -180,14 +180,17 @@ def test_folders_without_usable_tab_are_one_clear_error(tmp_path):
 
 
 @pytest.mark.skipif(not REALWORLD.is_dir(), reason="../shared/realworld-tabs not present")
-def test_real_world_tabs_prepare_in_both_formats(tmp_path):
-    for name in ("time", "line"):
-        prepared = prepare([REALWORLD], fmt=name, cache_dir=tmp_path, workers=1)
-        m = prepared.manifest
-        assert m["files_read"] >= 20 and m["bars"] > 1000
-        reasons = {Path(s["file"]).name: s["reason"] for s in m["skipped"]}
-        assert reasons["nontab-chordsheet-house-of-rising-sun.txt"] == "no stave found"
-        fmt = get_format(name)
-        val = pieces(prepared.val_bin)
-        assert sum(fmt.bars_in(p) for p in val) == m["splits"]["val"]["bars"]
-        assert all(fmt.decode(p).problems == [] for p in val)
+def test_real_world_tabs_prepare_and_read_back_in_both_formats(tmp_path):
+    prepared = prepare([REALWORLD], fmt="time", cache_dir=tmp_path, workers=1)
+    m = prepared.manifest
+    assert m["files_read"] >= 20 and m["bars"] > 1000
+    reasons = {Path(s["file"]).name: s["reason"] for s in m["skipped"]}
+    assert reasons["nontab-chordsheet-house-of-rising-sun.txt"] == "no stave found"
+    time, line = get_format("time"), get_format("line")
+    val = pieces(prepared.val_bin)
+    assert sum(time.bars_in(p) for p in val) == m["splits"]["val"]["bars"]
+    for piece in val:
+        decoded = time.decode(piece)
+        assert decoded.problems == []
+        as_line = line.decode(line.encode(decoded.tab))
+        assert as_line.problems == [] and as_line.tab.bars == decoded.tab.bars

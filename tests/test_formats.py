@@ -118,7 +118,7 @@ def test_decode_never_raises_on_arbitrary_text(name, text):
 
 
 @pytest.mark.parametrize("name", FORMAT_NAMES)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(tab=tabs(max_bars=3), data=st.data())
 def test_decode_survives_damage_and_counts_bad_bars(name, tab, data):
     fmt = get_format(name)
