@@ -117,8 +117,10 @@ def _read_staves(path: Path) -> tuple[list[Tab], int]:
     if path.suffix.lower() in GP_SUFFIXES:
         try:
             from tabgen.render.gp import read_gp
-        except ImportError:
-            raise InputError("Guitar Pro files need tabgen.render.gp, which is not installed") from None
+        except ImportError as e:
+            raise InputError(
+                f"Guitar Pro files need tabgen.render.gp, which cannot be imported ({e})"
+            ) from None
         tabs = read_gp(path)
         return ([tabs] if isinstance(tabs, Tab) else list(tabs)), 0
     from tabgen.tab.parse import read_file

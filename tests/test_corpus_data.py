@@ -68,9 +68,14 @@ def test_find_tab_files_walks_recursively_and_sorts(folder):
 
 
 def test_prepare_counts_skips_and_splits(folder, tmp_path):
-    prepared = prepare([folder], fmt="time", cache_dir=tmp_path / "cache", workers=1)
+    seen = []
+    prepared = prepare(
+        [folder], fmt="time", cache_dir=tmp_path / "cache", workers=1, progress=lambda *a: seen.append(a)
+    )
     m = prepared.manifest
     assert not prepared.cached
+    assert [(done, total) for done, total, _ in seen] == [(i, 8) for i in range(1, 9)]
+    assert sorted(Path(f) for _, _, f in seen) == find_tab_files([folder])
     assert m["files_read"] == 6
     assert {(Path(s["file"]).name, s["reason"]) for s in m["skipped"]} == {
         ("binary.txt", "binary data (NUL bytes), not a text file"),
@@ -194,3 +199,44 @@ def test_real_world_tabs_prepare_and_read_back_in_both_formats(tmp_path):
         assert decoded.problems == []
         as_line = line.decode(line.encode(decoded.tab))
         assert as_line.problems == [] and as_line.tab.bars == decoded.tab.bars
+
+
+def write_gp5(path: Path) -> None:
+    """A two-bar Guitar Pro 5 file: quarter notes 0 2 3 5 on the top string, then a bar of rest."""
+    import guitarpro as gp
+
+    song = gp.Song()
+    song.title = "GP tune"
+    song.newMeasure()
+    for measure, frets in zip(song.tracks[0].measures, [(0, 2, 3, 5), (7, 5, 3, 2)], strict=True):
+        voice = measure.voices[0]
+        for fret in frets:
+            beat = gp.Beat(voice, duration=gp.Duration(value=4))
+            beat.notes.append(gp.Note(beat, value=fret, string=1, type=gp.NoteType.normal))
+            beat.status = gp.BeatStatus.normal
+            voice.beats.append(beat)
+    gp.write(song, str(path))
+
+
+def test_guitar_pro_files_are_read_or_skipped_with_a_reason(tmp_path):
+    root = tmp_path / "gp"
+    root.mkdir()
+    write_gp5(root / "song.gp5")
+    (root / "a.txt").write_text(TUNES["a.txt"])
+    prepared = prepare([root], cache_dir=tmp_path / "cache", workers=1)
+    m = prepared.manifest
+    try:
+        import tabgen.render.gp  # noqa: F401
+    except ImportError:
+        ((skip,),) = [m["skipped"]]
+        assert skip["file"] == str(root / "song.gp5")
+        assert skip["reason"].startswith("Guitar Pro files need tabgen.render.gp, which cannot be imported")
+        assert m["files_read"] == 1
+    else:
+        assert m["skipped"] == [] and m["files_read"] == 2
+        assert m["bars"] == 4 and m["pieces"] == 2
+        fmt = get_format("time")
+        tabs = [fmt.decode(p).tab for p in pieces(prepared.train_bin) + pieces(prepared.val_bin)]
+        gp_tab = next(t for t in tabs if t.meter == (4, 4))
+        assert [n.fret for n in gp_tab.notes] == [0, 2, 3, 5, 7, 5, 3, 2]
+        assert [c.position for c in gp_tab.bars[0].columns] == [0, 4, 8, 12]
