@@ -143,6 +143,9 @@ def test_decode_reports_what_is_wrong():
     assert (d.bars_total, d.bars_valid) == (2, 1)
     assert any("bar 1 slot 4" in p and "technique" in p for p in d.problems)
     assert time.decode(text[:-2]).problems == ["no end marker line '$'"]
+    unclosed = time.decode(text[: text.index("|\n$")])  # the last bar's slot lines, then nothing
+    assert (unclosed.bars_total, unclosed.bars_valid) == (2, 1)
+    assert unclosed.problems == ["no end marker line '$'", "bar 2: no closing '|' line"]
     d = time.decode("no header here\n|\n")
     assert d.tab is None and d.bars_total == 1 and d.bars_valid == 0
     line = get_format("line")
@@ -150,6 +153,13 @@ def test_decode_reports_what_is_wrong():
     d = line.decode(broken)
     assert (d.bars_total, d.bars_valid) == (2, 1)
     assert any("bar 1 string 3: 11 slots, not 12" in p for p in d.problems)
+    text = line.encode(TAB)
+    cut = text[: text.rindex("0X|")]  # the low E line stops inside bar 2
+    d = line.decode(cut)
+    assert (d.bars_total, d.bars_valid) == (2, 1)
+    assert "bar 2 string 6: missing, or no '|' after it" in d.problems
+    d = line.decode(cut.replace("G|", "D|"))
+    assert d.bars_valid == 0 and "stave 1 line 3: label 'D', not 'G'" in d.problems
 
 
 @pytest.mark.parametrize("name", FORMAT_NAMES)
