@@ -78,10 +78,9 @@ def test_prepare_counts_skips_and_splits(folder, tmp_path):
     assert [(done, total) for done, total, _ in seen] == [(i, 8) for i in range(1, 9)]
     assert sorted(Path(f) for _, _, f in seen) == find_tab_files([folder])
     assert len(m["files"]["read"]) == 6
-    assert {(Path(s["path"]).name, s["reason"]) for s in m["files"]["skipped"]} == {
-        ("binary.txt", "binary data (NUL bytes), not a text file"),
-        ("prose.txt", "no stave found"),
-    }
+    reasons = {Path(s["path"]).name: s["reason"] for s in m["files"]["skipped"]}
+    assert reasons.keys() == {"binary.txt", "prose.txt"}
+    assert "binary" in reasons["binary.txt"] and reasons["prose.txt"] == "no stave found"
     assert [Path(i["path"]).name for i in m["files"]["ignored"]] == ["cover.png"]
     assert m["staves"] == 6 and m["pieces"]["total"] == 5 and m["pieces"]["duplicates"] == 1
     assert m["bars"]["total"] == 10  # five distinct pieces of two bars
