@@ -249,3 +249,17 @@ def test_guitar_pro_files_are_read_or_skipped_with_a_reason(tmp_path):
         gp_tab = next(t for t in tabs if t.meter == (4, 4))
         assert [n.fret for n in gp_tab.notes] == [0, 2, 3, 5, 7, 5, 3, 2]
         assert [c.position for c in gp_tab.bars[0].columns] == [0, 4, 8, 12]
+
+
+def test_one_file_of_untitled_pieces_is_split_piece_by_piece(tmp_path):
+    root = tmp_path / "tabs"
+    root.mkdir()
+    staves = [
+        "e|--0--|--1--|\nB|-----|-----|\nG|-----|-----|\nD|-----|-----|\nA|-----|-----|\nE|-----|-----|\n",
+        "e|--2--|--3--|\nB|-----|-----|\nG|-----|-----|\nD|-----|-----|\nA|-----|-----|\nD|-----|-----|\n",
+        "G|--5--|--7--|\nD|-----|-----|\nA|-----|-----|\nE|-----|-----|\n",
+    ]
+    (root / "mixed.txt").write_text("\n".join(staves))  # three tunings: three pieces, no titles
+    m = prepare([root], cache_dir=tmp_path / "cache", workers=1).manifest
+    assert m["pieces"] == {"train": 2, "val": 1, "total": 3, "duplicates": 0}
+    assert m["tuning"] == [64, 59, 55, 50, 45, 40]  # ties go to the first tuning met
