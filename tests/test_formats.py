@@ -199,3 +199,11 @@ def test_bar_of_a_width_off_the_grids_is_invalid():
     d = time.decode(text.replace("\n|\n", "\n\n|\n", 1))  # 13 slot lines in a 3/4 bar
     assert (d.bars_total, d.bars_valid) == (2, 1)
     assert "bar 1: 13 slot lines, not 12 (or 2, 4, ... times)" in d.problems
+
+
+def test_package_docstring_example_runs():
+    import doctest
+
+    import tabgen.formats
+
+    assert doctest.testmod(tabgen.formats).failed == 0
