@@ -287,8 +287,11 @@ def prepare(
     out = root / key
     if (out / "manifest.json").exists():
         return load_prepared(out)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=root))
+    except OSError as e:
+        raise InputError(f"{root}: cannot write the prepared corpus there ({e.strerror or e})") from None
     try:
         manifest = _build(files, ignored, paths, text_format, tmp, val_fraction, seed, progress, workers)
         manifest["cache_key"] = key
@@ -300,6 +303,9 @@ def prepare(
                 raise
             shutil.rmtree(tmp, ignore_errors=True)
             return load_prepared(out)
+    except OSError as e:  # disk full, a cache folder taken by something else
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError(f"{out}: cannot write the prepared corpus ({e.strerror or e})") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

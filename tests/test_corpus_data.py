@@ -191,6 +191,9 @@ def test_folders_without_usable_tab_are_one_clear_error(tmp_path):
     assert list((tmp_path / "cache").iterdir()) == []  # nothing half-written
     with pytest.raises(InputError, match="no such file or folder"):
         prepare([tmp_path / "missing"], cache_dir=tmp_path / "cache")
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(InputError, match="a-file: cannot write the prepared corpus there"):
+        prepare([one_bar], cache_dir=tmp_path / "a-file")
 
 
 @pytest.mark.skipif(not REALWORLD.is_dir(), reason="../shared/realworld-tabs not present")
