@@ -313,7 +313,7 @@ def prepare(
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="ascii")  # file names may not be UTF-8
 
 
 @dataclass

@@ -266,3 +266,14 @@ def test_one_file_of_untitled_pieces_is_split_piece_by_piece(tmp_path):
     m = prepare([root], cache_dir=tmp_path / "cache", workers=1).manifest
     assert m["pieces"] == {"train": 2, "val": 1, "total": 3, "duplicates": 0}
     assert m["tuning"] == [64, 59, 55, 50, 45, 40]  # ties go to the first tuning met
+
+
+def test_file_names_that_are_not_utf8_are_kept(tmp_path):
+    root = tmp_path / "tabs"
+    root.mkdir()
+    name = os.fsdecode(b"caf\xe9 tune.txt")  # a Latin-1 file name on a UTF-8 file system
+    (root / name).write_text(TUNES["a.txt"])
+    (root / "b.txt").write_text(TUNES["nested/deeper/b.tab"])
+    prepared = prepare([root], cache_dir=tmp_path / "cache", workers=1)
+    again = load_prepared(prepared.path)
+    assert [Path(f["path"]).name for f in again.manifest["files"]["read"]] == ["b.txt", name]
