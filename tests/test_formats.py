@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from formats_strategies import notes_of, parsed_tabs, tabs
+from formats_strategies import notes_of, parsed_tabs, tabs, tunings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -208,3 +208,14 @@ def test_package_docstring_example_runs():
 
     result = doctest.testmod(tabgen.formats)
     assert result.attempted >= 1 and result.failed == 0
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+@settings(max_examples=100, deadline=None)
+@given(tuning=tunings, body=st.text(alphabet=st.sampled_from(ALPHABET), max_size=400))
+def test_decode_after_a_good_header_accounts_for_every_bar(name, tuning, body):
+    fmt = get_format(name)
+    decoded = fmt.decode(fmt.header(tuning, (3, 8)) + body, max_span=4)
+    assert decoded.tab is not None and decoded.tab.tuning.pitches == tuning.pitches
+    assert 0 <= decoded.bars_valid <= decoded.bars_total == len(decoded.tab.bars)
+    assert (decoded.bars_valid == decoded.bars_total) or decoded.problems
