@@ -68,9 +68,9 @@ def test_grammar_accepts_every_encoded_playable_tab(name, tab, span_extra):
 
 
 @pytest.mark.parametrize("name", FORMAT_NAMES)
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(
-    tab=tabs(playable=True, meters=SMALL_METERS, max_bars=6),
+    tab=tabs(playable=True, meters=SMALL_METERS, max_bars=5),
     extra=st.integers(-2, 3),
     seed=st.integers(0, 99),
 )
