@@ -15,7 +15,8 @@ import musicxml
 import pytest
 import xmlschema
 
-from tabgen.render.musicxml import split_duration, write_musicxml
+from tabgen.render.musicxml import write_musicxml
+from tabgen.render.timeline import split_duration
 from tabgen.tab.parse import parse_text
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
 

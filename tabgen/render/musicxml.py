@@ -43,30 +43,13 @@ from music21 import (
 )
 
 from tabgen.atomic import atomic_write
-from tabgen.render.timeline import bar_length, column_offsets, meter_of
+from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, split_duration
 from tabgen.tab.normalize import normalize
 from tabgen.tab.types import Note, Tab
 
 SLIDES = frozenset({"/", "\\", "s"})
-# note values music21 spells as one note, longest first (dotted and plain), in quarter notes
-_VALUES = [
-    Fraction(v) for v in ("6", "4", "3", "2", "3/2", "1", "3/4", "1/2", "3/8", "1/4", "3/16", "1/8", "1/16")
-]
 _STRING_MARK = "tabgen-string-"  # a chord note's string, rewritten to <string> and <fret> after export
 _STEPS = ("C", "C", "D", "D", "E", "F", "F", "G", "G", "A", "A", "B")
-
-
-def split_duration(length: Fraction) -> list[Fraction]:
-    """`length` as note values that each take one note (tied together): 5/4 -> [1, 1/4]."""
-    parts: list[Fraction] = []
-    while length > 0:
-        value = next((v for v in _VALUES if v <= length), None)
-        if value is None:  # below a 64th: leave the rest to music21 (a tuplet or complex value)
-            parts.append(length)
-            break
-        parts.append(value)
-        length -= value
-    return parts
 
 
 def is_bass(tab: Tab) -> bool:
@@ -140,16 +123,7 @@ def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm
             if tempo_bpm and not is_tab_staff:
                 m.insert(0, tempo.MetronomeMark(number=tempo_bpm))
         offsets = column_offsets(bar, length)
-        # a grace note leans on the next column that has a timed note; with none after it, it is timed
-        timed_cols: list[list[Note]] = []
-        grace_cols: list[list[Note]] = []
-        later_main = False
-        for col in reversed(bar.columns):
-            plain = [n for n in col.notes if n.technique != "g"]
-            timed = plain if later_main else list(col.notes)
-            timed_cols.insert(0, timed)
-            grace_cols.insert(0, [n for n in col.notes if n not in timed])
-            later_main = later_main or bool(plain)
+        timed_cols, grace_cols = main_columns(bar)
         main = [i for i, t in enumerate(timed_cols) if t]
         onsets = [offsets[i] for i in main] + [length]
         if onsets[0] > 0:
