@@ -189,3 +189,11 @@ def test_musescore_opens_our_gp5_with_the_right_pitches(tmp_path):
             pitches.append((int(p.findtext("octave")) + 1) * 12 + steps[p.findtext("step")] + alter)
         per_measure.append(sorted(pitches))
     assert per_measure == [[43, 47, 67], [35]]
+
+
+def test_grace_note_without_a_main_note_on_its_string_is_kept_as_a_note(tmp_path):
+    tab = make_tab([[(0, [(2, 1)]), (3, [(1, 2, "g")]), (4, [(2, 0)])]])
+    write_gp5(tab, tmp_path / "g.gp5")
+    (back,) = read_gp(tmp_path / "g.gp5")
+    got = [(c.position, [(n.string, n.fret) for n in c.notes]) for c in back.bars[0].columns]
+    assert got == [(0, [(2, 1)]), (3, [(1, 2)]), (4, [(2, 0)])]

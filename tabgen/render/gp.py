@@ -108,6 +108,24 @@ def _note(beat: gp.Beat, n: Note, tab: Tab, states: dict[int, _StringState], rin
     return note
 
 
+def _gp_columns(bar: Bar) -> tuple[list[list[Note]], list[list[Note]]]:
+    """`main_columns`, but a grace note whose main column has no note on its string is timed:
+    Guitar Pro keeps a grace note on its main note, which must be on the same string."""
+    timed_cols, grace_cols = main_columns(bar)
+    changed = True
+    while changed:
+        changed = False
+        for i, graces in enumerate(grace_cols):
+            target = next((j for j in range(i + 1, len(timed_cols)) if timed_cols[j]), None)
+            strings = {n.string for n in timed_cols[target]} if target is not None else set()
+            orphans = [g for g in graces if g.string not in strings]
+            if orphans:
+                timed_cols[i] += orphans
+                grace_cols[i] = [g for g in graces if g not in orphans]
+                changed = True
+    return timed_cols, grace_cols
+
+
 def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
     """The tab as a pyguitarpro Song with one track in the tab's tuning."""
     if tab.tuning.strings > GP_MAX_STRINGS:
@@ -138,7 +156,7 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
         header.repeatClose = bar.repeat_end - 1 if bar.repeat_end else -1
         voice = track.measures[b].voices[0]
         offsets = column_offsets(bar, length)
-        timed_cols, grace_cols = main_columns(bar)
+        timed_cols, grace_cols = _gp_columns(bar)
         main = [i for i, t in enumerate(timed_cols) if t]
         onsets = [offsets[i] for i in main] + [length]
         bar_start = length * b
@@ -175,10 +193,6 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
                         pending.remove(grace)
             for n in timed_cols[i]:
                 last_end[n.string] = bar_start + onsets[k + 1]
-            if pending:
-                raise RenderError(
-                    f"bar {b + 1}: a grace note on string {pending[0].string} has no main note on its string"
-                )
         if not main:
             rest(length)
     return song
