@@ -165,7 +165,7 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
             for part in split_duration(ql):
                 voice.beats.append(gp.Beat(voice, duration=_gp_duration(part), status=gp.BeatStatus.rest))
 
-        if onsets[0] > 0:
+        if onsets[0] > 0:  # (all of an empty bar)
             rest(onsets[0])
         pending: list[Note] = []
         for i in range(len(bar.columns)):
@@ -193,8 +193,6 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
                         pending.remove(grace)
             for n in timed_cols[i]:
                 last_end[n.string] = bar_start + onsets[k + 1]
-        if not main:
-            rest(length)
     return song
 
 

@@ -126,7 +126,7 @@ def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm
         timed_cols, grace_cols = main_columns(bar)
         main = [i for i, t in enumerate(timed_cols) if t]
         onsets = [offsets[i] for i in main] + [length]
-        if onsets[0] > 0:
+        if onsets[0] > 0:  # (all of an empty bar)
             for r in _rests(onsets[0]):
                 m.append(r)
         pending_grace: list[Note] = []
@@ -145,8 +145,6 @@ def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm
             _connect(tab, part, elements[0], timed_cols[i], last)
             if any(n.technique == "pm" for n in timed_cols[i]) and not is_tab_staff:
                 m.insert(offsets[i], expressions.TextExpression("P.M."))
-        if not bar.columns:
-            m.append(note.Rest(quarterLength=length))
         if bar.repeat_start:
             m.leftBarline = m21bar.Repeat(direction="start")
         if bar.repeat_end:
