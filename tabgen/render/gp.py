@@ -12,6 +12,7 @@ beat onsets go onto the rhythm grid as `normalize` does; the effects map back to
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,9 +21,9 @@ from pathlib import Path
 
 import guitarpro as gp
 
-from tabgen.atomic import atomic_path
+from tabgen.atomic import atomic_write
 from tabgen.errors import InputError, RenderError
-from tabgen.render.midi import DEFAULT_TEMPO, program_for
+from tabgen.render.midi import DEFAULT_TEMPO, check_tempo, program_for
 from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, split_duration
 from tabgen.tab.normalize import normalize, normalize_bar
 from tabgen.tab.parse import Diagnostic, ParseResult
@@ -132,6 +133,7 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
         raise RenderError(
             f"Guitar Pro holds at most {GP_MAX_STRINGS} strings; this tab has {tab.tuning.strings}"
         )
+    check_tempo(tempo)
     tab = normalize(tab)
     beats_per_bar, unit = meter_of(tab)
     length = bar_length((beats_per_bar, unit))
@@ -196,11 +198,16 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
     return song
 
 
+def gp5_bytes(tab: Tab, tempo: float = DEFAULT_TEMPO) -> bytes:
+    """The tab as the bytes of a Guitar Pro 5 file."""
+    buffer = io.BytesIO()
+    gp.write(tab_to_song(tab, tempo), buffer, version=(5, 1, 0))
+    return buffer.getvalue()
+
+
 def write_gp5(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEMPO) -> None:
     """Render `tab` to a Guitar Pro 5 file at `path`, atomically."""
-    song = tab_to_song(tab, tempo)
-    with atomic_path(path) as tmp:
-        gp.write(song, str(tmp), version=(5, 1, 0))
+    atomic_write(path, gp5_bytes(tab, tempo))
 
 
 # --- reading ---------------------------------------------------------------------------------------

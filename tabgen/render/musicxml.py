@@ -336,6 +336,10 @@ def tab_to_musicxml(
     tab: Tab, title: str | None = None, tab_only: bool = False, tempo_bpm: float | None = None
 ) -> str:
     """The tab as MusicXML 4.0 text with a complete TAB staff (tuning included)."""
+    if tempo_bpm is not None:
+        from tabgen.render.midi import check_tempo
+
+        check_tempo(tempo_bpm)
     score = tab_to_score(tab, title, tab_only, tempo_bpm)
     text = score_to_xml(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
     return add_staff_details(text, tab, None if tab_only else 2)
