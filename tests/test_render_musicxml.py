@@ -343,3 +343,13 @@ def test_any_tab_gives_a_valid_file_with_every_note(tmp_path, tab, tab_only):
     assert sorted(tab_staff_notes(root, staff)) == sorted(expected_notes(tab))
     bar = tab.meter[0] * 4 / tab.meter[1]
     assert measure_lengths(root, staff) == [bar] * len(tab.bars)
+
+
+def test_same_tab_same_bytes(tmp_path):
+    a, b = tmp_path / "a.musicxml", tmp_path / "b.musicxml"
+    write_musicxml(FIXTURES["techniques"], a)
+    write_musicxml(FIXTURES["techniques"], b)
+    assert a.read_bytes() == b.read_bytes()
+    root = ET.parse(a).getroot()
+    assert [p.get("id") for p in root.iter("part")] == ["P1"]
+    assert root.find(".//encoding-date") is None

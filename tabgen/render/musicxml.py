@@ -232,6 +232,30 @@ def _note_pitch(el: ET.Element) -> int | None:
     return (octave + 1) * 12 + _ALTER[step] + alter
 
 
+def _make_stable(root: ET.Element) -> None:
+    """Same tab, same bytes: music21's random part and instrument ids become P1, I1, ... in order of
+    appearance, and the encoding date and music21's stand-in composer go."""
+    ident = root.find("identification")
+    if ident is not None:
+        for creator in ident.findall("creator"):
+            if creator.text == "Music21":
+                ident.remove(creator)
+        encoding = ident.find("encoding")
+        for date in encoding.findall("encoding-date") if encoding is not None else []:
+            encoding.remove(date)
+    renamed: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for el in root.iter():
+        old = el.get("id")
+        if old is None:
+            continue
+        if old not in renamed:
+            prefix = "I" if el.tag in ("score-instrument", "midi-instrument", "instrument") else "P"
+            counts[prefix] = counts.get(prefix, 0) + 1
+            renamed[old] = f"{prefix}{counts[prefix]}"
+        el.set("id", renamed[old])
+
+
 # <attributes> children in schema order: staff-details goes after these
 _BEFORE_STAFF_DETAILS = ("footnote", "level", "divisions", "key", "time", "staves", "part-symbol",
                          "instruments", "clef", "staff-details")  # fmt: skip
@@ -244,10 +268,7 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
     head, body = xml_text[:head_end], xml_text[head_end:]
     root = ET.fromstring(body)
     tuning = tab.tuning.pitches
-    ident = root.find("identification")
-    for creator in ident.findall("creator") if ident is not None else []:
-        if creator.text == "Music21":  # music21's stand-in when no composer is known
-            ident.remove(creator)
+    _make_stable(root)
     for part in root.iter("part"):
         first = part.find("measure")
         attrs = first.find("attributes") if first is not None else None
