@@ -240,3 +240,17 @@ def test_any_plain_tab_round_trips_with_full_measures(tmp_path, tab):
     assert all(filled == holds for filled, holds in _measure_ticks(gp.parse(str(path))))
     (back,) = read_gp(path)
     assert back.bars == tab.bars and back.meter == tab.meter
+
+
+def test_a_run_faster_than_the_grid_is_kept_on_a_finer_grid(tmp_path):
+    song = gp.Song()
+    voice = song.tracks[0].measures[0].voices[0]
+    for k in range(32):  # 32 thirty-second notes on the high e: more than the 16 slots of a 4/4 bar
+        beat = gp.Beat(voice, duration=gp.Duration(value=32), status=gp.BeatStatus.normal)
+        beat.notes.append(gp.Note(beat, value=k % 5, string=1, type=gp.NoteType.normal))
+        voice.beats.append(beat)
+    gp.write(song, str(tmp_path / "run.gp5"))
+    (tab,) = read_gp(tmp_path / "run.gp5")
+    (bar,) = tab.bars
+    assert bar.width == 32 and [c.position for c in bar.columns] == list(range(32))
+    assert [n.fret for n in bar.notes] == [k % 5 for k in range(32)]

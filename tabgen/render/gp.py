@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -24,8 +25,8 @@ import guitarpro as gp
 from tabgen.atomic import atomic_write
 from tabgen.errors import InputError, RenderError
 from tabgen.render.midi import DEFAULT_TEMPO, check_tempo, program_for
-from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, split_duration
-from tabgen.tab.normalize import normalize, normalize_bar
+from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
+from tabgen.tab.normalize import normalize_bar
 from tabgen.tab.parse import Diagnostic, ParseResult
 from tabgen.tab.types import (
     MAX_FRET,
@@ -134,7 +135,7 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
             f"Guitar Pro holds at most {GP_MAX_STRINGS} strings; this tab has {tab.tuning.strings}"
         )
     check_tempo(tempo)
-    tab = normalize(tab)
+    tab = on_grid(tab)
     beats_per_bar, unit = meter_of(tab)
     length = bar_length((beats_per_bar, unit))
     song = gp.Song()
@@ -309,7 +310,11 @@ def _track_tab(song: gp.Song, track: gp.Track) -> Tab:
                         _bend_within_beat(note, tick, beat.duration.time, put)
         fine = Bar(ticks, tuple(Column(t, tuple(placed[t].values())) for t in sorted(placed)))
         h = measure.header
-        grid = normalize_bar(fine, slots_per_bar((ts.numerator, ts.denominator.value)))
+        slots = slots_per_bar((ts.numerator, ts.denominator.value))
+        busiest = max(Counter(n.string for n in fine.notes).values(), default=0)
+        while slots < busiest:  # a run faster than the grid: keep it on a finer one
+            slots *= 2
+        grid = normalize_bar(fine, slots)
         bars.append(
             Bar(grid.width, grid.columns, h.isRepeatOpen, h.repeatClose + 1 if h.repeatClose > 0 else 0)
         )

@@ -43,8 +43,7 @@ from music21 import (
 )
 
 from tabgen.atomic import atomic_write
-from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, split_duration
-from tabgen.tab.normalize import normalize
+from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
 from tabgen.tab.types import Note, Tab
 
 SLIDES = frozenset({"/", "\\", "s"})
@@ -188,7 +187,7 @@ def tab_to_score(
     tab: Tab, title: str | None = None, tab_only: bool = False, tempo_bpm: float | None = None
 ) -> stream.Score:
     """The tab as a music21 Score: one guitar part, a notation staff over a TAB staff (or TAB only)."""
-    tab = normalize(tab)
+    tab = on_grid(tab)
     score = stream.Score()
     score.metadata = metadata.Metadata()
     score.metadata.title = title if title is not None else (tab.title or "Untitled")

@@ -62,10 +62,10 @@ def render_files(
     # imported only for the formats asked for: --midi alone never imports music21
     payloads: list[tuple[PathLike, bytes | str]] = []
     if text is not None:
-        from tabgen.tab.normalize import normalize
+        from tabgen.render.timeline import on_grid
         from tabgen.tab.write import to_text
 
-        payloads.append((text, to_text(normalize(tab))))
+        payloads.append((text, to_text(on_grid(tab))))
     if midi is not None or wav is not None:
         from tabgen.render.midi import check_tempo, midi_bytes
 
