@@ -353,3 +353,11 @@ def test_same_tab_same_bytes(tmp_path):
     root = ET.parse(a).getroot()
     assert [p.get("id") for p in root.iter("part")] == ["P1"]
     assert root.find(".//encoding-date") is None
+
+
+def test_a_bar_denser_than_the_grid_is_written_in_32nd_notes(tmp_path):
+    tab = make_tab([[(k, [(1, k % 3)]) for k in range(20)]], width=20)  # 20 notes on one string in 4/4
+    root = write_valid(tab, tmp_path / "dense.musicxml", tab_only=True)
+    assert tab_staff_notes(root, "1") == expected_notes(tab)
+    assert measure_lengths(root, "1") == [4.0]
+    assert "32nd" in {n.findtext("type") for n in root.iter("note")}
