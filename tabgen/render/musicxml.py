@@ -17,12 +17,14 @@ never pays for it.
 
 from __future__ import annotations
 
+import copy
 import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 from music21 import (
     articulations,
+    beam,
     chord,
     clef,
     duration,
@@ -41,6 +43,7 @@ from music21 import (
 from music21 import (
     bar as m21bar,
 )
+from music21.exceptions21 import Music21Exception
 
 from tabgen.atomic import atomic_write
 from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
@@ -316,14 +319,18 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
 def _beam_and_spell(measures: list[stream.Measure], ts: meter.TimeSignature) -> None:
     """Beams from the time signature, and accidentals shown only where they change within a
     measure: the cheap parts of music21's makeNotation that a grid-built score needs."""
+    patterns: dict[tuple[tuple[float, bool], ...], list[beam.Beams | None]] = {}  # rhythm -> beams
     for m in measures:
         notes = [n for n in m.notesAndRests if not n.duration.isGrace]
-        try:
-            for n, beams in zip(notes, ts.getBeams(notes), strict=True):
-                if beams is not None:
-                    n.beams = beams
-        except Exception:  # music21 cannot beam an irregular group: leave the notes flagged
-            pass
+        rhythm = tuple((n.quarterLength, n.isRest) for n in notes)
+        if rhythm not in patterns:
+            try:
+                patterns[rhythm] = ts.getBeams(notes)
+            except Music21Exception:  # a group music21 cannot beam: leave its notes flagged
+                patterns[rhythm] = [None] * len(notes)
+        for n, beams in zip(notes, patterns[rhythm], strict=True):
+            if beams is not None:
+                n.beams = copy.deepcopy(beams)
         shown: dict[tuple[str, int | None], float] = {}  # (step, octave) -> alter in force
         for el in m.notes:
             for p in el.pitches:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tabgen.errors import InputError
+from tabgen.errors import InputError, RenderError
 from tabgen.tab.types import Tab
 
 PathLike = str | os.PathLike[str]
@@ -59,6 +59,8 @@ def render_files(
     file is then written atomically."""
     from tabgen.atomic import atomic_write
 
+    if not tab.bars:
+        raise RenderError("the tab has no bars: nothing to render")
     # imported only for the formats asked for: --midi alone never imports music21
     payloads: list[tuple[PathLike, bytes | str]] = []
     if text is not None:
