@@ -160,17 +160,14 @@ def _play(tab: Tab, events: list[Timed], i: int, st: _String, sec: float) -> Non
             if st.note is not None and st.note.end == float(ev.start) * sec:
                 st.note.end = start  # the note before rings up to the grace note
     if t in SLIDE_TECHNIQUES:
-        direction = -1.0 if t == "\\" else 1.0
         if ringing is not None:
             # glide the ringing note toward this fret just before this note arrives
-            if t == "s":
-                direction = 1.0 if n.fret >= st.base_fret else -1.0
             glide = min(SLIDE_TIME, (ringing.end - ringing.start) / 2)
             st.ramp(start - glide, glide - TICK_GUARD, float(n.fret - st.base_fret), steps=3)
             st.wheel(start, 0.0)
         else:
-            # slide in from two frets away
-            st.wheel(start, -2.0 * direction)
+            # slide in from two frets below (or above, for a slide down)
+            st.wheel(start, 2.0 if t == "\\" else -2.0)
             st.ramp(start, min(SLIDE_TIME, (end - start) / 2), 0.0, steps=3)
 
     note = pretty_midi.Note(velocity=velocity, pitch=max(0, min(127, pitch)), start=start, end=end)
