@@ -46,16 +46,13 @@ from music21 import (
 from music21.exceptions21 import Music21Exception
 
 from tabgen.atomic import atomic_write
+from tabgen.render.settings import check_tempo, is_bass
 from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
 from tabgen.tab.types import Note, Tab
 
 SLIDES = frozenset({"/", "\\", "s"})
 _STRING_MARK = "tabgen-string-"  # a chord note's string, rewritten to <string> and <fret> after export
 _STEPS = ("C", "C", "D", "D", "E", "F", "F", "G", "G", "A", "A", "B")
-
-
-def is_bass(tab: Tab) -> bool:
-    return tab.tuning.strings <= 5 and min(tab.tuning.pitches) < 35
 
 
 def _sounding(tab: Tab, n: Note) -> note.Note:
@@ -367,8 +364,6 @@ def tab_to_musicxml(
 ) -> str:
     """The tab as MusicXML 4.0 text with a complete TAB staff (tuning included)."""
     if tempo_bpm is not None:
-        from tabgen.render.midi import check_tempo
-
         check_tempo(tempo_bpm)
     score = tab_to_score(tab, title, tab_only, tempo_bpm)
     text = score_to_xml(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
