@@ -8,22 +8,26 @@ new picked note on a bent string first resets the wheel, so a bend never leaks o
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from dataclasses import dataclass, field
 
 import pretty_midi
 
-from tabgen.atomic import atomic_path
-from tabgen.errors import RenderError
+from tabgen.atomic import atomic_write
+from tabgen.render.settings import (  # noqa: F401 (re-exported: callers import them from here)
+    DEFAULT_TEMPO,
+    MAX_TEMPO,
+    MIN_TEMPO,
+    check_tempo,
+    program_for,
+)
 from tabgen.render.timeline import Timed, meter_of, timeline
 from tabgen.tab.types import Tab
 
-DEFAULT_TEMPO = 100.0
 RESOLUTION = 960  # ticks per quarter: every grid slot and bend step lands on a whole tick
 
-# General MIDI programs (0-based): acoustic nylon, acoustic steel, electric bass (finger)
-NYLON_GUITAR, STEEL_GUITAR, ELECTRIC_BASS = 24, 25, 33
 
 VELOCITY = {"": 90, "legato": 70, "x": 40, "g": 70, "pm": 80}
 BEND_TIME = 0.12  # seconds a bend or release takes to reach its pitch
@@ -45,15 +49,6 @@ def harmonic_pitch(open_pitch: int, fret: int, technique: str) -> int:
     if technique == "<>" and fret in NATURAL_HARMONICS:
         return open_pitch + NATURAL_HARMONICS[fret]
     return open_pitch + fret + 12
-
-
-def program_for(tab: Tab) -> int:
-    """Electric bass for bass tunings (at most 5 strings, the lowest below B1), nylon guitar when the
-    tab's metadata says classical or nylon, else steel-string guitar."""
-    if tab.tuning.strings <= 5 and min(tab.tuning.pitches) < 35:
-        return ELECTRIC_BASS
-    hints = " ".join(v for _, v in tab.meta).lower()
-    return NYLON_GUITAR if "nylon" in hints or "classical" in hints else STEEL_GUITAR
 
 
 @dataclass
@@ -81,8 +76,7 @@ class _String:
 
 def tab_to_midi(tab: Tab, tempo: float = DEFAULT_TEMPO, program: int | None = None) -> pretty_midi.PrettyMIDI:
     """The tab as a PrettyMIDI: tempo and time-signature events, one instrument per string used."""
-    if not 20 <= tempo <= 400:
-        raise RenderError(f"tempo must be in range 20..400 BPM, got {tempo:g}")
+    check_tempo(tempo)
     program = program_for(tab) if program is None else program
     beats, unit = meter_of(tab)
     midi = pretty_midi.PrettyMIDI(resolution=RESOLUTION, initial_tempo=tempo)
@@ -154,17 +148,14 @@ def _play(tab: Tab, events: list[Timed], i: int, st: _String, sec: float) -> Non
             if st.note is not None and st.note.end == float(ev.start) * sec:
                 st.note.end = start  # the note before rings up to the grace note
     if t in SLIDE_TECHNIQUES:
-        direction = -1.0 if t == "\\" else 1.0
         if ringing is not None:
             # glide the ringing note toward this fret just before this note arrives
-            if t == "s":
-                direction = 1.0 if n.fret >= st.base_fret else -1.0
             glide = min(SLIDE_TIME, (ringing.end - ringing.start) / 2)
             st.ramp(start - glide, glide - TICK_GUARD, float(n.fret - st.base_fret), steps=3)
             st.wheel(start, 0.0)
         else:
-            # slide in from two frets away
-            st.wheel(start, -2.0 * direction)
+            # slide in from two frets below (or above, for a slide down)
+            st.wheel(start, 2.0 if t == "\\" else -2.0)
             st.ramp(start, min(SLIDE_TIME, (end - start) / 2), 0.0, steps=3)
 
     note = pretty_midi.Note(velocity=velocity, pitch=max(0, min(127, pitch)), start=start, end=end)
@@ -212,8 +203,13 @@ def _write_bends(st: _String) -> None:
         st.instrument.pitch_bends.append(pretty_midi.PitchBend(value, time))
 
 
+def midi_bytes(tab: Tab, tempo: float = DEFAULT_TEMPO) -> bytes:
+    """The tab as the bytes of a standard MIDI file."""
+    buffer = io.BytesIO()
+    tab_to_midi(tab, tempo).write(buffer)
+    return buffer.getvalue()
+
+
 def write_midi(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEMPO) -> None:
     """Render `tab` to a standard MIDI file at `path`, atomically."""
-    midi = tab_to_midi(tab, tempo)
-    with atomic_path(path) as tmp:
-        midi.write(str(tmp))
+    atomic_write(path, midi_bytes(tab, tempo))

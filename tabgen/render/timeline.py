@@ -8,11 +8,12 @@ them to seconds (MIDI) or to note values (MusicXML, Guitar Pro) without rounding
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from tabgen.tab.normalize import normalize
-from tabgen.tab.types import Bar, Note, Tab
+from tabgen.tab.normalize import normalize_bar
+from tabgen.tab.types import Bar, Note, Tab, slots_per_bar
 
 DEFAULT_METER = (4, 4)
 
@@ -30,6 +31,21 @@ class Timed:
     prev: int | None
 
 
+def on_grid(tab: Tab) -> Tab:
+    """`normalize(tab)`, except that a bar holding more notes on one string than the grid has slots
+    (a tremolo, a fast run) goes onto a grid two, four, ... times finer, so no note is lost and its
+    timing stays exact (a slot of 16 becomes a 32nd note)."""
+    slots = slots_per_bar(tab.meter)
+    bars = []
+    for bar in tab.bars:
+        busiest = max(Counter(n.string for n in bar.notes).values(), default=0)
+        width = slots
+        while width < busiest:
+            width *= 2
+        bars.append(normalize_bar(bar, width))
+    return Tab(tab.tuning, tuple(bars), tab.meter, tab.title, tab.meta, tab.line)
+
+
 def meter_of(tab: Tab) -> tuple[int, int]:
     return tab.meter or DEFAULT_METER
 
@@ -45,9 +61,43 @@ def column_offsets(bar: Bar, length: Fraction) -> list[Fraction]:
     return [length * c.position / bar.width for c in bar.columns]
 
 
+# note values one note (or Guitar Pro beat) can take, longest first, in quarter notes: dotted and plain
+NOTE_VALUES = tuple(
+    Fraction(v) for v in ("6", "4", "3", "2", "3/2", "1", "3/4", "1/2", "3/8", "1/4", "3/16", "1/8", "1/16")
+)
+
+
+def split_duration(length: Fraction) -> list[Fraction]:
+    """`length` as note values that each take one note (to be tied together): 5/4 -> [1, 1/4]."""
+    parts: list[Fraction] = []
+    while length > 0:
+        value = next((v for v in NOTE_VALUES if v <= length), None)
+        if value is None:  # below a 64th: left as it is (a tuplet or complex value)
+            parts.append(length)
+            break
+        parts.append(value)
+        length -= value
+    return parts
+
+
+def main_columns(bar: Bar) -> tuple[list[list[Note]], list[list[Note]]]:
+    """Each column's timed notes and grace notes. A grace note (g) takes no time of its own: it
+    leans on the next column that holds a timed note; with no such column after it, it is timed."""
+    timed_cols: list[list[Note]] = []
+    grace_cols: list[list[Note]] = []
+    later_main = False
+    for col in reversed(bar.columns):
+        plain = [n for n in col.notes if n.technique != "g"]
+        timed = plain if later_main else list(col.notes)
+        timed_cols.insert(0, timed)
+        grace_cols.insert(0, [n for n in col.notes if n not in timed])
+        later_main = later_main or bool(plain)
+    return timed_cols, grace_cols
+
+
 def timeline(tab: Tab) -> list[Timed]:
     """All notes of the (normalized) tab in playing order, with onsets and let-ring ends."""
-    tab = normalize(tab)
+    tab = on_grid(tab)
     length = bar_length(meter_of(tab))
     events: list[Timed] = []
     last_on_string: dict[int, int] = {}  # string -> index of its latest note
