@@ -197,10 +197,8 @@ def main() -> None:
     print(f"\nours / baseline at the baseline's shape: {same / baseline:.2f}x; best setting {best[0]}: "
           f"{best[1] / baseline:.2f}x\n")  # fmt: skip
 
-    print(
-        "| size | params | chars/s (batch 32, seq 128) | GFLOPS | % of peak | sampling chars/s at batch 1 |"
-    )
-    print("| | | | | | step() / nn.LSTM |")
+    print("| size | params | chars/s (batch 32, seq 128) | GFLOPS | % of peak | "
+          "sampling chars/s at batch 1: step() / nn.LSTM |")  # fmt: skip
     print("|---|---|---|---|---|---|")
     for size in ("small", "base", "large"):
         cfg = ModelConfig.for_size(size, VOCAB)
