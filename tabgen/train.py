@@ -375,6 +375,8 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
         cfg.data / "train.bin", lanes, d.rank * cfg.batch, (d.rank + 1) * cfg.batch, cfg.seq_len, vocab_size
     )
     val_chars_total = (cfg.data / "val.bin").stat().st_size
+    if val_chars_total < 2:
+        raise TrainingError(f"{cfg.data / 'val.bin'}: no validation text; add more tab files")
     val_bars = (manifest.get("bars") or {}).get("val") or 0
     chars_per_bar = val_chars_total / val_bars if val_bars else None
     manifest_hash = str(manifest.get("hash", ""))

@@ -250,3 +250,13 @@ def test_cli_train_prints_summary_and_metrics_and_how_to_resume(fake_corpus, tmp
     )
     assert expected in done.output.replace("\n", "")
     assert load_checkpoint(tmp_path / "r2" / "last.pt").train_state["step"] == 10
+
+
+def test_empty_validation_split_is_refused(data, tmp_path):
+    import shutil
+
+    folder = tmp_path / "data"
+    shutil.copytree(data, folder)
+    (folder / "val.bin").write_bytes(b"")
+    with pytest.raises(TrainingError, match="no validation text"):
+        train(config(folder, tmp_path / "run"))
