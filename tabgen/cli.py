@@ -3,6 +3,7 @@ tabgen's own errors become one clear line on stderr and a non-zero exit code."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -45,6 +46,117 @@ def friendly_errors(fn: F) -> F:
 @app.callback()
 def _root() -> None:
     """tabgen: learn guitar music from ASCII tabs and compose new pieces."""
+
+
+corpus_app = typer.Typer(help="Build the public-domain training corpus.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+@corpus_app.command("build")
+@friendly_errors
+def corpus_build(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for <collection>.tab.gz and manifest.json.")],
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="A music21 collection (repeatable); default: all."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N source files per collection.")] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: all cores.")] = None,
+) -> None:
+    """Turn music21's bundled public-domain tunes and chorales into guitar tabs (resumable)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from tabgen.pdcorpus import COLLECTIONS, build
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("source files", total=None)
+        manifest = build(
+            out_dir,
+            source or COLLECTIONS,
+            limit=limit,
+            jobs=jobs,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    for name, info in manifest["collections"].items():
+        skipped = sum(info["skipped"].values())
+        out.print(f"{name}: {info['tunes']} tunes, {info['duplicates']} duplicates, {skipped} skipped")
+    out.print(f"{manifest['total']['tunes']} tunes in {manifest['build_seconds']} s -> {out_dir}")
+
+
+@app.command()
+def check(
+    tabs: Annotated[
+        list[Path],
+        typer.Argument(help="Tab files to read (.txt .tab .md .html .rst, .gz).", metavar="TAB..."),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="One line of JSON per file (JSON Lines).")] = False,
+) -> None:
+    """Read tab files and report their staves, tunings, bars, notes and diagnostics.
+
+    Exit 0 when at least one stave was read, 1 when none was or a file could not be read."""
+    from tabgen.tab.parse import read_file
+    from tabgen.tab.report import report_dict, report_renderable
+
+    staves, failed = 0, False
+    for path in tabs:
+        try:
+            result = read_file(path)
+        except TabgenError as e:
+            err.print(f"[bold red]error:[/] {e}", markup=True)
+            if as_json:
+                out.print(json.dumps({"file": str(path), "error": str(e)}), markup=False)
+            failed = True
+            continue
+        staves += len(result.tabs)
+        if as_json:
+            out.print(json.dumps(report_dict(str(path), result)), markup=False, soft_wrap=True)
+        else:
+            out.print(report_renderable(str(path), result))
+            if not result.tabs:
+                err.print(f"[bold red]error:[/] {path}: no tab staves found", markup=True)
+    if failed or staves == 0:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly_errors
+def render(
+    tab: Annotated[Path, typer.Argument(help="A tab file (text, or .gp3/.gp4/.gp5).")],
+    midi: Annotated[Path | None, typer.Option(help="Write a MIDI file.")] = None,
+    musicxml: Annotated[Path | None, typer.Option(help="Write MusicXML with a TAB staff.")] = None,
+    tab_only: Annotated[bool, typer.Option(help="MusicXML with the TAB staff only.")] = False,
+    gp5: Annotated[Path | None, typer.Option(help="Write a Guitar Pro 5 file.")] = None,
+    wav: Annotated[Path | None, typer.Option(help="Write audio (needs FluidSynth).")] = None,
+    text: Annotated[Path | None, typer.Option("--tab", help="Write the canonical stave text.")] = None,
+    tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
+    title: Annotated[str | None, typer.Option(help="Title for the score (default: the tab's).")] = None,
+) -> None:
+    """Render a tab to MIDI, MusicXML, Guitar Pro or WAV; with no output given, print its stave text."""
+    from tabgen.render.piece import load_piece, render_files
+
+    piece, note = load_piece(tab)
+    if title is not None:
+        from dataclasses import replace
+
+        piece = replace(piece, title=title)
+    if note:
+        err.print(note)
+    if not any((midi, musicxml, gp5, wav, text)):
+        from tabgen.tab.normalize import normalize
+        from tabgen.tab.write import to_text
+
+        out.print(to_text(normalize(piece)), markup=False)
+        return
+    for path in render_files(
+        piece, text=text, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo, tab_only=tab_only
+    ):
+        out.print(f"wrote {path}", markup=False)
 
 
 def main() -> None:
