@@ -166,24 +166,32 @@ def main() -> None:
 # --- train ------------------------------------------------------------------------------------------------
 
 
-def _print_corpus_summary(manifest: dict) -> None:
-    """Files read and skipped (with reasons), bars and characters, from the prepared corpus manifest."""
-    files = manifest.get("files") or {}
-    read = files.get("read") or []
-    skipped = files.get("skipped") or []
-    bars = manifest.get("bars") or {}
-    chars = manifest.get("chars") or {}
+def _print_corpus_summary(summary: dict) -> None:
+    """Files read and skipped (with reasons), staves, pieces, bars and the split (Prepared.summary())."""
+    train, val = summary["train"], summary["val"]
     out.print(
-        f"corpus: {len(read)} files read, {len(skipped)} skipped; "
-        f"bars train {bars.get('train', 0):,} / val {bars.get('val', 0):,}; "
-        f"chars train {chars.get('train', 0):,} / val {chars.get('val', 0):,}"
+        f"corpus ({summary['format']} format{', cached' if summary['cached'] else ''}): "
+        f"{summary['files_read']} files read, {len(summary['files_skipped'])} skipped; "
+        f"{summary['staves']} staves, {summary['pieces']} pieces ({summary['duplicates']} duplicates), "
+        f"{summary['bars']:,} bars; train {train['bars']:,} bars / {train['chars']:,} chars, "
+        f"validation {val['bars']:,} bars / {val['chars']:,} chars"
     )
-    for item in skipped:
-        if isinstance(item, dict):
-            path, reason = item.get("path", "?"), item.get("reason", "")
-        else:
-            path, reason = (list(item) + [""])[:2]
-        out.print(f"  skipped {path}: {reason}")
+    for path, reason in summary["files_skipped"]:
+        out.print(f"  skipped {path}: {reason}", markup=False)
+
+
+def _prepare_with_progress(prepare: Callable[..., Any], paths: list[Path], fmt: str, show: bool) -> Any:
+    """corpus.prepare with a transient progress bar over the files read."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[bold]reading tabs"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
+        disable=not show,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("read", total=None)
+        return prepare(
+            paths, fmt, progress=lambda done, total, _: progress.update(task, completed=done, total=total)
+        )
 
 
 class _TrainProgress:
@@ -214,7 +222,7 @@ class _TrainProgress:
 
     def __call__(self, e: dict) -> None:
         kind = e["event"]
-        if kind == "start":
+        if kind == "start" and self.show:
             m = e["model"]
             self.progress.console.print(
                 f"model: {m['layers']} x {m['hidden']} LSTM, {e['params']:,} parameters on {e['device']}"
@@ -263,6 +271,9 @@ def train(
     seq_len: Annotated[int, typer.Option("--seq-len", help="Characters per sequence per step.")] = 128,
     lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-3,
     eval_interval: Annotated[int, typer.Option("--eval-interval", help="Steps between validations.")] = 250,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="CPU threads (default: the cores other processes leave idle).")
+    ] = None,
 ) -> None:
     """Train a model on your tabs (runs under torchrun for several processes or GPUs)."""
     import os
@@ -276,13 +287,13 @@ def train(
     cfg_format = format or DEFAULT_FORMAT
     rank, _, owns_group = init_distributed(device)
     try:
-        prepared = rank_zero_first(lambda: prepare(data, cfg_format))
+        prepared = rank_zero_first(lambda: _prepare_with_progress(prepare, data, cfg_format, show=rank == 0))
         if rank == 0:
-            _print_corpus_summary(prepared.manifest)
+            _print_corpus_summary(prepared.summary())
         cfg = TrainConfig(
-            data=prepared.path, out_dir=out_dir, steps=steps, minutes=minutes, size=size, batch=batch,
+            data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size, batch=batch,
             seq_len=seq_len, lr=lr, eval_interval=eval_interval, device=device, seed=seed, resume=resume,
-            format=cfg_format, tuning=prepared.manifest.get("tuning"),
+            format=cfg_format, threads=threads,
         )  # fmt: skip
         with _TrainProgress(show=rank == 0) as progress:
             metrics = run_training(cfg, on_progress=progress)
@@ -311,6 +322,7 @@ def train(
             "--batch": batch,
             "--seq-len": seq_len,
             "--lr": lr,
+            "--threads": threads,  # the same threads keep a resumed run bit-identical
         }
         defaults = {"--size": "base", "--device": "auto", "--seed": 1337, "--batch": 32, "--seq-len": 128,
                     "--lr": 3e-3}  # fmt: skip
