@@ -168,13 +168,13 @@ def main() -> None:
 
 def _print_corpus_summary(summary: dict) -> None:
     """Files read and skipped (with reasons), staves, pieces, bars and the split (Prepared.summary())."""
-    train, val = summary["train"], summary["val"]
+    pieces, bars, chars = summary["pieces"], summary["bars"], summary["chars"]
     out.print(
         f"corpus ({summary['format']} format{', cached' if summary['cached'] else ''}): "
         f"{summary['files_read']} files read, {len(summary['files_skipped'])} skipped; "
-        f"{summary['staves']} staves, {summary['pieces']} pieces ({summary['duplicates']} duplicates), "
-        f"{summary['bars']:,} bars; train {train['bars']:,} bars / {train['chars']:,} chars, "
-        f"validation {val['bars']:,} bars / {val['chars']:,} chars"
+        f"{summary['staves']} staves, {pieces['total']} pieces ({pieces.get('duplicates', 0)} duplicates), "
+        f"{bars['total']:,} bars; train {bars['train']:,} bars / {chars['train']:,} chars, "
+        f"validation {bars['val']:,} bars / {chars['val']:,} chars"
     )
     for path, reason in summary["files_skipped"]:
         out.print(f"  skipped {path}: {reason}", markup=False)
