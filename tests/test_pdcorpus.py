@@ -23,6 +23,7 @@ from tabgen.pdcorpus import (
 )
 from tabgen.tab.types import slots_per_bar
 from tabgen.tab.validate import is_playable, validate
+from tabgen.tab.write import to_text
 
 CORPORA = Path(__file__).parents[1] / "corpora"
 
@@ -198,3 +199,4 @@ def test_shipped_corpus_reads_back_without_diagnostics_and_is_playable():
             tab = normalize(tab)
             assert validate(tab) == [], text[:200]
             assert tab.title and tab.meter
+            assert to_text(tab) == text  # the canonical text reads back to itself
