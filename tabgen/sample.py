@@ -1,0 +1,413 @@
+"""Checkpoint to text in the model's format, one character at a time, under a grammar mask.
+
+At each step the model gives logits for every character of the format's alphabet; the format's
+grammar (a small state machine over the text) says which characters keep the text well formed,
+within the bar count and playable, and the rest get zero probability before temperature and
+top-k. So a masked sample is valid by construction and has exactly the bars asked for.
+
+K candidates are sampled as one batch (model state of batch K). The random draws come from one
+NumPy ``Generator(PCG64(seed))``: same seed, model and options give the same text, byte for byte.
+Nothing here validates, repairs or renders: that is compose.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import torch
+
+from tabgen.errors import InputError, TabgenError
+
+if TYPE_CHECKING:
+    from tabgen.checkpoint import Checkpoint
+    from tabgen.tab.types import Tab, Tuning
+
+
+class Grammar(Protocol):
+    """What the sampler needs from a format's grammar (see tabgen.formats)."""
+
+    done: bool
+
+    def allowed_mask(self) -> np.ndarray: ...
+
+    def advance(self, ch: str) -> None: ...
+
+
+class Stepper(Protocol):
+    """A language model stepped one character at a time, for a batch of rows."""
+
+    def start(self, prefix: Sequence[int], batch: int) -> np.ndarray:
+        """Reset, feed `prefix` to every row; logits (batch, V) for the next character."""
+        ...
+
+    def step(self, idx: np.ndarray) -> np.ndarray:
+        """Feed one character id per row; logits (batch, V) for the next."""
+        ...
+
+
+# --- stepping the model -------------------------------------------------------------------------
+
+
+class ModelStepper:
+    """Steps any model with ``init_state(batch, device)`` and ``step(idx, state) -> (logits, state)``."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model.eval()
+        self.state: Any = None
+
+    @torch.inference_mode()
+    def start(self, prefix: Sequence[int], batch: int) -> np.ndarray:
+        self.state = self.model.init_state(batch, torch.device("cpu"))
+        logits = None
+        for i in prefix:
+            logits = self._step(torch.full((batch,), i, dtype=torch.long))
+        if logits is None:
+            raise TabgenError("sampling needs a non-empty prefix (the format's header)")
+        return logits
+
+    @torch.inference_mode()
+    def step(self, idx: np.ndarray) -> np.ndarray:
+        return self._step(torch.from_numpy(idx))
+
+    def _step(self, idx: torch.Tensor) -> np.ndarray:
+        logits, self.state = self.model.step(idx, self.state)
+        return logits.float().numpy()
+
+
+class LSTMStepper:
+    """A faster stepper for an embedding -> nn.LSTM -> linear model, in NumPy, from the same weights.
+
+    At batch 1 the per-call overhead of nn.LSTM dominates (TOOLCHAIN.md: ~1,500 chars/s at 256x2),
+    so this steps the cells with one matmul per layer into preallocated buffers. The embedding is
+    folded into layer 0's input weights (one table row per character replaces the lookup and the
+    input matmul), and sigmoid(x) = (tanh(x/2) + 1) / 2 lets one tanh serve all four gates.
+    """
+
+    def __init__(self, embedding: torch.Tensor, lstm: torch.nn.LSTM, head: torch.nn.Linear) -> None:
+        hidden = lstm.hidden_size
+        # PyTorch's gate order is i, f, g, o: halve the sigmoid gates' rows for the tanh trick
+        scale = np.full(4 * hidden, 0.5, dtype=np.float32)
+        scale[2 * hidden : 3 * hidden] = 1.0
+        self.layers: list[tuple[np.ndarray, np.ndarray]] = []  # (weights (in+H, 4H) or table (V, 4H), bias)
+        with torch.no_grad():
+            for k in range(lstm.num_layers):
+                w_ih = getattr(lstm, f"weight_ih_l{k}").detach().float()
+                w_hh = getattr(lstm, f"weight_hh_l{k}").detach().float()
+                bias = torch.zeros(4 * hidden)
+                if lstm.bias:
+                    bias = getattr(lstm, f"bias_ih_l{k}").detach().float() + getattr(lstm, f"bias_hh_l{k}")
+                if k == 0:
+                    table = (embedding.detach().float() @ w_ih.T + bias).numpy() * scale
+                    self.layers.append((w_hh.T.numpy() * scale, table))
+                else:
+                    w = torch.cat([w_ih, w_hh], dim=1).T.numpy() * scale
+                    self.layers.append((w, bias.numpy() * scale))
+            self.head_w = np.ascontiguousarray(head.weight.detach().float().T.numpy())
+            vocab = self.head_w.shape[1]
+            hb = head.bias
+            self.head_b = (
+                hb.detach().float().numpy().copy() if hb is not None else np.zeros(vocab, np.float32)
+            )
+        self.layers = [
+            (np.ascontiguousarray(w, np.float32), np.asarray(b, np.float32)) for w, b in self.layers
+        ]
+        self.hidden = hidden
+        self.batch = 0
+
+    def start(self, prefix: Sequence[int], batch: int) -> np.ndarray:
+        H = self.hidden
+        self.batch = batch
+        # layer k > 0 reads [input, own h] from one buffer; its h is a view into it
+        self.xh = [np.zeros((batch, H), np.float32)] + [
+            np.zeros((batch, w.shape[0]), np.float32) for w, _ in self.layers[1:]
+        ]
+        self.h = [self.xh[0]] + [xh[:, -H:] for xh in self.xh[1:]]
+        self.c = [np.zeros((batch, H), np.float32) for _ in self.layers]
+        self.gates = np.zeros((batch, 4 * H), np.float32)
+        self.tmp = np.zeros((batch, H), np.float32)
+        self.logits = np.zeros((batch, self.head_w.shape[1]), np.float32)
+        logits = None
+        for i in prefix:
+            logits = self.step(np.full(batch, i, dtype=np.int64))
+        if logits is None:
+            raise TabgenError("sampling needs a non-empty prefix (the format's header)")
+        return logits
+
+    def step(self, idx: np.ndarray) -> np.ndarray:
+        H, g, tmp = self.hidden, self.gates, self.tmp
+        for k, (w, b) in enumerate(self.layers):
+            np.matmul(self.xh[k], w, out=g)
+            g += b[idx] if k == 0 else b
+            np.tanh(g, out=g)
+            sig = g[:, : 2 * H]
+            sig *= 0.5
+            sig += 0.5
+            sig = g[:, 3 * H :]
+            sig *= 0.5
+            sig += 0.5
+            c, h = self.c[k], self.h[k]
+            c *= g[:, H : 2 * H]
+            np.multiply(g[:, :H], g[:, 2 * H : 3 * H], out=tmp)
+            c += tmp
+            np.tanh(c, out=h)
+            h *= g[:, 3 * H :]
+            if k + 1 < len(self.layers):
+                self.xh[k + 1][:, :H] = h
+        np.matmul(self.h[-1], self.head_w, out=self.logits)
+        self.logits += self.head_b
+        return self.logits
+
+
+def stepper_for(model: Any, vocab: int) -> Stepper:
+    """The fast LSTM stepper when the model is the plain embedding/LSTM/linear shape and gives the
+    same logits as the model's own step on a probe sequence; else the model's own step."""
+    parts = _lstm_parts(model)
+    if parts is None:
+        return ModelStepper(model)
+    fast, own = LSTMStepper(*parts), ModelStepper(model)
+    probe = [i % vocab for i in range(0, 7 * 8, 7)]
+    a, b = fast.start(probe[:1], 2), own.start(probe[:1], 2)
+    for i in probe[1:]:
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4):
+            return own
+        a, b = fast.step(np.full(2, i, np.int64)), own.step(np.full(2, i, np.int64))
+    return fast if a.shape == b.shape and np.allclose(a, b, rtol=1e-3, atol=1e-4) else own
+
+
+def _lstm_parts(model: Any) -> tuple[torch.Tensor, torch.nn.LSTM, torch.nn.Linear] | None:
+    children = dict(model.named_children())
+    lstms = [m for m in children.values() if isinstance(m, torch.nn.LSTM)]
+    embeds = [m for m in children.values() if isinstance(m, torch.nn.Embedding)]
+    heads = [m for m in children.values() if isinstance(m, torch.nn.Linear)]
+    others = [
+        m
+        for m in children.values()
+        if not isinstance(m, torch.nn.LSTM | torch.nn.Embedding | torch.nn.Linear | torch.nn.Dropout)
+    ]
+    if len(lstms) != 1 or len(embeds) != 1 or len(heads) != 1 or others:
+        return None
+    lstm = lstms[0]
+    if lstm.bidirectional or lstm.proj_size:
+        return None
+    return embeds[0].weight, lstm, heads[0]
+
+
+# --- the sampling loop --------------------------------------------------------------------------
+
+
+def generate(
+    stepper: Stepper,
+    alphabet: str,
+    prefix: str,
+    grammars: Sequence[Grammar] | None,
+    *,
+    candidates: int = 1,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int = 0,
+    max_chars: int = 10_000,
+    stop: str | None = None,
+) -> list[str]:
+    """Sample `candidates` continuations of `prefix`, one per row of a batch.
+
+    With `grammars` (one per row, already fed the prefix) each row stops when its grammar is done and
+    never takes a character its grammar forbids. Without them (raw sampling) a row stops after the
+    `stop` character or after `max_chars` characters. Returns the continuations, prefix not included.
+    """
+    if temperature <= 0:
+        raise InputError(f"temperature must be > 0, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise InputError(f"top-k must be >= 1, got {top_k}")
+    if grammars is not None and len(grammars) != candidates:
+        raise TabgenError(f"{len(grammars)} grammars for {candidates} candidates")
+    index = {ch: i for i, ch in enumerate(alphabet)}
+    try:
+        prefix_ids = [index[ch] for ch in prefix]
+    except KeyError as e:
+        raise InputError(f"character {e.args[0]!r} is not in the model's alphabet") from None
+    vocab = len(alphabet)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    k = min(top_k, vocab) if top_k else None
+    out: list[list[str]] = [[] for _ in range(candidates)]
+    live = np.ones(candidates, dtype=bool)
+    if grammars is not None:
+        live[:] = [not g.done for g in grammars]
+    masks = np.ones((candidates, vocab), dtype=bool)
+    if not live.any():
+        return ["" for _ in range(candidates)]
+
+    inv_t = np.float32(1.0 / temperature)
+    z = np.empty((candidates, vocab), np.float32)
+    rows = range(candidates)
+    # one thread: at these sizes a second one costs more in hand-offs than it gives (and the
+    # machine may be shared); batched matmuls are still small
+    with _one_thread():
+        logits = stepper.start(prefix_ids, candidates)
+        for _ in range(max_chars):
+            np.multiply(logits, inv_t, out=z)
+            if grammars is not None:
+                for r in rows:
+                    if live[r]:
+                        masks[r] = grammars[r].allowed_mask()
+                np.copyto(z, -np.inf, where=~masks)
+            if k is not None and k < vocab:  # the k best of the allowed characters
+                kth = np.partition(z, vocab - k, axis=1)[:, vocab - k, None]
+                z[z < kth] = -np.inf
+            # Gumbel-max: argmax(z + Gumbel noise) is a draw from softmax(z); -inf (masked) never wins
+            z += rng.gumbel(size=z.shape).astype(np.float32)
+            choice = z.argmax(axis=1)
+            for r in rows:
+                if not live[r]:
+                    continue
+                ch = alphabet[choice[r]]
+                if grammars is not None:
+                    if not masks[r, choice[r]]:
+                        raise TabgenError(
+                            "the grammar allows no character here (a bug in the format's grammar)"
+                        )
+                    grammars[r].advance(ch)
+                    if grammars[r].done:
+                        live[r] = False
+                elif ch == stop:
+                    live[r] = False
+                out[r].append(ch)
+            if not live.any():
+                break
+            logits = stepper.step(choice)
+    return ["".join(chars) for chars in out]
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    from threadpoolctl import threadpool_limits
+
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(torch_threads)
+
+
+# --- checkpoint to texts ------------------------------------------------------------------------
+
+
+def sample(
+    checkpoint: Checkpoint | str | Path,
+    *,
+    bars: int,
+    tuning: Tuning | None = None,
+    meter: tuple[int, int] | None = None,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int = 0,
+    prime: Tab | None = None,
+    candidates: int = 1,
+    masked: bool = True,
+    max_span: int = 4,
+    max_chars: int | None = None,
+) -> list[str]:
+    """`candidates` pieces of `bars` bars each, as texts in the checkpoint's format.
+
+    Each text is a whole piece: header, body, end marker, ready for ``format.decode``. A `prime` tab
+    is encoded in the model's format and continued; its bars count toward `bars` (the piece starts
+    with the prime), so `bars` must be larger than the prime's bar count. `tuning` and `meter`
+    default to the prime's, then to the checkpoint's. With ``masked=False`` the model samples raw
+    (for measuring raw validity): it stops at the end marker or after `max_chars` characters.
+    """
+    from tabgen.checkpoint import load_checkpoint
+    from tabgen.formats import get_format
+
+    ckpt = checkpoint if not isinstance(checkpoint, str | Path) else load_checkpoint(Path(checkpoint))
+    if bars < 1:
+        raise InputError(f"bars must be >= 1, got {bars}")
+    if candidates < 1:
+        raise InputError(f"candidates must be >= 1, got {candidates}")
+    fmt = get_format(ckpt.format)
+    if fmt.alphabet != ckpt.vocab["alphabet"]:
+        raise TabgenError(f"the checkpoint's alphabet differs from format {fmt.name!r} v{fmt.version}")
+    tuning, meter = _tuning_and_meter(ckpt, tuning, meter, prime)
+    prefix = fmt.header(tuning, meter)
+    if prime is not None:
+        body = prime_body(fmt, prime, tuning, meter)
+        have = len(fmt.bars_in(body))
+        if have >= bars:
+            raise InputError(f"the prime has {have} bars; --bars must be more than that to continue it")
+        prefix += body
+    grammars = None
+    if masked:
+        grammars = []
+        for _ in range(candidates):
+            g = fmt.grammar(tuning, meter, bars, max_span=max_span)
+            g.feed(prefix)
+            grammars.append(g)
+    budget = max_chars or _char_budget(fmt, tuning, meter, bars)
+    stepper = stepper_for(ckpt.model.cpu(), len(fmt.alphabet))
+    texts = generate(
+        stepper,
+        fmt.alphabet,
+        prefix,
+        grammars,
+        candidates=candidates,
+        temperature=temperature,
+        top_k=top_k,
+        seed=seed,
+        max_chars=budget,
+        stop=fmt.end if not masked else None,
+    )
+    if grammars is not None and not all(g.done for g in grammars):
+        raise TabgenError(f"sampling passed {budget} characters before the piece was complete")
+    return [prefix + t for t in texts]
+
+
+def prime_body(fmt: Any, prime: Tab, tuning: Tuning, meter: tuple[int, int] | None) -> str:
+    """The prime tab in the model's format without its header and end marker: the text to continue."""
+    from dataclasses import replace
+
+    from tabgen.tab.normalize import normalize
+
+    if prime.tuning.pitches != tuning.pitches:
+        raise InputError(
+            f"the prime is in tuning {prime.tuning.pitches} but the piece is asked in {tuning.pitches}"
+        )
+    tab = normalize(replace(prime, meter=meter or prime.meter))
+    text = fmt.encode(tab)
+    header = fmt.header(tuning, meter)
+    if not text.startswith(header) or not text.endswith(fmt.end):
+        raise TabgenError(f"format {fmt.name!r} encodes a tab without its own header and end marker")
+    return text[len(header) : len(text) - len(fmt.end)]
+
+
+def _tuning_and_meter(
+    ckpt: Any, tuning: Tuning | None, meter: tuple[int, int] | None, prime: Tab | None
+) -> tuple[Tuning, tuple[int, int] | None]:
+    from tabgen.tab.types import Tuning
+
+    if tuning is None:
+        if prime is not None:
+            tuning = prime.tuning
+        elif getattr(ckpt, "tuning", None) is not None:
+            t = ckpt.tuning
+            tuning = t if isinstance(t, Tuning) else Tuning(tuple(t))
+        else:
+            tuning = Tuning.named("standard")
+    if meter is None:
+        meter = prime.meter if prime is not None and prime.meter else (4, 4)
+    return tuning, meter
+
+
+def _char_budget(fmt: Any, tuning: Tuning, meter: tuple[int, int] | None, bars: int) -> int:
+    """Raw sampling stops here: generous, about four times a dense bar's text per bar."""
+    from tabgen.tab.types import Bar, Column, Note, Tab, slots_per_bar
+
+    slots = slots_per_bar(meter)
+    dense = Bar(
+        slots, tuple(Column(s, tuple(Note(i + 1, 12) for i in range(tuning.strings))) for s in range(slots))
+    )
+    one = len(fmt.encode(Tab(tuning, (dense,), meter)))
+    return 4 * one * bars + 256
