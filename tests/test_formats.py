@@ -1,0 +1,170 @@
+import numpy as np
+import pytest
+from formats_strategies import notes_of, parsed_tabs, tabs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tabgen.errors import TabValueError
+from tabgen.formats import ALPHABET, DEFAULT_FORMAT, FORMATS, get_format
+from tabgen.formats.base import parse_header
+from tabgen.tab.normalize import normalize
+from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
+
+FORMAT_NAMES = sorted(FORMATS)
+
+# One bar of 3/4 (12 slots): top E open and low G together, then a hammer-on to fret 12 on B
+# with fret 14 on G, then a dead note on the low E at the last slot.
+BAR = Bar(
+    12,
+    (
+        Column(0, (Note(1, 0), Note(6, 3))),
+        Column(3, (Note(2, 12, "h"), Note(3, 14))),
+        Column(11, (Note(6, 0, "x"),)),
+    ),
+)
+TAB = Tab(Tuning.named("standard"), (BAR, BAR), meter=(3, 4), title="Two bars")
+
+
+def test_registry_and_unknown_name():
+    assert {"time", "line"} <= set(FORMATS)
+    assert get_format(DEFAULT_FORMAT) is FORMATS[DEFAULT_FORMAT]
+    with pytest.raises(TabValueError, match="known formats: line, time"):
+        get_format("morse")
+
+
+def test_alphabet_is_stable_and_holds_newline():
+    for fmt in FORMATS.values():
+        assert fmt.alphabet == ALPHABET
+    assert ALPHABET.index("\n") == 0 and len(set(ALPHABET)) == len(ALPHABET) < 256
+
+
+def test_time_major_text_of_a_known_tab():
+    text = get_format("time").encode(TAB)
+    bar = "0----3\n\n\n-cHe\n" + "\n" * 7 + "-----0X\n|\n"
+    assert text == "%E2A2D3G3B3E4 3/4\n" + bar + bar + "$\n"
+
+
+def test_line_major_text_of_a_known_tab():
+    text = get_format("line").encode(TAB)
+    assert text.splitlines() == [
+        "%E2A2D3G3B3E4 3/4",
+        "e|0-----------|0-----------|",
+        "B|---cH--------|---cH--------|",
+        "G|---e--------|---e--------|",
+        "D|------------|------------|",
+        "A|------------|------------|",
+        "E|3----------0X|3----------0X|",
+        "$",
+    ]
+
+
+def test_line_major_wraps_four_bars_per_stave():
+    tab = Tab(TAB.tuning, (BAR,) * 9, (3, 4))
+    text = get_format("line").encode(tab)
+    staves = text.split("\n\n")
+    assert len(staves) == 3
+    assert [s.splitlines()[-6 if i else -6].count("|") - 1 for i, s in enumerate(staves)] == [4, 4, 1]
+    assert get_format("line").bars_in(text) == 9
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+def test_known_tab_decodes_back_with_all_bars_valid(name):
+    fmt = get_format(name)
+    decoded = fmt.decode(fmt.encode(TAB))
+    assert decoded.problems == []
+    assert (decoded.bars_total, decoded.bars_valid) == (2, 2)
+    assert decoded.tab.bars == TAB.bars
+    assert decoded.tab.tuning == Tuning.named("standard")  # name restored from the pitches
+    assert decoded.tab.meter == (3, 4)
+    assert fmt.bars_in(fmt.encode(TAB) * 3) == 6
+
+
+def test_header_reads_sharps_low_octaves_and_no_meter():
+    tuning = Tuning((61, 56, 11, 0))
+    assert get_format("time").header(tuning, None) == "%C-1B-1G#3C#4 -\n"
+    assert parse_header("%C-1B-1G#3C#4 -") == (tuning, None)
+    assert parse_header("%E2A2D3G3B3E4 12/8")[1] == (12, 8)
+    for bad in ["%", "%H2 4/4", "%E2A2D3 4/4", "%E2A2D3G3B3E4 4/3", "%E2A2D3G3B3E4 x", "E2A2D3G3 4/4"]:
+        with pytest.raises(TabValueError):
+            parse_header(bad)
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+@settings(max_examples=60, deadline=None)
+@given(tab=st.one_of(tabs(), parsed_tabs()))
+def test_round_trip_gives_the_normalized_tab(name, tab):
+    fmt = get_format(name)
+    text = fmt.encode(tab)
+    decoded = fmt.decode(text)
+    want = normalize(tab)
+    assert decoded.problems == []
+    assert decoded.bars_total == decoded.bars_valid == len(want.bars) == fmt.bars_in(text)
+    assert decoded.tab.tuning.pitches == want.tuning.pitches
+    assert decoded.tab.meter == want.meter
+    assert notes_of(decoded.tab) == notes_of(want)
+    assert fmt.encode(decoded.tab) == text
+    assert fmt.from_ids(fmt.to_ids(text)) == text
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(ALPHABET + "x\r\t|%é"), max_size=300))
+def test_decode_never_raises_on_arbitrary_text(name, text):
+    fmt = get_format(name)
+    decoded = fmt.decode(text)
+    assert 0 <= decoded.bars_valid <= decoded.bars_total
+    assert decoded.bars_valid == 0 or decoded.tab is not None
+    fmt.bars_in(text)
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+@settings(max_examples=100, deadline=None)
+@given(tab=tabs(max_bars=3), data=st.data())
+def test_decode_survives_damage_and_counts_bad_bars(name, tab, data):
+    fmt = get_format(name)
+    text = fmt.encode(tab)
+    at = data.draw(st.integers(0, len(text)))
+    cut = data.draw(st.integers(0, 3))
+    insert = data.draw(st.text(alphabet=st.sampled_from(ALPHABET), max_size=3))
+    damaged = text[:at] + insert + text[at + cut :]
+    decoded = fmt.decode(damaged)
+    assert 0 <= decoded.bars_valid <= decoded.bars_total
+    if decoded.problems == []:
+        assert decoded.bars_valid == decoded.bars_total == len(decoded.tab.bars)
+    else:
+        assert decoded.tab is None or len(decoded.tab.bars) == decoded.bars_total
+
+
+def test_decode_reports_what_is_wrong():
+    time = get_format("time")
+    text = time.encode(TAB)
+    broken = text.replace("-cHe\n", "-cHHe\n", 1)
+    d = time.decode(broken)
+    assert (d.bars_total, d.bars_valid) == (2, 1)
+    assert any("bar 1 slot 4" in p and "technique" in p for p in d.problems)
+    assert time.decode(text[:-2]).problems == ["no end marker line '$'"]
+    d = time.decode("no header here\n|\n")
+    assert d.tab is None and d.bars_total == 1 and d.bars_valid == 0
+    line = get_format("line")
+    broken = line.encode(TAB).replace("G|---e----", "G|---e---", 1)
+    d = line.decode(broken)
+    assert (d.bars_total, d.bars_valid) == (2, 1)
+    assert any("bar 1 string 3: 11 slots, not 12" in p for p in d.problems)
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+def test_decode_checks_span_only_when_asked(name):
+    fmt = get_format(name)
+    wide = Tab(TAB.tuning, (Bar(16, (Column(0, (Note(1, 1), Note(2, 9))),)),))
+    text = fmt.encode(wide)
+    assert fmt.decode(text).problems == []
+    d = fmt.decode(text, max_span=4)
+    assert d.bars_valid == 0 and "span more than 4" in d.problems[0]
+
+
+def test_to_ids_refuses_characters_outside_the_alphabet():
+    fmt = get_format("time")
+    ids = fmt.to_ids("%E2\n")
+    assert ids.dtype == np.uint8 and ids.tolist() == [ALPHABET.index(c) for c in "%E2\n"]
+    with pytest.raises(TabValueError, match="outside"):
+        fmt.to_ids("héllo")
