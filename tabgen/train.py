@@ -1,0 +1,679 @@
+"""The training loop: truncated BPTT over a uint8 memmap, AdamW, warmup + cosine, eval, checkpoints, DDP.
+
+Reads a prepared corpus folder (train.bin, val.bin, vocab.json, manifest.json, as tabgen.corpus writes it) and
+does not care who wrote it. Like char-rnn, the training stream is cut into `batch x world_size` contiguous
+lanes; every step reads the next `seq_len` characters of each lane and carries the LSTM state over from the
+previous chunk (detached), so the model sees context far beyond one chunk. Under torchrun each rank owns its
+own block of lanes; DDP averages the gradients, so all ranks hold the same weights.
+
+No argument parsing and no printing: progress goes to the `on_progress` callback as plain dicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from tabgen.checkpoint import load_checkpoint, save_checkpoint
+from tabgen.device import choose_device, cpu_threads, under_torchrun
+from tabgen.errors import CheckpointError, InputError, TrainingError
+from tabgen.model import CharLSTM, ModelConfig, flops_per_char
+
+Progress = Callable[[dict], None]
+
+
+@dataclass
+class TrainConfig:
+    data: Path  # a prepared corpus folder
+    out_dir: Path = Path("runs/tabgen")
+    steps: int | None = None  # train this many optimizer steps ...
+    minutes: float | None = None  # ... or for this long (neither: DEFAULT_STEPS)
+    size: str = "base"  # a key of model.SIZES
+    model: ModelConfig | None = None  # an explicit model (overrides size; vocab_size is taken from the data)
+    batch: int = 32  # lanes per rank
+    seq_len: int = 128  # characters per lane per step (the BPTT length)
+    lr: float = 3e-3
+    warmup: int = 100
+    min_lr: float | None = None  # default lr / 10
+    weight_decay: float = 0.01
+    clip: float = 1.0
+    eval_interval: int = 250  # steps between validations (and last.pt saves)
+    eval_chars: int = 200_000  # characters of val.bin read per validation
+    log_interval: int = 10  # steps per "step" progress event and history point
+    device: str = "auto"
+    seed: int = 1337
+    resume: bool = False
+    format: str | None = None  # refuse data in another format
+    threads: int | None = None  # CPU threads (default: the cores available; 1 per rank under torchrun)
+    tuning: list[int] | None = None  # stored in the checkpoint for compose
+    handle_signals: bool = True  # Ctrl-C / SIGTERM save a checkpoint and return
+
+    def __post_init__(self) -> None:
+        self.data, self.out_dir = Path(self.data), Path(self.out_dir)
+        if self.steps is not None and self.minutes is not None:
+            raise InputError("give --steps or --minutes, not both")
+        for name in ("batch", "seq_len", "eval_interval", "eval_chars", "log_interval"):
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.steps is not None and self.steps < 1:
+            raise InputError(f"--steps must be at least 1, got {self.steps}")
+        if self.minutes is not None and not self.minutes > 0:
+            raise InputError(f"--minutes must be positive, got {self.minutes}")
+        if not self.lr > 0:
+            raise InputError(f"--lr must be positive, got {self.lr}")
+
+
+DEFAULT_STEPS = 2000
+ESTIMATE_AFTER = 10  # --minutes: steps timed before the schedule length is first estimated
+
+
+# --- data -------------------------------------------------------------------------------------------------
+
+
+def read_prepared(folder: Path) -> tuple[dict, dict]:
+    """vocab.json and manifest.json of a prepared corpus folder, with a clear error for a bad folder."""
+    folder = Path(folder)
+    for name in ("train.bin", "val.bin", "vocab.json"):
+        if not (folder / name).is_file():
+            raise InputError(f"{folder}: not a prepared corpus folder (no {name})")
+    try:
+        vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+        manifest_path = folder / "manifest.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+        vocab["alphabet"], vocab["format"], int(vocab["format_version"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InputError(f"{folder}: unreadable vocab.json or manifest.json ({e})") from None
+    return vocab, manifest
+
+
+class Lanes:
+    """`lanes` contiguous stretches of a uint8 file, read chunk by chunk; this rank reads lanes [lo, hi).
+
+    The memmap is reopened for every batch (as nanoGPT does), so pages read once are not kept mapped and the
+    resident memory stays flat however big the corpus is."""
+
+    def __init__(self, path: Path, lanes: int, lo: int, hi: int, seq_len: int, vocab_size: int) -> None:
+        self.path, self.lo, self.hi = path, lo, hi
+        n = path.stat().st_size
+        self.lane_len = n // lanes
+        if self.lane_len < seq_len + 1:
+            raise TrainingError(
+                f"{path}: {n:,} characters are too few for {lanes} lanes of {seq_len + 1}; "
+                "use a smaller --batch or --seq-len, or more data"
+            )
+        self.seq_len = seq_len
+        self.chunks = (self.lane_len - 1) // seq_len  # chunks per lane per epoch
+        self.vocab_size = vocab_size
+
+    def batch(self, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
+        data = np.memmap(self.path, dtype=np.uint8, mode="r")
+        T = self.seq_len
+        starts = [lane * self.lane_len + chunk * T for lane in range(self.lo, self.hi)]
+        block = np.stack([data[s : s + T + 1] for s in starts]).astype(np.int64)
+        del data
+        if block.max(initial=0) >= self.vocab_size:
+            raise TrainingError(f"{self.path}: id {int(block.max())} outside the vocab of {self.vocab_size}")
+        t = torch.from_numpy(block)
+        return t[:, :-1], t[:, 1:]
+
+
+# --- schedule ---------------------------------------------------------------------------------------------
+
+
+def lr_at(step: int, total: int | None, cfg: TrainConfig) -> float:
+    """Linear warmup over cfg.warmup steps, then cosine from lr down to min_lr at `total`."""
+    min_lr = cfg.min_lr if cfg.min_lr is not None else cfg.lr / 10
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    if total is None:  # --minutes before the first estimate of the run length
+        return cfg.lr
+    if step >= total:
+        return min_lr
+    ratio = (step - cfg.warmup) / max(1, total - cfg.warmup)
+    return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.lr - min_lr)
+
+
+# --- small helpers ----------------------------------------------------------------------------------------
+
+
+def _rng_state(device: torch.device) -> dict:
+    np_state = np.random.get_state()
+    py_state = random.getstate()
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": [np_state[0], np_state[1].tolist(), int(np_state[2]), int(np_state[3]), float(np_state[4])],
+        "python": [py_state[0], list(py_state[1]), py_state[2]],
+    }
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state((n[0], np.array(n[1], dtype=np.uint32), n[2], n[3], n[4]))
+    p = state["python"]
+    random.setstate((p[0], tuple(p[1]), p[2]))
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def plot_curves(history: dict, path: Path) -> None:
+    """Train loss and validation bits per char against steps, as a PNG (matplotlib, imported only here)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    if history.get("train"):
+        s, loss = zip(*[(h[0], h[1] / math.log(2)) for h in history["train"]], strict=True)
+        ax.plot(s, loss, label="train (bits/char)", lw=1)
+    if history.get("val"):
+        s, bpc = zip(*[(h[0], h[1]) for h in history["val"]], strict=True)
+        ax.plot(s, bpc, "o-", label="validation (bits/char)", lw=1.5)
+    ax.set_xlabel("step")
+    ax.set_ylabel("bits per character")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png")
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        Path(tmp).unlink(missing_ok=True)
+
+
+class _StopSignals:
+    """Ctrl-C / SIGTERM set a flag that the loop reads between steps; a second Ctrl-C aborts at once."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.reason: str | None = None
+        self._old: dict[int, Any] = {}
+        self.enabled = enabled and _in_main_thread()
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.reason is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.reason = signal.Signals(signum).name
+
+    def __enter__(self) -> _StopSignals:
+        if self.enabled:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+# --- the loop ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    owns_group: bool = False
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def _setup(cfg: TrainConfig) -> tuple[_Dist, torch.device]:
+    d = _Dist()
+    if under_torchrun():
+        d.rank, d.world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+        d.local_rank = int(os.environ["LOCAL_RANK"])
+    device = choose_device(cfg.device, d.local_rank)
+    if d.world > 1 and not dist.is_initialized():
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        d.owns_group = True
+    if device.type == "cpu":
+        # torchrun sets OMP_NUM_THREADS=1 per rank; more threads per rank on shared cores was 5x slower here.
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        elif d.world == 1:
+            torch.set_num_threads(cpu_threads())
+    return d, device
+
+
+def train(cfg: TrainConfig, on_progress: Progress | None = None) -> dict:
+    """Train (or resume) a model on a prepared corpus folder; return the metrics (also in metrics.json)."""
+    d, device = _setup(cfg)
+    try:
+        return _train(cfg, d, device, on_progress or (lambda e: None))
+    finally:
+        if d.owns_group:
+            dist.destroy_process_group()
+
+
+def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> dict:
+    vocab, manifest = read_prepared(cfg.data)
+    if cfg.format and vocab["format"] != cfg.format:
+        raise InputError(f"{cfg.data}: the data is in format {vocab['format']!r}, not {cfg.format!r}")
+    out = cfg.out_dir
+    last_path, best_path = out / "last.pt", out / "best.pt"
+    if d.main:
+        out.mkdir(parents=True, exist_ok=True)
+
+    ckpt = None
+    if cfg.resume:
+        if not last_path.is_file():
+            raise TrainingError(f"{out}: nothing to resume (no last.pt); run without --resume first")
+        ckpt = load_checkpoint(last_path, device="cpu")
+        if ckpt.vocab.get("alphabet") != vocab["alphabet"]:
+            raise CheckpointError(
+                f"{last_path}: its alphabet differs from the data's; prepare the same format"
+            )
+    elif last_path.is_file():
+        raise TrainingError(
+            f"{out} already holds a run; pass --resume to continue it or choose another --out"
+        )
+
+    vocab_size = len(vocab["alphabet"])
+    if ckpt is not None:
+        mcfg = ckpt.config
+    elif cfg.model is not None:
+        mcfg = ModelConfig(**{**cfg.model.to_dict(), "vocab_size": vocab_size})
+    else:
+        mcfg = ModelConfig.for_size(cfg.size, vocab_size)
+
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
+    model = CharLSTM(mcfg)
+    if ckpt is not None:
+        model.load_state_dict(ckpt.model.state_dict())
+    model.to(device)
+    torch.manual_seed(cfg.seed + d.rank)  # each rank its own dropout masks
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        betas=(0.9, 0.99),
+        fused=device.type == "cuda",
+    )
+    if ckpt is not None and ckpt.optimizer_state is not None:
+        optimizer.load_state_dict(ckpt.optimizer_state)
+    net: torch.nn.Module = model
+    if d.world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+    )  # CPU stays fp32: bf16 is ~150x slower on this CPU and breaks oneDNN's LSTM
+
+    lanes = cfg.batch * d.world
+    train_data = Lanes(
+        cfg.data / "train.bin", lanes, d.rank * cfg.batch, (d.rank + 1) * cfg.batch, cfg.seq_len, vocab_size
+    )
+    val_chars_total = (cfg.data / "val.bin").stat().st_size
+    val_bars = (manifest.get("bars") or {}).get("val") or 0
+    chars_per_bar = val_chars_total / val_bars if val_bars else None
+    manifest_hash = str(manifest.get("hash", ""))
+    tuning = cfg.tuning if cfg.tuning is not None else manifest.get("tuning")
+
+    # Everything needed to continue exactly where we stopped.
+    st: dict[str, Any] = {
+        "step": 0,
+        "total_steps": cfg.steps if cfg.steps is not None else (None if cfg.minutes else DEFAULT_STEPS),
+        "chunk": 0,
+        "epoch": 0,
+        "lanes": lanes,
+        "seq_len": cfg.seq_len,
+        "first_loss": None,
+        "best_val_loss": None,
+        "seconds": 0.0,
+        "train_chars": 0,
+        "log_acc": [0.0, 0],
+        "history": {"train": [], "val": []},
+        "val_bpc": None,
+        "val_bits_per_bar": None,
+    }
+    notes: list[str] = []
+    hidden = model.init_state(cfg.batch, device)
+    if ckpt is not None:
+        saved = ckpt.train_state
+        st.update({k: saved[k] for k in st if k in saved})
+        if cfg.steps is not None:
+            st["total_steps"] = cfg.steps
+        elif cfg.minutes is not None and saved.get("minutes") != cfg.minutes:
+            st["total_steps"] = None  # re-estimate for the new time budget
+        same_layout = saved.get("lanes") == lanes and saved.get("seq_len") == cfg.seq_len
+        if same_layout and ckpt.manifest_hash == manifest_hash:
+            h, c = saved["hidden"]
+            sl = slice(d.rank * cfg.batch, (d.rank + 1) * cfg.batch)
+            hidden = (h[:, sl].contiguous().to(device), c[:, sl].contiguous().to(device))
+            rngs = saved.get("rng") or []
+            if len(rngs) == d.world:
+                _set_rng_state(rngs[d.rank], device)
+        else:
+            st["chunk"], st["lanes"], st["seq_len"] = 0, lanes, cfg.seq_len
+            notes.append(
+                "data, batch, seq_len or world size changed since the checkpoint: data position reset"
+            )
+    if st["chunk"] >= train_data.chunks:
+        st["chunk"] = 0
+
+    val_loader_cache: dict[str, Any] = {}
+
+    def evaluate() -> float:
+        """Mean validation loss (nats/char) over the first eval_chars of val.bin, sharded across ranks."""
+        bare = model
+        bare.eval()
+        if "lanes" not in val_loader_cache:
+            n = val_chars_total
+            vl = max(1, min(lanes, (n - 1) // (cfg.seq_len + 1)))
+            lane_len = n // vl
+            T = max(1, min(cfg.seq_len, lane_len - 1))
+            per_lane = min(lane_len - 1, max(T, cfg.eval_chars // vl))
+            val_loader_cache.update(lanes=vl, lane_len=lane_len, T=T, chunks=max(1, per_lane // T))
+        v = val_loader_cache
+        mine = [i for i in range(v["lanes"]) if i % d.world == d.rank]
+        total = torch.zeros(2, dtype=torch.float64, device=device)
+        if mine:
+            data = np.memmap(cfg.data / "val.bin", dtype=np.uint8, mode="r")
+            state = bare.init_state(len(mine), device)
+            with torch.no_grad(), autocast:
+                for k in range(v["chunks"]):
+                    starts = [i * v["lane_len"] + k * v["T"] for i in mine]
+                    block = torch.from_numpy(
+                        np.stack([data[s : s + v["T"] + 1] for s in starts]).astype(np.int64)
+                    )
+                    block = block.to(device)
+                    _, loss, state = bare(block[:, :-1], block[:, 1:], state)
+                    n_chars = block[:, 1:].numel()
+                    total[0] += loss.double() * n_chars
+                    total[1] += n_chars
+            del data
+        if d.world > 1:
+            dist.all_reduce(total)
+        bare.train()
+        return (total[0] / total[1]).item()
+
+    def save_last(reason: str) -> None:
+        hs = [hidden[0].detach().cpu(), hidden[1].detach().cpu()]
+        rngs = [_rng_state(device)]
+        if d.world > 1:  # gather every rank's lanes and RNG so a resume on the same world size is exact
+            gathered: list[Any] = [None] * d.world
+            dist.all_gather_object(gathered, (hs, rngs[0]))
+            hs = [torch.cat([g[0][0] for g in gathered], 1), torch.cat([g[0][1] for g in gathered], 1)]
+            rngs = [g[1] for g in gathered]
+        if not d.main:
+            return
+        state = {k: v for k, v in st.items()}
+        state.update(hidden=hs, rng=rngs, minutes=cfg.minutes, reason=reason, config=_plain_config(cfg))
+        save_checkpoint(
+            last_path,
+            model,
+            mcfg,
+            vocab=vocab,
+            optimizer=optimizer,
+            train_state=state,
+            metrics=metrics(reason),
+            tuning=tuning,
+            manifest_hash=manifest_hash,
+        )
+
+    session = {"start": time.perf_counter(), "train_seconds": 0.0, "chars": 0, "steps": 0}
+
+    def metrics(reason: str) -> dict:
+        cps = session["chars"] / session["train_seconds"] if session["train_seconds"] > 0 else 0.0
+        return {
+            "steps": st["step"],
+            "train_chars": st["train_chars"],
+            "val_bpc": st["val_bpc"],
+            "val_bits_per_bar": st["val_bits_per_bar"],
+            "best_val_bpc": st["best_val_loss"] / math.log(2) if st["best_val_loss"] is not None else None,
+            "chars_per_sec": round(cps, 1),
+            "seconds": round(st["seconds"], 2),
+            "gflops": round(cps * flops_per_char(mcfg) / 1e9, 2),
+            "stop_reason": reason,
+            "interrupted": reason in ("SIGINT", "SIGTERM", "interrupt"),
+            "epoch": st["epoch"],
+            "model": mcfg.to_dict(),
+            "params": model.num_params(),
+            "format": vocab["format"],
+            "device": str(device),
+            "world_size": d.world,
+            "batch": cfg.batch,
+            "seq_len": cfg.seq_len,
+            "threads": torch.get_num_threads() if device.type == "cpu" else None,
+            "manifest_hash": manifest_hash,
+            "run_dir": str(out),
+            "checkpoint": str(last_path),
+            "best_checkpoint": str(best_path)
+            if best_path.exists() or st["best_val_loss"] is not None
+            else None,
+            "notes": notes,
+            "history": st["history"],
+        }
+
+    def run_eval() -> None:
+        loss = evaluate()
+        bpc = loss / math.log(2)
+        st["val_bpc"] = bpc
+        st["val_bits_per_bar"] = bpc * chars_per_bar if chars_per_bar else None
+        st["history"]["val"].append([st["step"], bpc, st["val_bits_per_bar"]])
+        improved = st["best_val_loss"] is None or loss < st["best_val_loss"]
+        if improved:
+            st["best_val_loss"] = loss
+            if d.main:
+                save_checkpoint(
+                    best_path,
+                    model,
+                    mcfg,
+                    vocab=vocab,
+                    metrics=metrics("best"),
+                    tuning=tuning,
+                    manifest_hash=manifest_hash,
+                    train_state={"step": st["step"]},
+                )
+        emit(
+            {
+                "event": "eval",
+                "step": st["step"],
+                "val_bpc": bpc,
+                "val_bits_per_bar": st["val_bits_per_bar"],
+                "best": improved,
+            }
+        )
+
+    emit(
+        {
+            "event": "start",
+            "step": st["step"],
+            "total_steps": st["total_steps"],
+            "minutes": cfg.minutes,
+            "params": model.num_params(),
+            "model": mcfg.to_dict(),
+            "device": str(device),
+            "world_size": d.world,
+            "resumed": ckpt is not None,
+            "notes": list(notes),
+        }
+    )
+
+    stop_reason = "steps"
+    budget = cfg.minutes * 60 if cfg.minutes else None
+    chars_per_step = cfg.batch * cfg.seq_len * d.world
+    timing_from: tuple[float, int] | None = None
+    with _StopSignals(cfg.handle_signals) as signals:
+        while True:
+            total = st["total_steps"]
+            if total is not None and st["step"] >= total:
+                break
+            t0 = time.perf_counter()
+            lr = lr_at(st["step"], total, cfg)
+            for g in optimizer.param_groups:
+                g["lr"] = lr
+            x, y = train_data.batch(st["chunk"])
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            with autocast:
+                _, loss, hidden = net(x, y, hidden)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            optimizer.step()
+            hidden = (hidden[0].detach(), hidden[1].detach())
+            st["chunk"] += 1
+            if st["chunk"] >= train_data.chunks:  # end of the lanes: a new epoch starts from a blank state
+                st["chunk"], st["epoch"] = 0, st["epoch"] + 1
+                hidden = model.init_state(cfg.batch, device)
+
+            # one small all-reduce keeps every rank's decisions (abort, stop, schedule length) the same
+            time_up = budget is not None and st["seconds"] + (time.perf_counter() - t0) >= budget
+            flags = torch.tensor(
+                [loss.item(), float(signals.reason is not None), float(time_up), 0.0], dtype=torch.float64
+            )
+            step_seconds = time.perf_counter() - t0
+            st["step"] += 1
+            st["seconds"] += step_seconds
+            st["train_chars"] += chars_per_step
+            session["train_seconds"] += step_seconds
+            session["chars"] += chars_per_step
+            session["steps"] += 1
+            if budget is not None and d.main:
+                if session["steps"] == 1:
+                    timing_from = (time.perf_counter(), st["step"])
+                elif timing_from and (
+                    session["steps"] == ESTIMATE_AFTER or st["step"] % cfg.eval_interval == 0
+                ):
+                    rate = (time.perf_counter() - timing_from[0]) / (st["step"] - timing_from[1])
+                    flags[3] = st["step"] + max(1, int((budget - st["seconds"]) / rate))
+            if d.world > 1:
+                flags = flags.to(device)
+                dist.all_reduce(flags)
+                flags = flags.cpu()
+                flags[0] /= d.world
+            loss_value = float(flags[0])
+            if flags[3] > 0:
+                st["total_steps"] = int(flags[3])
+            if st["first_loss"] is None:
+                st["first_loss"] = loss_value
+            if not math.isfinite(loss_value):
+                raise TrainingError(
+                    f"training diverged at step {st['step']}: the loss is {loss_value}; try a lower --lr"
+                )
+            if loss_value > 3 * st["first_loss"]:
+                raise TrainingError(
+                    f"training diverged at step {st['step']}: loss {loss_value:.3f} is over 3x "
+                    f"the first ({st['first_loss']:.3f}); try a lower --lr"
+                )
+            st["log_acc"][0] += loss_value
+            st["log_acc"][1] += 1
+            if st["step"] % cfg.log_interval == 0:
+                mean = st["log_acc"][0] / st["log_acc"][1]
+                st["history"]["train"].append([st["step"], mean, lr])
+                st["log_acc"] = [0.0, 0]
+                cps = session["chars"] / session["train_seconds"]
+                total = st["total_steps"]
+                eta = (
+                    max(0.0, budget - st["seconds"])
+                    if budget is not None
+                    else (total - st["step"]) * session["train_seconds"] / session["steps"]
+                )
+                try:
+                    emit(
+                        {
+                            "event": "step",
+                            "step": st["step"],
+                            "total_steps": total,
+                            "loss": mean,
+                            "lr": lr,
+                            "chars_per_sec": cps,
+                            "seconds": st["seconds"],
+                            "eta": eta,
+                            "val_bpc": st["val_bpc"],
+                        }
+                    )
+                except KeyboardInterrupt:
+                    signals.reason = "interrupt"
+            if flags[1] > 0 or signals.reason is not None:
+                stop_reason = signals.reason or "SIGTERM"
+                break
+            if flags[2] > 0:
+                stop_reason = "minutes"
+                st["total_steps"] = st["step"]
+                break
+            if st["step"] % cfg.eval_interval == 0 and st["step"] != st["total_steps"]:
+                run_eval()
+                save_last("checkpoint")
+
+        if stop_reason in ("steps", "minutes"):
+            if not st["history"]["val"] or st["history"]["val"][-1][0] != st["step"]:
+                run_eval()
+        save_last(stop_reason)
+
+    result = metrics(stop_reason)
+    result["weights_sha256"] = weights_fingerprint(model)
+    if d.main:
+        _write_json(out / "metrics.json", result)
+        try:
+            plot_curves(st["history"], out / "loss.png")
+        except ImportError:
+            notes.append("matplotlib is not installed: no loss.png")
+    emit({"event": "done", **{k: v for k, v in result.items() if k != "history"}})
+    return result
+
+
+def weights_fingerprint(model: torch.nn.Module) -> str:
+    """sha256 of the weights' bytes: equal on every DDP rank when the ranks are in sync."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _plain_config(cfg: TrainConfig) -> dict:
+    out = {}
+    for k, v in asdict(cfg).items():
+        out[k] = str(v) if isinstance(v, Path) else v
+    return out

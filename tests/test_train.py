@@ -1,0 +1,181 @@
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tabgen.checkpoint import find_checkpoint, load_checkpoint
+from tabgen.errors import InputError, TrainingError
+from tabgen.model import ModelConfig
+from tabgen.train import TrainConfig, lr_at, train
+from tests.tiny_corpus import ALPHABET, make_prepared
+
+TINY = ModelConfig(vocab_size=2, embed=8, hidden=24, layers=2, dropout=0.1)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return make_prepared(tmp_path_factory.mktemp("corpus"))
+
+
+def config(data, out, **kw):
+    base = dict(
+        data=data,
+        out_dir=out,
+        steps=24,
+        model=TINY,
+        batch=4,
+        seq_len=32,
+        lr=1e-2,
+        warmup=4,
+        eval_interval=8,
+        eval_chars=2000,
+        log_interval=1,
+        threads=1,
+        seed=3,
+    )
+    return TrainConfig(**{**base, **kw})
+
+
+def test_tiny_run_end_to_end(data, tmp_path):
+    events = []
+    m = train(config(data, tmp_path / "run", steps=40), on_progress=events.append)
+    run = tmp_path / "run"
+    written = json.loads((run / "metrics.json").read_text())
+    assert written["steps"] == m["steps"] == 40
+    assert written["train_chars"] == 40 * 4 * 32
+    assert written["stop_reason"] == "steps" and not written["interrupted"]
+    for key in ("val_bpc", "val_bits_per_bar", "chars_per_sec", "seconds"):
+        assert written[key] > 0
+    # bits per bar = bits per char x chars per bar of the validation split (40 bars in the fixture)
+    chars_per_bar = (data / "val.bin").stat().st_size / 40
+    assert written["val_bits_per_bar"] == pytest.approx(written["val_bpc"] * chars_per_bar)
+    # it learned: validation is well below a uniform guess over the alphabet, train loss fell
+    assert written["val_bpc"] < 0.75 * math.log2(len(ALPHABET))
+    train_losses = [h[1] for h in written["history"]["train"]]
+    assert len(train_losses) == 40 and sum(train_losses[-5:]) < sum(train_losses[:5])
+    assert [v[0] for v in written["history"]["val"]] == [8, 16, 24, 32, 40]
+    assert (run / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {e["event"] for e in events} == {"start", "step", "eval", "done"}
+    # the checkpoint compose will find is self-contained and loads
+    best = load_checkpoint(find_checkpoint(run))
+    assert find_checkpoint(run).name == "best.pt"
+    assert best.vocab["alphabet"] == ALPHABET and best.format == "line-major"
+    assert best.config.hidden == 24 and best.config.vocab_size == len(ALPHABET)
+    assert best.metrics["val_bpc"] == pytest.approx(min(v[1] for v in written["history"]["val"]))
+    assert load_checkpoint(run / "last.pt").train_state["step"] == 40
+
+
+class StopAt:
+    def __init__(self, step):
+        self.step = step
+
+    def __call__(self, event):
+        if event["event"] == "step" and event["step"] == self.step:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(data, tmp_path):
+    whole = train(config(data, tmp_path / "a"))
+    part = train(config(data, tmp_path / "b"), on_progress=StopAt(11))
+    assert part["interrupted"] and part["steps"] == 11
+    assert load_checkpoint(tmp_path / "b" / "last.pt").train_state["step"] == 11
+    resumed = train(config(data, tmp_path / "b", resume=True))
+    assert resumed["steps"] == 24
+    # the same loss at every step (bit for bit on CPU with fixed threads), the same validations, same weights
+    assert resumed["history"]["train"] == whole["history"]["train"]
+    assert resumed["history"]["val"] == whole["history"]["val"]
+    assert resumed["weights_sha256"] == whole["weights_sha256"]
+
+
+def test_existing_run_needs_resume_and_resume_needs_a_run(data, tmp_path):
+    train(config(data, tmp_path / "run", steps=2, eval_interval=100))
+    with pytest.raises(TrainingError, match="--resume"):
+        train(config(data, tmp_path / "run", steps=2))
+    with pytest.raises(TrainingError, match="nothing to resume"):
+        train(config(data, tmp_path / "empty", resume=True))
+
+
+def test_divergence_aborts_with_a_clear_message(data, tmp_path):
+    with pytest.raises(TrainingError, match="diverged"):
+        train(config(data, tmp_path / "run", lr=50.0, warmup=1, clip=0.0, steps=30))
+
+
+def test_bad_inputs(data, tmp_path):
+    with pytest.raises(InputError, match="not a prepared corpus"):
+        train(config(tmp_path, tmp_path / "run"))
+    with pytest.raises(InputError, match="not 'time-major'"):
+        train(config(data, tmp_path / "run", format="time-major"))
+    with pytest.raises(TrainingError, match="too few"):
+        train(config(data, tmp_path / "run", batch=4, seq_len=50_000))
+    with pytest.raises(InputError, match="not both"):
+        config(data, tmp_path, steps=5, minutes=1.0)
+
+
+def test_minutes_budget_stops_on_time(data, tmp_path):
+    m = train(config(data, tmp_path / "run", steps=None, minutes=0.01, eval_interval=10_000))
+    assert m["stop_reason"] == "minutes" and m["steps"] >= 1
+    assert 0.6 <= m["seconds"] < 2.0
+
+
+def test_schedule_warms_up_then_decays_to_min_lr(data, tmp_path):
+    cfg = config(data, tmp_path, lr=1.0, min_lr=0.1, warmup=10, steps=110)
+    assert lr_at(0, 110, cfg) == pytest.approx(0.1)
+    assert lr_at(9, 110, cfg) == pytest.approx(1.0)
+    assert lr_at(60, 110, cfg) == pytest.approx(0.55)  # half way through the cosine
+    assert lr_at(110, 110, cfg) == pytest.approx(0.1)
+    assert lr_at(50, None, cfg) == 1.0  # --minutes before the length is known
+
+
+SIGNAL_SCRIPT = """
+import sys
+from tabgen.model import ModelConfig
+from tabgen.train import TrainConfig, train
+cfg = TrainConfig(data=sys.argv[1], out_dir=sys.argv[2], steps=100000, batch=4, seq_len=32, threads=1,
+                  model=ModelConfig(vocab_size=2, embed=8, hidden=24, layers=2, dropout=0.1), log_interval=1)
+def report(event):
+    if event["event"] == "step" and event["step"] == 3:
+        print("running", flush=True)
+m = train(cfg, on_progress=report)
+print("stopped", m["stop_reason"], m["steps"], flush=True)
+"""
+
+
+def test_sigterm_between_steps_stops_after_the_step_and_saves(data, tmp_path):
+    def kill_at_5(event):
+        if event["event"] == "step" and event["step"] == 5:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    m = train(config(data, tmp_path / "run"), on_progress=kill_at_5)
+    assert m["stop_reason"] == "SIGTERM" and m["interrupted"] and m["steps"] == 5
+    assert load_checkpoint(tmp_path / "run" / "last.pt").train_state["step"] == 5
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is removed again
+
+
+def test_ctrl_c_in_a_real_process_saves_a_loadable_checkpoint_and_exits_0(data, tmp_path):
+    sig = signal.SIGINT
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SIGNAL_SCRIPT, str(data), str(tmp_path / "run")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=repo,
+    )
+    assert proc.stdout.readline().strip() == "running"
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    reason, steps = out.split()[1], int(out.split()[2])
+    assert reason == sig.name
+    ckpt = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert ckpt.train_state["step"] == steps >= 3
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["interrupted"] and metrics["steps"] == steps
+    assert torch.isfinite(ckpt.model.head.weight).all()
