@@ -3,9 +3,11 @@ tabgen's own errors become one clear line on stderr and a non-zero exit code."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -44,6 +46,41 @@ def friendly_errors(fn: F) -> F:
 @app.callback()
 def _root() -> None:
     """tabgen: learn guitar music from ASCII tabs and compose new pieces."""
+
+
+@app.command()
+def check(
+    tabs: Annotated[
+        list[Path],
+        typer.Argument(help="Tab files to read (.txt .tab .md .html .rst, .gz).", metavar="TAB..."),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="One line of JSON per file (JSON Lines).")] = False,
+) -> None:
+    """Read tab files and report their staves, tunings, bars, notes and diagnostics.
+
+    Exit 0 when at least one stave was read, 1 when none was or a file could not be read."""
+    from tabgen.tab.parse import read_file
+    from tabgen.tab.report import report_dict, report_renderable
+
+    staves, failed = 0, False
+    for path in tabs:
+        try:
+            result = read_file(path)
+        except TabgenError as e:
+            err.print(f"[bold red]error:[/] {e}", markup=True)
+            if as_json:
+                out.print(json.dumps({"file": str(path), "error": str(e)}), markup=False)
+            failed = True
+            continue
+        staves += len(result.tabs)
+        if as_json:
+            out.print(json.dumps(report_dict(str(path), result)), markup=False, soft_wrap=True)
+        else:
+            out.print(report_renderable(str(path), result))
+            if not result.tabs:
+                err.print(f"[bold red]error:[/] {path}: no tab staves found", markup=True)
+    if failed or staves == 0:
+        raise typer.Exit(1)
 
 
 def main() -> None:

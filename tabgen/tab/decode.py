@@ -1,0 +1,100 @@
+"""Bytes to clean text, and the text of a tab out of its wrapper (HTML, Markdown, reStructuredText).
+
+`decode_bytes` tries, in order: a UTF-8 BOM, a UTF-16 BOM, strict UTF-8, then CP1252 (Latin-1 for
+the five bytes CP1252 leaves undefined). Line ends become LF and non-breaking spaces plain spaces, so
+that column arithmetic in the parser sees one character per column. Data that is not text (NUL
+bytes, control characters, a UTF-16 byte-order mark followed by 8-bit text) raises `InputError`.
+
+`unwrap` keeps line numbers: whatever it drops is replaced by the same number of newlines, so a
+diagnostic's line is the line in the file the user opens.
+"""
+
+from __future__ import annotations
+
+import codecs
+import html
+import re
+
+from tabgen.errors import InputError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_NEWLINES = re.compile(r"\r\n?")
+_PRE = re.compile(r"<pre\b[^>]*>(.*?)</pre\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>\n]*>")
+_HTML_HINT = re.compile(r"<(?:html|body|br|p|div|pre|head)\b[^>]*>", re.IGNORECASE)
+
+
+def _name(path: str) -> str:
+    return path or "<input>"
+
+
+def _looks_binary(text: str) -> bool:
+    """More than 1 control character in 100 (or any NUL) means this is not a text file."""
+    if "\x00" in text:
+        return True
+    sample = text[:65536]
+    return len(_CONTROL.findall(sample)) * 100 > len(sample) + 100
+
+
+def decode_bytes(data: bytes, path: str = "") -> str:
+    """Bytes of a tab file to text with LF line ends; raises InputError for binary data."""
+    if data.startswith(codecs.BOM_UTF8):
+        text = data[3:].decode("utf-8", errors="replace")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{_name(path)}: starts with a UTF-16 byte-order mark but is not UTF-16 text"
+            ) from None
+        # A BOM glued onto 8-bit text decodes to pairs of bytes read as CJK and punctuation signs.
+        sample = text[:4096]
+        plain = sum(1 for ch in sample if ch < "\u0250" or ch.isspace())
+        if sample and plain * 10 < len(sample) * 8:
+            raise InputError(
+                f"{_name(path)}: broken encoding: a UTF-16 byte-order mark then 8-bit text, not UTF-16"
+            )
+    elif b"\x00" in data:
+        raise InputError(f"{_name(path)}: binary data (NUL bytes), not a text file")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                text = data.decode("latin-1")
+    if _looks_binary(text):
+        raise InputError(f"{_name(path)}: binary data (control characters), not a text file")
+    if "\r" in text:
+        text = _NEWLINES.sub("\n", text)
+    if "\xa0" in text:
+        text = text.replace("\xa0", " ")
+    if "\t" in text:
+        text = text.expandtabs(8)
+    return text
+
+
+def _blank_out(text: str) -> str:
+    return "\n" * text.count("\n")
+
+
+def unwrap(text: str) -> str:
+    """The part of `text` that can hold staves, with line numbers kept.
+
+    HTML: where there is a <pre> block only <pre> contents are kept (tags dropped, entities
+    decoded); an HTML page without <pre> loses its tags. Markdown fences and reStructuredText
+    directives need no unwrapping: their marker lines are not stave lines and indentation is allowed.
+    """
+    if "<" not in text or not _HTML_HINT.search(text):
+        return text
+    if _PRE.search(text):
+        parts: list[str] = []
+        last = 0
+        for m in _PRE.finditer(text):
+            parts.append(_blank_out(text[last : m.start(1)]))
+            parts.append(html.unescape(_TAG.sub("", m.group(1))))
+            last = m.end(1)
+        parts.append(_blank_out(text[last:]))
+        return "".join(parts)
+    return html.unescape(_TAG.sub("", text))

@@ -1,0 +1,95 @@
+"""String labels and `Tuning:` values to a `Tuning`.
+
+Labels name pitch classes only, so octaves are inferred: the highest string takes the octave that
+puts it nearest E4 (MIDI 64), and each lower string takes the highest pitch of its class strictly
+below the string above it. That gives E4 B3 G3 D3 A2 E2 for ``e B G D A E``, D2 for a low ``D``
+(drop D), B1 for a seventh string ``B``. Four or five strings labelled ``G D A E (B)`` are a bass
+(G2 D2 A1 E1 B0). A result equal to a named tuning carries that name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tabgen.errors import TabValueError
+from tabgen.tab.types import NAMED_TUNINGS, Tuning
+
+_PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11, "H": 11}
+_NOTE = re.compile(r"([A-Ha-h])([#b♯♭]?)(-?\d)?")
+_BY_PITCHES = {t.pitches: t for t in NAMED_TUNINGS.values()}
+_BASS = {(7, 2, 9, 4): "bass-4", (7, 2, 9, 4, 11): "bass-5"}
+
+
+def pitch_class(label: str) -> int | None:
+    """'F#' -> 6, 'Bb' -> 10, 'H' (German B) -> 11; None for anything else."""
+    label = label.strip()
+    if not label or label[0].upper() not in _PITCH_CLASS:
+        return None
+    pc = _PITCH_CLASS[label[0].upper()]
+    for accidental in label[1:]:
+        if accidental in "#♯":
+            pc += 1
+        elif accidental in "b♭":
+            pc -= 1
+        else:
+            return None
+    return pc % 12
+
+
+def _named(pitches: tuple[int, ...]) -> Tuning:
+    return _BY_PITCHES.get(pitches) or Tuning(pitches)
+
+
+def tuning_from_classes(classes: list[int]) -> Tuning:
+    """Pitch classes, highest string first, to a tuning with inferred octaves."""
+    if tuple(classes) in _BASS:
+        return NAMED_TUNINGS[_BASS[tuple(classes)]]
+    top = min((classes[0] + 12 * octave for octave in range(11)), key=lambda p: (abs(p - 64), p))
+    pitches = [top]
+    for pc in classes[1:]:
+        below = pitches[-1] - 1
+        p = below - (below - pc) % 12
+        pitches.append(max(p, 0))
+    return _named(tuple(pitches))
+
+
+def tuning_from_labels(labels: list[str]) -> Tuning | None:
+    """Stave labels, highest string first ('e', 'B', ..., 'E'), to a tuning; None if one is no note."""
+    classes = [pitch_class(s) for s in labels]
+    if any(c is None for c in classes):
+        return None
+    return tuning_from_classes([c for c in classes if c is not None])
+
+
+def parse_tuning(value: str) -> Tuning:
+    """A `Tuning:` header value: a name (``drop-d``), notes low to high with octaves
+    (``E2 A2 D3 G3 B3 E4``) or without (``D A D G B E``, ``DADGAD``). Raises TabValueError."""
+    text = value.strip()
+    key = re.sub(r"\s+tuning$", "", text, flags=re.IGNORECASE)
+    try:
+        return Tuning.named(key)
+    except TabValueError:
+        pass
+    compact = re.sub(r"[\s,\-]+", " ", text).strip()
+    if " " in compact:
+        tokens = compact.split(" ")
+    else:
+        tokens = [m.group(0) for m in _NOTE.finditer(compact)]
+        if "".join(tokens) != compact:
+            raise TabValueError(f"unknown tuning {value!r}")
+    notes = []
+    for token in tokens:
+        m = _NOTE.fullmatch(token)
+        if not m:
+            raise TabValueError(f"unknown tuning {value!r}")
+        pc = pitch_class(m.group(1) + m.group(2))
+        if pc is None:
+            raise TabValueError(f"unknown tuning {value!r}")
+        octave = int(m.group(3)) if m.group(3) else None
+        notes.append((pc, octave))
+    if not notes:
+        raise TabValueError(f"unknown tuning {value!r}")
+    if all(o is not None for _, o in notes):
+        pitches = tuple(pc + 12 * (o + 1) for pc, o in reversed(notes))  # type: ignore[operator]
+        return _named(pitches)
+    return tuning_from_classes([pc for pc, _ in reversed(notes)])

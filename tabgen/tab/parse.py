@@ -1,0 +1,606 @@
+"""Text a person would call a guitar tab to `Tab`s (one per stave) plus `Diagnostic`s.
+
+How a text is read:
+
+1. Lines. A *string line* is an optional label (``e``, ``B``, ``F#``, ``Eb``, German ``H``, any case)
+   with a separator (``|``, ``||``, ``:|``, ``-`` or a space before ``|``), then a body that is mostly
+   dashes, digits and bar lines (at least 3 dashes, at least 60 % stave characters, at most 20 %
+   spaces). A *stave* is a run of 4 to 8 consecutive string lines; longer runs are split, ragged
+   ends (a stray line of dashes) trimmed. Everything else (chord names, lyrics, rhythm, count and
+   fingering lines, prose) is no stave, but ``Title:``/``Meter:``/``Key:``/``Source:``/``Tuning:``
+   header lines set the metadata of the staves below them; a new ``Title:`` starts a new piece.
+2. Bars. Each line's body is cut at its bar lines (runs of ``|``), so a line one dash longer than
+   its neighbours still gives the same bars (with a diagnostic). Repeat marks next to a bar line
+   (``|:`` ``:|`` ``||o`` ``o||`` ``*|`` ``|*``) set `Bar.repeat_start`/`repeat_end`; marks written
+   on every line are not part of the bar's width, marks on some lines (the dots on the middle
+   strings) count as dashes. ``xN`` above the stave or after its last bar line sets ``repeat_end=N``.
+3. Notes. In each bar of each line, tokens are: ``<12>`` natural and ``[12]`` artificial harmonics,
+   a run of digits with an optional connecting technique before it (``h p b r / \\ s``, or ``t`` for
+   tapped) and an optional ``~`` (vibrato) or ``g`` (grace) after it, and ``x``/``X`` (dead note,
+   fret 0). A note's position is the character offset in its bar where its digits start. A
+   ``PM---`` line above (or below) the stave palm-mutes the plain notes under it.
+
+The one rule for digit runs (ambiguous ``222``, ``101310``, ``35``):
+
+* two digits form one fret when they read 10..24 (``12``); otherwise (``35``, ``05``) two frets;
+* three or more digits: a run of one repeated digit (``222``, ``5555``) is that fret repeated, one
+  note per character (tremolo); otherwise, when the run cuts into pairs that all read 10..24
+  (``101310`` -> 10 13 10), those are the frets; otherwise each digit is a fret (``353`` -> 3 5 3).
+
+Every run of two or more digits read as several notes gets a diagnostic naming what was read.
+
+Tuning: from the labels (octaves inferred, see `tabgen.tab.labels`); a ``Tuning:`` line with the
+same pitch classes (or an unlabelled stave of the same size) gives its exact octaves; an unlabelled
+stave takes the tuning of the piece's previous stave of the same size, else the usual tuning for
+its string count. The parser never normalizes: positions are character offsets.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tabgen.errors import InputError, TabgenError
+from tabgen.tab.decode import decode_bytes, unwrap
+from tabgen.tab.labels import parse_tuning, pitch_class, tuning_from_labels
+from tabgen.tab.types import MAX_FRET, MAX_STRINGS, MIN_STRINGS, Bar, Column, Note, Tab, Tuning
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """Something the reader noticed: 1-based line and column in the file (column 0: whole line)."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path or '<text>'}:{self.line}"
+        if self.column:
+            where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ParseResult:
+    """The staves read, in reading order, and what was noticed on the way."""
+
+    tabs: list[Tab] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+# --- line classification ---------------------------------------------------------------------
+
+# indent, then either a label with its separator, or bare bar lines
+_HEAD = re.compile(r"( *)(?:([A-Ha-h][#b]?)( ?-?:?\|+| ?:\|*|-)|(\|+))?")
+_BARE_START = frozenset("-0123456789")
+_STAVE_CHARS = str.maketrans("", "", "-|0123456789~=")
+_MD_RULE = re.compile(r"\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*")
+
+
+@dataclass
+class _Line:
+    index: int  # 0-based line index in the text
+    label: str | None
+    start: int  # column where the body starts
+    body: str  # without trailing spaces
+    opened: bool  # a bar line sits right before the body
+
+
+def _string_line(index: int, text: str) -> _Line | None:
+    """The line as a string line of a stave, or None."""
+    m = _HEAD.match(text)
+    start = m.end()
+    body = text[start:].rstrip()
+    n = len(body)
+    if n < 3 or body[0] == " ":
+        return None
+    label, sep, bars = m.group(2), m.group(3), m.group(4)
+    if label is None and bars is None and body[0] not in _BARE_START:
+        return None
+    dashes = body.count("-")
+    if dashes < 3:
+        return None
+    other = len(body.translate(_STAVE_CHARS))
+    if other * 5 > n * 2 or body.count(" ") * 5 > n:
+        return None
+    opened = bars is not None or (sep is not None and sep.endswith("|"))
+    return _Line(index, label, start, body, opened)
+
+
+# --- header lines ------------------------------------------------------------------------------
+
+_KEYS = (
+    "time signature|key signature|title|meter|time|key|source|tuning|artist|composer|album|"
+    "author|arranger|capo|tempo|subtitle"
+)
+_HEADER = re.compile(
+    rf"(?:^|(?<=\s\s))\s*({_KEYS})\s*:\s*(.*?)\s*(?=\s\s+(?:{_KEYS})\s*:|$)",
+    re.IGNORECASE,
+)
+_METER_LINE = re.compile(r"\s*(\d{1,2})\s*/\s*(\d{1,2})(?:\s+time)?\s*", re.IGNORECASE)
+_METER = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})")
+_KEY_ALIASES = {"time signature": "meter", "time": "meter", "key signature": "key"}
+
+
+@dataclass
+class _Context:
+    """Metadata in force at the current line: what the staves below it carry."""
+
+    title: str = ""
+    meter: tuple[int, int] | None = None
+    tuning: Tuning | None = None
+    meta: list[tuple[str, str]] = field(default_factory=list)
+    previous: dict[int, Tuning] = field(default_factory=dict)  # string count -> last tuning
+
+
+def _meter(value: str) -> tuple[int, int] | None:
+    m = _METER.search(value)
+    if not m:
+        return None
+    beats, unit = int(m.group(1)), int(m.group(2))
+    if beats < 1 or unit not in (1, 2, 4, 8, 16, 32):
+        return None
+    return beats, unit
+
+
+class _Reader:
+    def __init__(self, text: str, path: str) -> None:
+        self.lines = unwrap(text).split("\n")
+        self.path = path
+        self.ctx = _Context()
+        self.result = ParseResult()
+
+    def diag(self, index: int, column: int, message: str) -> None:
+        self.result.diagnostics.append(Diagnostic(self.path, index + 1, column, message))
+
+    # header lines -------------------------------------------------------------------------------
+
+    def header(self, index: int, text: str) -> None:
+        if ":" in text:
+            for m in _HEADER.finditer(text):
+                self.field(index, m.group(1).lower(), m.group(2))
+        elif "/" in text:
+            m = _METER_LINE.fullmatch(text)
+            if m:
+                meter = _meter(text)
+                if meter:
+                    self.ctx.meter = meter
+
+    def field(self, index: int, key: str, value: str) -> None:
+        key = _KEY_ALIASES.get(key, key)
+        if not value:
+            return
+        ctx = self.ctx
+        if key == "title":
+            self.ctx = _Context(title=value)
+        elif key == "meter":
+            meter = _meter(value)
+            if meter is None:
+                self.diag(index, 0, f"cannot read the meter {value!r}; expected like 3/4")
+            else:
+                ctx.meter = meter
+        elif key == "tuning":
+            try:
+                ctx.tuning = parse_tuning(value)
+            except TabgenError as e:
+                self.diag(index, 0, f"{e}; the tuning comes from the stave labels")
+        elif (key, value) not in ctx.meta:
+            ctx.meta.append((key, value))
+
+    # the main loop ------------------------------------------------------------------------------
+
+    def read(self) -> ParseResult:
+        lines = self.lines
+        n = len(lines)
+        i = 0
+        while i < n:
+            text = lines[i]
+            found = _string_line(i, text) if "-" in text else None
+            if found is None:
+                if text:
+                    self.header(i, text)
+                i += 1
+                continue
+            run = [found]
+            i += 1
+            while i < n:
+                nxt = _string_line(i, lines[i]) if "-" in lines[i] else None
+                if nxt is None:
+                    break
+                run.append(nxt)
+                i += 1
+            for stave in self.split_run(run):
+                self.stave(stave)
+        return self.result
+
+    def split_run(self, run: list[_Line]) -> list[list[_Line]]:
+        """A run of string lines to staves of 4..8 lines."""
+        if len(run) < MIN_STRINGS:
+            return []
+        run = _trim(run)
+        if len(run) <= MAX_STRINGS:
+            return [run] if len(run) >= MIN_STRINGS else []
+        groups: list[list[_Line]] = []
+        first = run[0].label
+        if first is not None and all(s.label is not None for s in run):
+            current: list[_Line] = []
+            for s in run:
+                if s.label == first and len(current) >= MIN_STRINGS:
+                    groups.append(current)
+                    current = []
+                current.append(s)
+            groups.append(current)
+        else:
+            size = next((k for k in (6, 4, 7, 8, 5) if len(run) % k == 0), 6)
+            groups = [run[k : k + size] for k in range(0, len(run), size)]
+        good = [g for g in groups if MIN_STRINGS <= len(g) <= MAX_STRINGS]
+        self.diag(
+            run[0].index,
+            0,
+            f"{len(run)} stave lines in a row; read as staves of {'/'.join(str(len(g)) for g in good)} lines",
+        )
+        return good
+
+    # one stave ----------------------------------------------------------------------------------
+
+    def annotation_lines(self, stave: list[_Line]) -> list[tuple[int, str]]:
+        """Non-stave lines right above (two) and below (one) the stave: PM and xN lines."""
+        lines = self.lines
+        top, bottom = stave[0].index, stave[-1].index
+        found = []
+        for k in (top - 1, top - 2):
+            if k < 0 or not lines[k].strip():
+                break
+            found.append((k, lines[k]))
+        k = bottom + 1
+        if k < len(lines) and lines[k].strip() and _PM_LINE.fullmatch(lines[k]):
+            # a PM line between two staves belongs to the one below it
+            below = k + 1 < len(lines) and _string_line(k + 1, lines[k + 1]) is not None
+            if not below:
+                found.append((k, lines[k]))
+        return found
+
+    def stave(self, stave: list[_Line]) -> None:
+        tab = _StaveReader(self, stave).read()
+        if tab is not None:
+            self.result.tabs.append(tab)
+
+
+def _trim(run: list[_Line]) -> list[_Line]:
+    """Drop lines at either end of a run that do not match the rest (a stray rule of dashes)."""
+    lengths = sorted(len(s.body) for s in run)
+    median = lengths[len(lengths) // 2]
+    bars = sorted(s.body.count("|") for s in run)
+    median_bars = bars[len(bars) // 2]
+
+    def odd(s: _Line) -> bool:
+        if abs(len(s.body) - median) > max(4, median // 4):
+            return True
+        return median_bars >= 2 and s.body.count("|") == 0
+
+    while len(run) > MIN_STRINGS and odd(run[-1]):
+        run = run[:-1]
+    while len(run) > MIN_STRINGS and odd(run[0]):
+        run = run[1:]
+    return run
+
+
+# --- notes ---------------------------------------------------------------------------------------
+
+_BAR_LINES = re.compile(r"\|+")
+# gap, then one of: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
+_TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)(?:([hpbr/\\st]?)(\d+)([~g]?)|<(\d+)>|\[(\d+)\]|([xX])|(.))")
+_LETTERS = re.compile(r"[A-Za-z]{3}")
+_NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
+
+
+def _column(position: int, notes: tuple[Note, ...]) -> Column:
+    """A Column built without re-checking: the reader makes positions >= 0 and notes sorted by
+    string (it reads strings in order), which is what Column.__post_init__ checks. Checking twice
+    cost a third of the parse time."""
+    column = object.__new__(Column)
+    object.__setattr__(column, "position", position)
+    object.__setattr__(column, "notes", notes)
+    return column
+
+
+_MARKS = ":*o"
+_PM_LINE = re.compile(r"[\s|]*(?:P\.?M\.?[-_.=~|\s]*)+")
+_PM_SPAN = re.compile(r"P\.?M\.?[-_.=~]*\|?")
+_REPEAT_COUNT = re.compile(r"(?<![A-Za-z0-9])[xX](\d{1,2})(?![A-Za-z0-9])")
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def split_digits(run: str) -> tuple[list[tuple[int, int]], str | None]:
+    """A run of digits to (offset, fret) pairs by the module's rule, and a diagnostic if ambiguous."""
+    n = len(run)
+    if n == 1:
+        return [(0, int(run))], None
+    if n == 2:
+        value = int(run)
+        if run[0] != "0" and value <= MAX_FRET:
+            return [(0, value)], None
+        return [(0, int(run[0])), (1, int(run[1]))], f"{run!r} read as frets {run[0]} and {run[1]}"
+    if run.count(run[0]) == n:
+        return [(k, int(run[0])) for k in range(n)], f"{run!r} read as fret {run[0]} repeated {n} times"
+    pairs = [run[k : k + 2] for k in range(0, n, 2)]
+    if n % 2 == 0 and all(p[0] != "0" and 10 <= int(p) <= MAX_FRET for p in pairs):
+        frets = [int(p) for p in pairs]
+        return [(2 * k, f) for k, f in enumerate(frets)], f"{run!r} read as frets {' '.join(pairs)}"
+    return [(k, int(c)) for k, c in enumerate(run)], f"{run!r} read as frets {' '.join(run)}"
+
+
+class _StaveReader:
+    def __init__(self, reader: _Reader, lines: list[_Line]) -> None:
+        self.reader = reader
+        self.lines = lines
+        self.strings = len(lines)
+
+    def diag(self, index: int, column: int, message: str) -> None:
+        self.reader.diag(index, column, message)
+
+    def segments(self, line: _Line) -> tuple[list[tuple[int, int]], str]:
+        """Body offsets (start, end) of the line's bars, and any text after its last bar line."""
+        body = line.body
+        spans = [m.span() for m in _BAR_LINES.finditer(body)]
+        segs: list[tuple[int, int]] = []
+        prev = 0
+        for s, e in spans:
+            if s > prev and body[prev:s].strip():
+                segs.append((prev, s))
+            prev = e
+        trailing = body[prev:]
+        if trailing and (not spans or ("-" in trailing and trailing[0] != " ")):
+            segs.append((prev, len(body)))
+            trailing = ""
+        return segs, trailing
+
+    def read(self) -> Tab | None:
+        lines = self.lines
+        cut = [self.segments(s) for s in lines]
+        counts = [len(c[0]) for c in cut]
+        majority = max(set(counts), key=lambda k: (counts.count(k), k))
+        if majority == 0:
+            return None
+        ref = counts.index(majority)
+        spans = []
+        for s, (segs, _), count in zip(lines, cut, counts, strict=True):
+            if count != majority:
+                self.diag(s.index, 0, "bar lines do not line up with the other lines of the stave")
+                segs = [(a, min(b, len(s.body))) for a, b in cut[ref][0]]
+            spans.append(segs)
+
+        layout = [self.bar_layout(j, spans) for j in range(majority)]
+        starts = [[lay[0][i] for lay in layout] for i in range(self.strings)]
+        ends = [[lay[1][i] for lay in layout] for i in range(self.strings)]
+        columns: list[dict[int, list[Note]]] = [{} for _ in range(majority)]
+        pm = self.palm_mute_spans()
+        for i, s in enumerate(lines):
+            self.notes(i + 1, s, starts[i], ends[i], columns, pm)
+        bars = []
+        for (_, _, width, repeat_start, repeat_end), cols in zip(layout, columns, strict=True):
+            if width > 0:
+                row = tuple(_column(p, tuple(cols[p])) for p in sorted(cols))
+                bars.append(Bar(width, row, repeat_start, repeat_end))
+        if not bars:
+            return None
+        self.repeat_counts(bars, spans[ref], lines[ref], [c[1] for c in cut])
+
+        notes = [n for b in bars for n in b.notes]
+        if notes and all(n.technique == "x" for n in notes):
+            self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
+            return None
+        words = sum(len(w) for s in lines for w in _WORD.findall(s.body)) if self.has_words() else 0
+        if words >= 12 and words > len(notes):
+            self.diag(lines[0].index, 0, "stave lines hold words rather than notes; not read")
+            return None
+        tuning = self.tuning()
+        ctx = self.reader.ctx
+        ctx.previous[self.strings] = tuning
+        return Tab(tuning, tuple(bars), ctx.meter, ctx.title, tuple(ctx.meta), lines[0].index + 1)
+
+    def has_words(self) -> bool:
+        return any(_LETTERS.search(s.body) for s in self.lines)
+
+    def bar_layout(
+        self, j: int, spans: list[list[tuple[int, int]]]
+    ) -> tuple[list[int], list[int], int, bool, bool | int]:
+        """Where bar j's content starts and ends on each line (repeat marks taken off), its width
+        and its repeat marks."""
+        starts, ends = [], []
+        open_marks, close_marks = [], []
+        for s, segs in zip(self.lines, spans, strict=True):
+            body = s.body
+            a, b = segs[j] if j < len(segs) else (len(body), len(body))
+            starts.append(a)
+            ends.append(b)
+            open_marks.append(
+                b > a and body[a] in _MARKS and ((a > 0 and body[a - 1] == "|") or (a == 0 and s.opened))
+            )
+            close_marks.append(b > a and body[b - 1] in _MARKS and body[b : b + 1] == "|")
+        # marks on every line are not part of the bar; marks on some lines stand where a dash would
+        if all(open_marks):
+            starts = [a + 1 for a in starts]
+        if all(close_marks):
+            ends = [b - 1 for b in ends]
+        lengths = [b - a for a, b in zip(starts, ends, strict=True)]
+        width = max(lengths)
+        if width > 0 and min(lengths) != width:
+            usual = max(set(lengths), key=lengths.count)
+            for s, a, n in zip(self.lines, starts, lengths, strict=True):
+                if n != usual:
+                    what = "longer" if n > usual else "shorter"
+                    self.diag(
+                        s.index,
+                        s.start + a + 1,
+                        f"bar {j + 1} is {abs(n - usual)} character(s) {what} on this line",
+                    )
+        return starts, ends, width, any(open_marks), 2 if any(close_marks) else 0
+
+    def notes(
+        self,
+        string: int,
+        s: _Line,
+        starts: list[int],
+        ends: list[int],
+        columns: list[dict[int, list[Note]]],
+        pm: list[tuple[int, int]],
+    ) -> None:
+        """Read one string line's notes into the bars' columns."""
+        nbars = len(starts)
+        j = 0
+        pos = 0
+        for gap, prefix, digits, suffix, natural, artificial, dead, stray in _TOKENS.findall(s.body):
+            pos += len(gap)
+            if stray:
+                pos += 1
+                continue
+            if digits:
+                at = pos + len(prefix)
+                pos = at + len(digits) + len(suffix)
+                if len(digits) == 1:
+                    found = [(at, int(digits), prefix or suffix)]
+                else:
+                    parts, message = split_digits(digits)
+                    if message:
+                        self.diag(s.index, s.start + at + 1, message)
+                    found = [(at + k, f, "") for k, f in parts]
+                    if prefix:
+                        found[0] = (at, found[0][1], prefix)
+                    if suffix and not found[-1][2]:
+                        found[-1] = (found[-1][0], found[-1][1], suffix)
+            elif dead:
+                found = [(pos, 0, "x")]
+                pos += 1
+            else:
+                harmonic = natural or artificial
+                at = pos + 1
+                pos = at + len(harmonic) + 1
+                fret = int(harmonic)
+                if fret > MAX_FRET:
+                    self.diag(s.index, s.start + at + 1, f"harmonic at fret {fret} is beyond fret {MAX_FRET}")
+                    continue
+                found = [(at, fret, "<>" if natural else "[]")]
+            for at, fret, technique in found:
+                while j < nbars and at >= ends[j]:
+                    j += 1
+                if j == nbars:
+                    return
+                if at < starts[j]:
+                    continue  # on a repeat mark or bar line
+                if pm and not technique and any(lo <= s.start + at < hi for lo, hi in pm):
+                    technique = "pm"
+                note = _NOTES.get((string, fret, technique))
+                if note is None:
+                    note = _NOTES[(string, fret, technique)] = Note(string, fret, technique)
+                columns[j].setdefault(at - starts[j], []).append(note)
+
+    def palm_mute_spans(self) -> list[tuple[int, int]]:
+        spans = []
+        for _, text in self.reader.annotation_lines(self.lines):
+            if "PM" in text or "P.M" in text:
+                if _PM_LINE.fullmatch(text):
+                    spans.extend(m.span() for m in _PM_SPAN.finditer(text))
+        return spans
+
+    def repeat_counts(
+        self, bars: list[Bar], segs: list[tuple[int, int]], ref: _Line, trailing: list[str]
+    ) -> None:
+        """xN above the stave (at a closing bar line) or after its last bar line."""
+        found: dict[int, int] = {}
+        for text in trailing:
+            m = _REPEAT_COUNT.search(text)
+            if m:
+                found[len(bars) - 1] = int(m.group(1))
+        closing = [ref.start + b for _, b in segs][: len(bars)]
+        for _, text in self.reader.annotation_lines(self.lines):
+            if _REPEAT_COUNT.search(text) and not _REPEAT_COUNT.sub("", text).strip():
+                for m in _REPEAT_COUNT.finditer(text):
+                    c = m.start()
+                    j = min(range(len(closing)), key=lambda k: abs(closing[k] - c))
+                    found[j] = int(m.group(1))
+        for j, count in found.items():
+            if 1 <= count <= 99:
+                b = bars[j]
+                bars[j] = Bar(b.width, b.columns, b.repeat_start, count)
+
+    def tuning(self) -> Tuning:
+        lines = self.lines
+        ctx = self.reader.ctx
+        header = ctx.tuning if ctx.tuning is not None and ctx.tuning.strings == self.strings else None
+        labels = [s.label for s in lines]
+        if all(label is not None for label in labels):
+            from_labels = tuning_from_labels([label for label in labels if label is not None])
+            if from_labels is not None:
+                if header is not None:
+                    if [p % 12 for p in header.pitches] == [pitch_class(x) for x in labels]:  # type: ignore[arg-type]
+                        return header
+                    self.diag(
+                        lines[0].index, 0, "the stave labels disagree with the Tuning: line; labels win"
+                    )
+                return from_labels
+        elif any(label is not None for label in labels):
+            self.diag(lines[0].index, 0, "only some lines of the stave are labelled; labels ignored")
+        if header is not None:
+            return header
+        if self.strings in ctx.previous:
+            return ctx.previous[self.strings]
+        return Tuning.for_strings(self.strings)
+
+
+# --- entry points --------------------------------------------------------------------------------
+
+
+def parse_text(text: str, path: str = "") -> ParseResult:
+    """Every stave in `text`, as one Tab each in reading order, with diagnostics. Never raises
+    on bad text: what cannot be read is a diagnostic."""
+    try:
+        return _Reader(text, path).read()
+    except TabgenError as e:  # a value the tab model rejects: report, do not crash
+        return ParseResult([], [Diagnostic(path, 0, 0, f"cannot read: {e}")])
+    except RecursionError:  # pragma: no cover - defensive
+        return ParseResult([], [Diagnostic(path, 0, 0, "text too deeply nested to read")])
+
+
+def read_file(path: str | Path) -> ParseResult:
+    """Read one tab file (any encoding; ``.gz`` files are decompressed). InputError for a missing
+    file, a folder or binary data."""
+    p = Path(path)
+    name = str(path)
+    if not p.exists():
+        raise InputError(f"{name}: no such file")
+    if p.is_dir():
+        raise InputError(f"{name}: is a folder, not a tab file")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
+    if p.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:
+            raise InputError(f"{name}: not a readable gzip file ({e})") from None
+    return parse_text(decode_bytes(data, name), name)
+
+
+def join_staves(tabs: list[Tab]) -> list[Tab]:
+    """Consecutive staves of one piece (same tuning, title, meter and metadata) joined into one Tab."""
+    joined: list[Tab] = []
+    for tab in tabs:
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and last.tuning == tab.tuning
+            and last.title == tab.title
+            and last.meter == tab.meter
+            and last.meta == tab.meta
+        ):
+            joined[-1] = Tab(last.tuning, last.bars + tab.bars, last.meter, last.title, last.meta, last.line)
+        else:
+            joined.append(tab)
+    return joined
