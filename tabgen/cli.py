@@ -83,5 +83,46 @@ def check(
         raise typer.Exit(1)
 
 
+corpus_app = typer.Typer(help="Build the public-domain training corpus.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+@corpus_app.command("build")
+@friendly_errors
+def corpus_build(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for <collection>.tab.gz and manifest.json.")],
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="A music21 collection (repeatable); default: all."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N source files per collection.")] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: all cores.")] = None,
+) -> None:
+    """Turn music21's bundled public-domain tunes and chorales into guitar tabs (resumable)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from tabgen.pdcorpus import COLLECTIONS, build
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("source files", total=None)
+        manifest = build(
+            out_dir,
+            source or COLLECTIONS,
+            limit=limit,
+            jobs=jobs,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    for name, info in manifest["collections"].items():
+        skipped = sum(info["skipped"].values())
+        out.print(f"{name}: {info['tunes']} tunes, {info['duplicates']} duplicates, {skipped} skipped")
+    out.print(f"{manifest['total']['tunes']} tunes in {manifest['build_seconds']} s -> {out_dir}")
+
+
 def main() -> None:
     app()

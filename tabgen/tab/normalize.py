@@ -1,37 +1,61 @@
 """A `Tab` to its canonical form: every bar on the fixed rhythm grid of DESIGN.md.
 
-Pure and idempotent. A note's slot is ``floor(position * slots / width)``: the stave writer puts
-grid slot ``s`` at offset ``s * k + 1``, which floors back to ``s``. Two columns that land on one
-slot are merged; when both hold a note on the same string the later one moves to the next free
-slot, so no note is ever dropped silently.
+Pure and idempotent. A note's slot is ``floor(position * width / bar.width)``: the stave writer
+puts grid slot ``s`` at offset ``s * k + 1``, which floors back to ``s``. Two columns that land on
+one slot are merged; when both hold a note on the same string the later one moves to the next free
+slot on that string (or, at the end of the bar, the nearest free slot before it).
+
+No note is ever dropped. A bar with more notes on one string than the grid has slots (a run of
+32nd notes, or a stave written without bar lines that reads as one long bar) gets a finer grid:
+the bar's width doubles (32, 64, ... slots for 4/4) until every string's notes fit. Such a "fine
+bar" is the only way a canonical bar's width differs from ``slots_per_bar(meter)``; it is always a
+power-of-two multiple of it, and the validator accepts exactly those widths.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 from tabgen.tab.types import Bar, Column, Note, Tab, slots_per_bar
+from tabgen.tab.write import to_text
+
+
+def grid_width(bar: Bar, slots: int) -> int:
+    """The canonical width of a bar: `slots`, doubled until the busiest string's notes fit."""
+    busiest = max(Counter(n.string for n in bar.notes).values(), default=0)
+    width = slots
+    while width < busiest:
+        width *= 2
+    return width
 
 
 def normalize_bar(bar: Bar, slots: int) -> Bar:
-    if bar.width == slots:
+    width = grid_width(bar, slots)
+    if bar.width == width:
         return bar
     placed: dict[int, dict[int, Note]] = {}
     for col in bar.columns:
-        slot = min(slots - 1, col.position * slots // bar.width)
+        slot = min(width - 1, col.position * width // bar.width)
         for note in col.notes:
             s = slot
-            while s < slots and note.string in placed.get(s, {}):
+            while s < width and note.string in placed.get(s, {}):
                 s += 1
-            if s == slots:  # bar full on this string from here: look back instead
+            if s == width:  # full on this string from here to the end: a free slot lies before
                 s = slot
                 while note.string in placed.get(s, {}):
                     s -= 1
             placed.setdefault(s, {})[note.string] = note
     columns = tuple(Column(s, tuple(sorted(placed[s].values()))) for s in sorted(placed))
-    return Bar(slots, columns, bar.repeat_start, bar.repeat_end)
+    return Bar(width, columns, bar.repeat_start, bar.repeat_end)
 
 
 def normalize(tab: Tab) -> Tab:
-    """The canonical tab: each bar on `slots_per_bar(tab.meter)` slots."""
+    """The canonical tab: each bar on `slots_per_bar(tab.meter)` slots (or a power-of-two multiple)."""
     slots = slots_per_bar(tab.meter)
     bars = tuple(normalize_bar(b, slots) for b in tab.bars)
     return Tab(tab.tuning, bars, tab.meter, tab.title, tab.meta, tab.line)
+
+
+def canonical_text(tab: Tab, width: int = 80) -> str:
+    """The canonical stave text of a tab (header lines, then staves of normalized bars)."""
+    return to_text(normalize(tab), width=width)
