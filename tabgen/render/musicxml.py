@@ -1,0 +1,332 @@
+"""A `Tab` to MusicXML through music21: one guitar part with a notation staff and a TAB staff.
+
+Notation is written column by column, as Guitar Pro and MuseScore show tab: the notes struck
+together form one chord lasting until the next column (or the end of the bar), so every measure is
+full and valid; durations that no single note value spells become tied notes. (The MIDI renderer
+lets each note ring until the next note on its string; the notation shows the rhythm of the attacks.)
+
+Two gaps in music21's exporter are filled here. A chord's notes cannot carry their own
+`FretIndication`, so chords carry `StringFingering`s (which music21 deals out one per note) and the
+frets are added afterwards from pitch and string. And music21 writes no `<staff-tuning>` (nor, for a
+two-staff part, any `<staff-details>`), without which notation programs show every note as fret 0:
+`add_staff_details` writes them, in the schema's order.
+
+music21 is imported only here, and only when this module is imported, so `tabgen render --midi`
+never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+
+from music21 import (
+    articulations,
+    chord,
+    clef,
+    duration,
+    expressions,
+    instrument,
+    interval,
+    layout,
+    metadata,
+    meter,
+    note,
+    spanner,
+    stream,
+    tempo,
+)
+from music21 import (
+    bar as m21bar,
+)
+
+from tabgen.atomic import atomic_write
+from tabgen.render.timeline import bar_length, column_offsets, meter_of
+from tabgen.tab.normalize import normalize
+from tabgen.tab.types import Note, Tab
+
+SLIDES = frozenset({"/", "\\", "s"})
+# note values music21 spells as one note, longest first (dotted and plain), in quarter notes
+_VALUES = [
+    Fraction(v) for v in ("6", "4", "3", "2", "3/2", "1", "3/4", "1/2", "3/8", "1/4", "3/16", "1/8", "1/16")
+]
+_STRING_MARK = "tabgen-string-"  # a chord note's string, rewritten to <string> and <fret> after export
+_STEPS = ("C", "C", "D", "D", "E", "F", "F", "G", "G", "A", "A", "B")
+
+
+def split_duration(length: Fraction) -> list[Fraction]:
+    """`length` as note values that each take one note (tied together): 5/4 -> [1, 1/4]."""
+    parts: list[Fraction] = []
+    while length > 0:
+        value = next((v for v in _VALUES if v <= length), None)
+        if value is None:  # below a 64th: leave the rest to music21 (a tuplet or complex value)
+            parts.append(length)
+            break
+        parts.append(value)
+        length -= value
+    return parts
+
+
+def is_bass(tab: Tab) -> bool:
+    return tab.tuning.strings <= 5 and min(tab.tuning.pitches) < 35
+
+
+def _sounding(tab: Tab, n: Note) -> note.Note:
+    m21 = note.Note(tab.pitch(n))
+    if n.technique == "x":
+        m21.notehead = "x"
+    return m21
+
+
+def _marks(tab: Tab, n: Note, prev: Note | None) -> list[articulations.Articulation]:
+    """Technique marks that belong to the note itself (connecting techniques become spanners)."""
+    t = n.technique
+    if t == "<>":
+        return [articulations.StringHarmonic(harmonicType="natural")]
+    if t == "[]":
+        return [articulations.StringHarmonic(harmonicType="artificial")]
+    if t == "t":
+        return [articulations.FretTap()]
+    if t in ("b", "r") and prev is None:  # nothing to bend from: a pre-bend shown on the note
+        return [articulations.FretBend(bendAlter=interval.Interval(2), preBend=True)]
+    return []
+
+
+def _column_elements(tab: Tab, notes: tuple[Note, ...], ql: Fraction) -> list[note.NotRest]:
+    """One column as tied chords (or notes) adding up to `ql` quarter notes."""
+    out: list[note.NotRest] = []
+    parts = split_duration(ql)
+    for k, part in enumerate(parts):
+        if len(notes) == 1:
+            el: note.NotRest = _sounding(tab, notes[0])
+            el.articulations += [
+                articulations.StringIndication(notes[0].string),
+                articulations.FretIndication(notes[0].fret),
+            ]
+        else:
+            el = chord.Chord([_sounding(tab, n) for n in notes])
+            # music21 gives a chord's fingerings out one per note: carry each string in one
+            el.articulations += [articulations.Fingering(f"{_STRING_MARK}{n.string}") for n in notes]
+        el.duration = duration.Duration(part)
+        if len(parts) > 1:
+            el.tie = note.tie.Tie("start" if k == 0 else "stop" if k == len(parts) - 1 else "continue")
+        out.append(el)
+    return out
+
+
+def _rests(ql: Fraction) -> list[note.Rest]:
+    return [note.Rest(quarterLength=part) for part in split_duration(ql)]
+
+
+def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm: float | None) -> None:
+    """Fill `part` with one measure per bar; connecting techniques become spanners in the part."""
+    length = bar_length(meter_of(tab))
+    last: dict[int, tuple[Note, note.NotRest, note.Note | None]] = {}  # string -> (note, element, member)
+    for b, bar in enumerate(tab.bars):
+        m = stream.Measure(number=b + 1)
+        if b == 0:
+            if is_tab_staff:
+                m.insert(0, clef.TabClef())
+                m.insert(0, layout.StaffLayout(staffLines=tab.tuning.strings))
+            else:
+                m.insert(0, clef.Bass8vbClef() if is_bass(tab) else clef.Treble8vbClef())
+            m.insert(0, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
+            if not is_tab_staff or isinstance(part, stream.Part) and not isinstance(part, stream.PartStaff):
+                m.insert(0, instrument.ElectricBass() if is_bass(tab) else instrument.AcousticGuitar())
+            if tempo_bpm and not is_tab_staff:
+                m.insert(0, tempo.MetronomeMark(number=tempo_bpm))
+        offsets = column_offsets(bar, length)
+        # a grace note leans on the next column that has a timed note; with none after it, it is timed
+        timed_cols: list[list[Note]] = []
+        grace_cols: list[list[Note]] = []
+        later_main = False
+        for col in reversed(bar.columns):
+            plain = [n for n in col.notes if n.technique != "g"]
+            timed = plain if later_main else list(col.notes)
+            timed_cols.insert(0, timed)
+            grace_cols.insert(0, [n for n in col.notes if n not in timed])
+            later_main = later_main or bool(plain)
+        main = [i for i, t in enumerate(timed_cols) if t]
+        onsets = [offsets[i] for i in main] + [length]
+        if onsets[0] > 0:
+            for r in _rests(onsets[0]):
+                m.append(r)
+        pending_grace: list[Note] = []
+        for i in range(len(bar.columns)):
+            pending_grace += grace_cols[i]
+            if not timed_cols[i]:
+                continue
+            k = main.index(i)
+            if pending_grace:
+                g = _column_elements(tab, tuple(pending_grace), Fraction(1, 2))[0]
+                m.append(g.getGrace())
+                pending_grace = []
+            elements = _column_elements(tab, tuple(timed_cols[i]), onsets[k + 1] - onsets[k])
+            for el in elements:
+                m.append(el)
+            _connect(tab, part, elements[0], timed_cols[i], last)
+            if any(n.technique == "pm" for n in timed_cols[i]) and not is_tab_staff:
+                m.insert(offsets[i], expressions.TextExpression("P.M."))
+        if not bar.columns:
+            m.append(note.Rest(quarterLength=length))
+        if bar.repeat_start:
+            m.leftBarline = m21bar.Repeat(direction="start")
+        if bar.repeat_end:
+            m.rightBarline = m21bar.Repeat(direction="end", times=bar.repeat_end)
+        part.append(m)
+
+
+def _connect(
+    tab: Tab,
+    part: stream.Stream,
+    el: note.NotRest,
+    notes: list[Note],
+    last: dict[int, tuple[Note, note.NotRest, note.Note | None]],
+) -> None:
+    """Attach hammer-ons, pull-offs, slides and bends from the previous note on each string."""
+    for idx, n in enumerate(notes):
+        member = el.notes[idx] if isinstance(el, chord.Chord) else el
+        prev = last.get(n.string)
+        t = n.technique
+        target = el if isinstance(el, chord.Chord) else member
+        if prev is not None:
+            prev_note, prev_el, _ = prev
+            if t == "h":
+                part.insert(0, articulations.HammerOn([prev_el, target]))
+            elif t == "p":
+                part.insert(0, articulations.PullOff([prev_el, target]))
+            elif t in SLIDES:
+                gl = spanner.Glissando([prev_el, target], lineType="solid")
+                gl.slideType = "continuous"  # written as <slide>
+                part.insert(0, gl)
+            elif t in ("b", "r"):
+                alter = interval.Interval(n.fret - prev_note.fret)
+                prev_el.articulations.append(articulations.FretBend(bendAlter=alter))
+        marks = _marks(tab, n, prev[0] if prev else None)
+        if marks:
+            target.articulations += marks
+        last[n.string] = (n, target, member)
+
+
+def tab_to_score(
+    tab: Tab, title: str | None = None, tab_only: bool = False, tempo_bpm: float | None = None
+) -> stream.Score:
+    """The tab as a music21 Score: one guitar part, a notation staff over a TAB staff (or TAB only)."""
+    tab = normalize(tab)
+    score = stream.Score()
+    score.metadata = metadata.Metadata()
+    score.metadata.title = title if title is not None else (tab.title or "Untitled")
+    name = "Bass" if is_bass(tab) else "Guitar"
+    if tab_only:
+        part = stream.Part()
+        part.partName = name
+        _staff_measures(tab, True, part, tempo_bpm)
+        score.insert(0, part)
+        return score
+    notation, tablature = stream.PartStaff(), stream.PartStaff()
+    notation.partName = name
+    _staff_measures(tab, False, notation, tempo_bpm)
+    _staff_measures(tab, True, tablature, tempo_bpm)
+    score.insert(0, notation)
+    score.insert(0, tablature)
+    score.insert(0, layout.StaffGroup([notation, tablature], symbol="brace", barTogether=True))
+    return score
+
+
+def _pitch_parts(pitch: int) -> tuple[str, int, int]:
+    """MIDI pitch to (step, alter, octave), sharps for black keys: 42 -> ('F', 1, 2)."""
+    step = _STEPS[pitch % 12]
+    alter = 1 if pitch % 12 in (1, 3, 6, 8, 10) else 0
+    return step, alter, pitch // 12 - 1
+
+
+_ALTER = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+def _note_pitch(el: ET.Element) -> int | None:
+    p = el.find("pitch")
+    if p is None:
+        return None
+    step, octave = p.findtext("step", "C"), int(p.findtext("octave", "4"))
+    alter = round(float(p.findtext("alter", "0")))
+    return (octave + 1) * 12 + _ALTER[step] + alter
+
+
+# <attributes> children in schema order: staff-details goes after these
+_BEFORE_STAFF_DETAILS = ("footnote", "level", "divisions", "key", "time", "staves", "part-symbol",
+                         "instruments", "clef", "staff-details")  # fmt: skip
+
+
+def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
+    """Write `<staff-details>` (string count and tuning) for the TAB staff and the fret of every note
+    that has a string but no fret. `tab_staff` is the staff number in a two-staff part, else None."""
+    head_end = xml_text.index("<score-partwise")
+    head, body = xml_text[:head_end], xml_text[head_end:]
+    root = ET.fromstring(body)
+    tuning = tab.tuning.pitches
+    for part in root.iter("part"):
+        first = part.find("measure")
+        attrs = first.find("attributes") if first is not None else None
+        if attrs is None:
+            continue
+        for old in attrs.findall("staff-details"):
+            attrs.remove(old)
+        details = ET.Element("staff-details")
+        if tab_staff is not None:
+            details.set("number", str(tab_staff))
+        ET.SubElement(details, "staff-lines").text = str(len(tuning))
+        for line, pitch in enumerate(reversed(tuning), start=1):  # line 1 is the lowest string
+            st = ET.SubElement(details, "staff-tuning", line=str(line))
+            step, alter, octave = _pitch_parts(pitch)
+            ET.SubElement(st, "tuning-step").text = step
+            if alter:
+                ET.SubElement(st, "tuning-alter").text = str(alter)
+            ET.SubElement(st, "tuning-octave").text = str(octave)
+        children = list(attrs)
+        at = max((i + 1 for i, c in enumerate(children) if c.tag in _BEFORE_STAFF_DETAILS), default=0)
+        attrs.insert(at, details)
+        for n in part.iter("note"):
+            tech = n.find("notations/technical")
+            if tech is None:
+                continue
+            for fing in tech.findall("fingering"):
+                if (fing.text or "").startswith(_STRING_MARK):
+                    string_el = ET.Element("string")
+                    string_el.text = fing.text[len(_STRING_MARK) :]
+                    tech.insert(list(tech).index(fing), string_el)
+                    tech.remove(fing)
+            string_el = tech.find("string")
+            if string_el is None or tech.find("fret") is not None:
+                continue
+            pitch = _note_pitch(n)
+            s = int(string_el.text or 0)
+            if pitch is None or not 1 <= s <= len(tuning):
+                continue
+            fret = ET.Element("fret")
+            fret.text = str(pitch - tuning[s - 1])
+            tech.insert(list(tech).index(string_el) + 1, fret)
+    ET.indent(root, space="  ")
+    return head + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def score_to_xml(score: stream.Score) -> str:
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    return GeneralObjectExporter(score).parse().decode("utf-8")
+
+
+def tab_to_musicxml(
+    tab: Tab, title: str | None = None, tab_only: bool = False, tempo_bpm: float | None = None
+) -> str:
+    """The tab as MusicXML 4.0 text with a complete TAB staff (tuning included)."""
+    score = tab_to_score(tab, title, tab_only, tempo_bpm)
+    text = score_to_xml(score)
+    return add_staff_details(text, tab, None if tab_only else 2)
+
+
+def write_musicxml(
+    tab: Tab, path: str | os.PathLike[str], tab_only: bool = False, tempo_bpm: float | None = None
+) -> None:
+    """Render `tab` to a MusicXML file at `path`, atomically."""
+    atomic_write(path, tab_to_musicxml(tab, tab_only=tab_only, tempo_bpm=tempo_bpm))

@@ -1,0 +1,71 @@
+"""When each note of a tab sounds, read off the rhythm grid (DESIGN.md, Rhythm).
+
+Every bar is one measure of the tab's meter (4/4 when unknown). A column at slot ``s`` of a bar of
+``width`` slots starts at ``s / width`` of the measure; a note rings until the next note on its
+string or the end of its bar. Times are exact `Fraction`s of a quarter note, so renderers convert
+them to seconds (MIDI) or to note values (MusicXML, Guitar Pro) without rounding drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from tabgen.tab.normalize import normalize
+from tabgen.tab.types import Bar, Note, Tab
+
+DEFAULT_METER = (4, 4)
+
+
+@dataclass(frozen=True)
+class Timed:
+    """One note with its place in time. `prev` is the index of the previous note on the same
+    string when that note is still ringing at `start` (so a legato technique has something to join)."""
+
+    bar: int
+    column: int
+    note: Note
+    start: Fraction
+    end: Fraction
+    prev: int | None
+
+
+def meter_of(tab: Tab) -> tuple[int, int]:
+    return tab.meter or DEFAULT_METER
+
+
+def bar_length(meter: tuple[int, int]) -> Fraction:
+    """A measure's length in quarter notes: 4 for 4/4, 3 for 3/4 and for 6/8."""
+    beats, unit = meter
+    return Fraction(beats * 4, unit)
+
+
+def column_offsets(bar: Bar, length: Fraction) -> list[Fraction]:
+    """Each column's onset within its measure, in quarter notes."""
+    return [length * c.position / bar.width for c in bar.columns]
+
+
+def timeline(tab: Tab) -> list[Timed]:
+    """All notes of the (normalized) tab in playing order, with onsets and let-ring ends."""
+    tab = normalize(tab)
+    length = bar_length(meter_of(tab))
+    events: list[Timed] = []
+    last_on_string: dict[int, int] = {}  # string -> index of its latest note
+    for b, bar in enumerate(tab.bars):
+        bar_start = length * b
+        offsets = column_offsets(bar, length)
+        # a note's end: the next onset on its string within this bar, else the bar's end
+        ends: dict[tuple[int, int], Fraction] = {}
+        next_on: dict[int, Fraction] = {}
+        for c in range(len(bar.columns) - 1, -1, -1):
+            for n in bar.columns[c].notes:
+                ends[(c, n.string)] = next_on.get(n.string, bar_start + length)
+                next_on[n.string] = bar_start + offsets[c]
+        for c, col in enumerate(bar.columns):
+            start = bar_start + offsets[c]
+            for n in col.notes:
+                p = last_on_string.get(n.string)
+                ringing = p if p is not None and events[p].end == start else None
+                last_on_string[n.string] = len(events)
+                events.append(Timed(b, c, n, start, ends[(c, n.string)], ringing))
+    return events
