@@ -124,5 +124,86 @@ def corpus_build(
     out.print(f"{manifest['total']['tunes']} tunes in {manifest['build_seconds']} s -> {out_dir}")
 
 
+@app.command()
+@friendly_errors
+def compose(
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="A checkpoint file or a run folder (default: the bundled model)."),
+    ] = None,
+    bars: Annotated[int, typer.Option(min=1, max=1024, help="Bars in the piece (exactly).")] = 16,
+    tab: Annotated[Path | None, typer.Option("--tab", help="Write the tab text here.")] = None,
+    midi: Annotated[Path | None, typer.Option("--midi", help="Write a MIDI file here.")] = None,
+    musicxml: Annotated[Path | None, typer.Option("--musicxml", help="Write MusicXML here.")] = None,
+    temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed: same seed, same piece.")] = 0,
+    prime: Annotated[
+        Path | None, typer.Option("--prime", help="A tab file to continue (its bars count toward --bars).")
+    ] = None,
+    tempo: Annotated[
+        float, typer.Option(min=20, max=400, help="Beats per minute for MIDI/MusicXML.")
+    ] = 100.0,
+    tuning: Annotated[
+        str | None, typer.Option(help="A named tuning (standard, drop-d, dadgad, ...); default: the model's.")
+    ] = None,
+    candidates: Annotated[int, typer.Option(min=1, max=64, help="Samples to choose the best from.")] = 4,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
+) -> None:
+    """Compose a new piece and print its tab; write tab, MIDI and MusicXML files if asked."""
+    from tabgen.compose import compose as run_compose
+    from tabgen.compose import describe, read_prime, write_outputs
+    from tabgen.tab.types import Tuning
+    from tabgen.tab.write import to_text
+
+    result = run_compose(
+        model,
+        bars=bars,
+        tuning=Tuning.named(tuning) if tuning else None,
+        temperature=temperature,
+        top_k=top_k,
+        seed=seed,
+        prime=read_prime(prime) if prime else None,
+        candidates=candidates,
+    )
+    if verbose:
+        for line in describe(result):
+            err.print(line, markup=False)
+    out.print(to_text(result.tab), markup=False, end="")
+    for path in write_outputs(result.tab, tab_path=tab, midi_path=midi, musicxml_path=musicxml, tempo=tempo):
+        err.print(f"wrote {path}", markup=False)
+
+
+@app.command("eval")
+@friendly_errors
+def eval_command(
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="A checkpoint file or a run folder (default: the bundled model)."),
+    ] = None,
+    samples: Annotated[int, typer.Option(min=1, max=10_000, help="Pieces to sample.")] = 32,
+    bars: Annotated[int, typer.Option(min=4, max=256, help="Bars per piece.")] = 16,
+    temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(help="The prepared training corpus folder, when the checkpoint's is not on disk."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+) -> None:
+    """Sample pieces and report validity, playability, novelty and musical statistics."""
+    from tabgen.evaluate import evaluate, report_lines
+
+    report = evaluate(
+        model, samples=samples, bars=bars, temperature=temperature, top_k=top_k, seed=seed, corpus=corpus
+    )
+    if as_json:
+        out.print(json.dumps(report), markup=False, soft_wrap=True)
+    else:
+        for line in report_lines(report):
+            out.print(line, markup=False)
+
+
 def main() -> None:
     app()

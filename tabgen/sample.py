@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
 
-from tabgen.errors import InputError, TabgenError
+from tabgen.errors import CheckpointError, InputError, TabgenError
 
 if TYPE_CHECKING:
     from tabgen.checkpoint import Checkpoint
@@ -215,8 +216,8 @@ def generate(
     """Sample `candidates` continuations of `prefix`, one per row of a batch.
 
     With `grammars` (one per row, already fed the prefix) each row stops when its grammar is done and
-    never takes a character its grammar forbids. Without them (raw sampling) a row stops after the
-    `stop` character or after `max_chars` characters. Returns the continuations, prefix not included.
+    never takes a character its grammar forbids. Without them (raw sampling) a row stops when its
+    text ends with `stop`, or after `max_chars` characters. Returns the continuations, prefix not included.
     """
     if temperature <= 0:
         raise InputError(f"temperature must be > 0, got {temperature}")
@@ -240,6 +241,7 @@ def generate(
     if not live.any():
         return ["" for _ in range(candidates)]
 
+    tails = [prefix[-len(stop) :] if stop else "" for _ in range(candidates)]
     inv_t = np.float32(1.0 / temperature)
     z = np.empty((candidates, vocab), np.float32)
     rows = range(candidates)
@@ -272,8 +274,10 @@ def generate(
                     grammars[r].advance(ch)
                     if grammars[r].done:
                         live[r] = False
-                elif ch == stop:
-                    live[r] = False
+                elif stop:
+                    tails[r] = (tails[r] + ch)[-len(stop) :]
+                    if tails[r] == stop:
+                        live[r] = False
                 out[r].append(ch)
             if not live.any():
                 break
@@ -314,31 +318,38 @@ def sample(
 ) -> list[str]:
     """`candidates` pieces of `bars` bars each, as texts in the checkpoint's format.
 
-    Each text is a whole piece: header, body, end marker, ready for ``format.decode``. A `prime` tab
-    is encoded in the model's format and continued; its bars count toward `bars` (the piece starts
+    Each text is a whole piece (header, body, end marker), ready for ``format.decode``. A `prime` tab
+    is written in the model's format and continued: its bars count toward `bars` (the piece starts
     with the prime), so `bars` must be larger than the prime's bar count. `tuning` and `meter`
-    default to the prime's, then to the checkpoint's. With ``masked=False`` the model samples raw
-    (for measuring raw validity): it stops at the end marker or after `max_chars` characters.
+    default to the prime's, then to the checkpoint's tuning and 4/4. With ``masked=False`` the model
+    samples raw (to measure raw validity): a row stops after an end-marker line or `max_chars`.
     """
-    from tabgen.checkpoint import load_checkpoint
+    from tabgen.checkpoint import find_checkpoint, load_checkpoint
     from tabgen.formats import get_format
+    from tabgen.formats.base import END_MARK
 
-    ckpt = checkpoint if not isinstance(checkpoint, str | Path) else load_checkpoint(Path(checkpoint))
+    ckpt = checkpoint
+    if isinstance(checkpoint, str | Path):
+        ckpt = load_checkpoint(find_checkpoint(Path(checkpoint)))
     if bars < 1:
         raise InputError(f"bars must be >= 1, got {bars}")
     if candidates < 1:
         raise InputError(f"candidates must be >= 1, got {candidates}")
     fmt = get_format(ckpt.format)
-    if fmt.alphabet != ckpt.vocab["alphabet"]:
-        raise TabgenError(f"the checkpoint's alphabet differs from format {fmt.name!r} v{fmt.version}")
-    tuning, meter = _tuning_and_meter(ckpt, tuning, meter, prime)
-    prefix = fmt.header(tuning, meter)
-    if prime is not None:
-        body = prime_body(fmt, prime, tuning, meter)
-        have = len(fmt.bars_in(body))
-        if have >= bars:
-            raise InputError(f"the prime has {have} bars; --bars must be more than that to continue it")
-        prefix += body
+    if fmt.version != ckpt.format_version or fmt.alphabet != ckpt.vocab.get("alphabet"):
+        raise CheckpointError(
+            f"the checkpoint was trained on format {ckpt.format!r} v{ckpt.format_version}; "
+            f"this tabgen writes v{fmt.version} with another alphabet"
+        )
+    tuning, meter = resolve_tuning_and_meter(ckpt, tuning, meter, prime)
+    if prime is None:
+        prefix = fmt.header(tuning, meter)
+    else:
+        if prime.tuning.pitches != tuning.pitches or (prime.meter or meter) != meter:
+            raise InputError("the prime's tuning and meter must be those of the piece asked for")
+        if len(prime.bars) >= bars:
+            raise InputError(f"the prime has {len(prime.bars)} bars; --bars must be more to continue it")
+        prefix = fmt.prime(replace(prime, meter=meter), bars)
     grammars = None
     if masked:
         grammars = []
@@ -347,7 +358,7 @@ def sample(
             g.feed(prefix)
             grammars.append(g)
     budget = max_chars or _char_budget(fmt, tuning, meter, bars)
-    stepper = stepper_for(ckpt.model.cpu(), len(fmt.alphabet))
+    stepper = stepper_for(ckpt.model.cpu().eval(), len(fmt.alphabet))
     texts = generate(
         stepper,
         fmt.alphabet,
@@ -358,42 +369,27 @@ def sample(
         top_k=top_k,
         seed=seed,
         max_chars=budget,
-        stop=fmt.end if not masked else None,
+        stop=None if masked else f"\n{END_MARK}\n",
     )
     if grammars is not None and not all(g.done for g in grammars):
         raise TabgenError(f"sampling passed {budget} characters before the piece was complete")
     return [prefix + t for t in texts]
 
 
-def prime_body(fmt: Any, prime: Tab, tuning: Tuning, meter: tuple[int, int] | None) -> str:
-    """The prime tab in the model's format without its header and end marker: the text to continue."""
-    from dataclasses import replace
-
-    from tabgen.tab.normalize import normalize
-
-    if prime.tuning.pitches != tuning.pitches:
-        raise InputError(
-            f"the prime is in tuning {prime.tuning.pitches} but the piece is asked in {tuning.pitches}"
-        )
-    tab = normalize(replace(prime, meter=meter or prime.meter))
-    text = fmt.encode(tab)
-    header = fmt.header(tuning, meter)
-    if not text.startswith(header) or not text.endswith(fmt.end):
-        raise TabgenError(f"format {fmt.name!r} encodes a tab without its own header and end marker")
-    return text[len(header) : len(text) - len(fmt.end)]
-
-
-def _tuning_and_meter(
+def resolve_tuning_and_meter(
     ckpt: Any, tuning: Tuning | None, meter: tuple[int, int] | None, prime: Tab | None
-) -> tuple[Tuning, tuple[int, int] | None]:
-    from tabgen.tab.types import Tuning
+) -> tuple[Tuning, tuple[int, int]]:
+    """The piece's tuning (asked, else the prime's, the checkpoint's, standard) and meter (asked, else
+    the prime's, else 4/4)."""
+    from tabgen.tab.types import NAMED_TUNINGS, Tuning
 
     if tuning is None:
         if prime is not None:
             tuning = prime.tuning
-        elif getattr(ckpt, "tuning", None) is not None:
-            t = ckpt.tuning
-            tuning = t if isinstance(t, Tuning) else Tuning(tuple(t))
+        elif getattr(ckpt, "tuning", None):
+            pitches = tuple(int(p) for p in ckpt.tuning)
+            named = [t for t in NAMED_TUNINGS.values() if t.pitches == pitches]
+            tuning = named[0] if named else Tuning(pitches)
         else:
             tuning = Tuning.named("standard")
     if meter is None:
@@ -401,13 +397,11 @@ def _tuning_and_meter(
     return tuning, meter
 
 
-def _char_budget(fmt: Any, tuning: Tuning, meter: tuple[int, int] | None, bars: int) -> int:
-    """Raw sampling stops here: generous, about four times a dense bar's text per bar."""
+def _char_budget(fmt: Any, tuning: Tuning, meter: tuple[int, int], bars: int) -> int:
+    """Raw sampling stops here: twice the text of a piece whose every slot holds a full chord."""
     from tabgen.tab.types import Bar, Column, Note, Tab, slots_per_bar
 
     slots = slots_per_bar(meter)
-    dense = Bar(
-        slots, tuple(Column(s, tuple(Note(i + 1, 12) for i in range(tuning.strings))) for s in range(slots))
-    )
-    one = len(fmt.encode(Tab(tuning, (dense,), meter)))
-    return 4 * one * bars + 256
+    chord = tuple(Note(i + 1, 12, "h") for i in range(tuning.strings))
+    dense = Bar(slots, tuple(Column(s, chord) for s in range(slots)))
+    return 2 * len(fmt.encode(Tab(tuning, (dense,) * bars, meter)))

@@ -149,3 +149,100 @@ def test_a_model_of_another_shape_keeps_its_own_step():
             return logits * 2, state
 
     assert isinstance(stepper_for(Odd().eval(), 11), ModelStepper)
+
+
+# --- the real formats' grammars under random logits -----------------------------------------------
+
+from tabgen.formats import FORMATS, get_format  # noqa: E402
+from tabgen.sample import sample  # noqa: E402
+from tabgen.tab.types import NAMED_TUNINGS, Tuning  # noqa: E402
+from tabgen.tab.validate import validate  # noqa: E402
+from tests.tiny_model import STANDARD, chord_bar, tiny_run  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    fmt_name=st.sampled_from(sorted(FORMATS)),
+    tuning=st.sampled_from(sorted(NAMED_TUNINGS)),
+    meter=st.sampled_from([(4, 4), (3, 4), (6, 8), (2, 4)]),
+    bars=st.integers(1, 5),
+    seed=st.integers(0, 2**32 - 1),
+    temperature=st.sampled_from([0.3, 1.0, 3.0]),
+    top_k=st.none() | st.integers(1, 8),
+)
+def test_random_logits_under_the_real_grammar_always_decode_to_valid_tabs(
+    fmt_name, tuning, meter, bars, seed, temperature, top_k
+):
+    fmt, tuning = get_format(fmt_name), Tuning.named(tuning)
+    candidates = 2
+    prefix = fmt.header(tuning, meter)
+    grammars = [fmt.grammar(tuning, meter, bars, max_span=4) for _ in range(candidates)]
+    for g in grammars:
+        g.feed(prefix)
+    stepper = ModelStepper(RandomModel(len(fmt.alphabet), seed, scale=8.0))
+    texts = generate(
+        stepper, fmt.alphabet, prefix, grammars, candidates=candidates, seed=seed,
+        temperature=temperature, top_k=top_k, max_chars=200_000,
+    )  # fmt: skip
+    for text in texts:
+        decoded = fmt.decode(prefix + text, max_span=4)
+        assert decoded.problems == []
+        assert decoded.bars_total == decoded.bars_valid == bars
+        assert decoded.tab.tuning.pitches == tuning.pitches and decoded.tab.meter == meter
+        assert [p for p in validate(decoded.tab) if p.kind != "empty"] == []
+
+
+# --- a checkpoint from `tabgen train` -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bars", [1, 3, 8, 17])
+def test_exact_bar_count(bars):
+    fmt = get_format("time")
+    for text in sample(tiny_run(), bars=bars, candidates=3, seed=bars):
+        decoded = fmt.decode(text, max_span=4)
+        assert (decoded.bars_total, decoded.bars_valid, decoded.problems) == (bars, bars, [])
+        assert len(decoded.tab.bars) == bars
+
+
+def test_same_seed_same_texts_byte_for_byte():
+    a = sample(tiny_run(), bars=6, candidates=2, seed=11, temperature=1.3, top_k=10)
+    assert a == sample(tiny_run(), bars=6, candidates=2, seed=11, temperature=1.3, top_k=10)
+    assert a != sample(tiny_run(), bars=6, candidates=2, seed=12, temperature=1.3, top_k=10)
+    assert a[0] != a[1]  # the candidates of one batch differ
+
+
+def test_priming_continues_the_prime():
+    from tabgen.tab.types import Tab
+
+    prime = Tab(
+        STANDARD,
+        (chord_bar("Am", (3, 2, 1, 2, 3, 2, 1, 2)), chord_bar("F", (3, 2, 1, 2, 3, 2, 1, 2))),
+        (4, 4),
+    )
+    fmt = get_format("time")
+    start = fmt.prime(prime, 5)
+    for text in sample(tiny_run(), bars=5, prime=prime, candidates=2, seed=4):
+        assert text.startswith(start)
+        tab = fmt.decode(text, max_span=4).tab
+        assert len(tab.bars) == 5
+        assert tab.bars[:2] == prime.bars  # the prime's notes, exactly, then three new bars
+    with pytest.raises(InputError, match="prime has 2 bars"):
+        sample(tiny_run(), bars=2, prime=prime)
+    with pytest.raises(InputError, match="tuning"):
+        sample(tiny_run(), bars=4, prime=prime, tuning=Tuning.named("drop-d"))
+
+
+def test_tuning_and_meter_are_primed_in_the_header():
+    fmt = get_format("time")
+    [text] = sample(tiny_run(), bars=2, tuning=Tuning.named("drop-d"), meter=(3, 4), seed=2)
+    tab = fmt.decode(text).tab
+    assert tab.tuning.pitches == (64, 59, 55, 50, 45, 38) and tab.meter == (3, 4)
+    assert all(b.width == 12 for b in tab.bars)
+
+
+def test_raw_sampling_ends_at_the_end_marker_or_the_budget():
+    texts = sample(tiny_run(), bars=4, candidates=4, masked=False, seed=1, max_chars=3000)
+    header = get_format("time").header(STANDARD, (4, 4))
+    for t in texts:
+        assert t.startswith(header)
+        assert t.endswith("\n$\n") and t.count("\n$\n") == 1 or len(t) == len(header) + 3000
