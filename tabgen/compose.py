@@ -10,6 +10,7 @@ data (when the checkpoint's training data is still on disk; otherwise that term 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,11 +160,29 @@ def write_outputs(
         write_midi(tab, midi_path, tempo or DEFAULT_TEMPO)
         written.append(midi_path)
     if musicxml_path is not None:
-        from tabgen.render.musicxml import write_musicxml
+        from tabgen.render.musicxml import tab_to_musicxml
 
-        write_musicxml(tab, musicxml_path, tempo_bpm=tempo)
+        atomic_write(musicxml_path, stable_musicxml(tab_to_musicxml(tab, tempo_bpm=tempo)))
         written.append(musicxml_path)
     return written
+
+
+_RANDOM_ID = re.compile(r'id="([PI])([0-9a-f]{32})"')
+_ENCODING_DATE = re.compile(r"[ \t]*<encoding-date>[^<]*</encoding-date>\n?")
+
+
+def stable_musicxml(text: str) -> str:
+    """The same MusicXML with music21's random part and instrument ids renumbered in order of
+    appearance (P1, I1, ...) and without the encoding date, so the same piece is the same bytes."""
+    names: dict[str, str] = {}
+    counts = {"P": 0, "I": 0}
+    for kind, digits in _RANDOM_ID.findall(text):
+        if kind + digits not in names:
+            counts[kind] += 1
+            names[kind + digits] = f"{kind}{counts[kind]}"
+    for old, new in names.items():
+        text = text.replace(f'"{old}"', f'"{new}"')
+    return _ENCODING_DATE.sub("", text)
 
 
 def describe(result: ComposeResult) -> list[str]:

@@ -103,40 +103,32 @@ class TrainingText:
         return self._map.find(self.encode(window)) >= 0
 
     def index_windows(self, size: int = WINDOW_BARS) -> None:
-        """Hash every window of the training text once, so that `contains` is a set lookup."""
+        """Hash every window of the training text once, so that `contains` is a set lookup.
+
+        The same walk as `bar_spans`, but over the header, bar and end lines only, found with NumPy.
+        """
         a = np.frombuffer(self._map, dtype=np.uint8) if len(self._map) else np.zeros(0, np.uint8)
         nl, bar, head, end = (self._ids[c] for c in ("\n", BAR_MARK, HEADER_MARK, END_MARK))
-        line_start = np.flatnonzero(np.r_[True, a[:-1] == nl]) if len(a) else np.zeros(0, np.int64)
-        line_start = line_start[line_start < len(a)]
-        nxt = np.minimum(line_start + 1, len(a) - 1)
-        is_bar = (a[line_start] == bar) & ((line_start + 1 == len(a)) | (a[nxt] == nl))
-        bar_end = line_start[is_bar] + 2  # after "|\n"
-        # a bar starts at the previous bar's end, unless a header or end line came in between
-        breaks = line_start[(a[line_start] == head) | (a[line_start] == end)]
+        newlines = np.flatnonzero(a == nl)
+        starts = np.r_[0, newlines + 1][: len(newlines)]  # complete lines only
+        lengths = newlines - starts
+        first = a[starts]
+        marks = np.flatnonzero((first == head) | (((first == bar) | (first == end)) & (lengths == 1)))
         hashes: set[int] = set()
-        if len(bar_end):
-            piece = np.searchsorted(breaks, bar_end, side="right")  # breaks before each bar end
-            starts = np.r_[0, bar_end[:-1]]
-            after_break = np.r_[True, piece[1:] != piece[:-1]]
-            # the first bar after a header starts at the line after the header
-            header_line_end = {}
-            for b in breaks:
-                if a[b] == head:
-                    nl_at = np.flatnonzero(a[b:] == nl)
-                    header_line_end[int(b)] = int(b + nl_at[0] + 1) if len(nl_at) else len(a)
-            k = len(bar_end)
-            for i in range(k - size + 1):
-                if after_break[i + 1 : i + size].any():
-                    continue
-                if after_break[i]:
-                    p = piece[i]
-                    b = int(breaks[p - 1]) if p else -1
-                    if b < 0 or b not in header_line_end:
-                        continue
-                    s = header_line_end[b]
-                else:
-                    s = int(starts[i])
-                hashes.add(hash(self._map[s : int(bar_end[i + size - 1])]))
+        spans: list[tuple[int, int]] = []
+        start = -1
+        for kind, line_end in zip(first[marks].tolist(), (newlines[marks] + 1).tolist(), strict=True):
+            if kind == bar:
+                if start >= 0:
+                    spans.append((start, line_end))
+                    start = line_end
+                continue
+            for i in range(len(spans) - size + 1):
+                hashes.add(hash(self._map[spans[i][0] : spans[i + size - 1][1]]))
+            spans = []
+            start = line_end if kind == head else -1
+        for i in range(len(spans) - size + 1):
+            hashes.add(hash(self._map[spans[i][0] : spans[i + size - 1][1]]))
         self._hashes = hashes
 
 
