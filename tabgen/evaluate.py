@@ -93,6 +93,7 @@ def evaluate(
     start = time.monotonic()
     ckpt = load_model(model)
     fmt = get_format(ckpt.format)
+    training = find_training(ckpt, corpus)  # before sampling: a bad --corpus fails fast
     opts = dict(bars=bars, temperature=temperature, top_k=top_k, max_span=max_span)
 
     def draw(masked: bool) -> list[str]:
@@ -113,7 +114,6 @@ def evaluate(
     playable = sum(1 for t in tabs if is_playable(t, max_span))
     bar_notes = [len(b.notes) for t in tabs for b in t.bars]
 
-    training = find_training(ckpt, corpus)
     copy_rate = novelty = whole_copies = pc_distance = None
     if training is not None:
         training.index_windows()

@@ -170,12 +170,13 @@ def stepper_for(model: Any, vocab: int) -> Stepper:
     if parts is None:
         return ModelStepper(model)
     fast, own = LSTMStepper(*parts), ModelStepper(model)
-    probe = [i % vocab for i in range(0, 7 * 8, 7)]
-    a, b = fast.start(probe[:1], 2), own.start(probe[:1], 2)
-    for i in probe[1:]:
-        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4):
-            return own
-        a, b = fast.step(np.full(2, i, np.int64)), own.step(np.full(2, i, np.int64))
+    probe = [i % vocab for i in range(0, 7 * 6, 7)]
+    with _one_thread():
+        a, b = fast.start(probe[:1], 1), own.start(probe[:1], 1)
+        for i in probe[1:]:
+            if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4):
+                return own
+            a, b = fast.step(np.full(1, i, np.int64)), own.step(np.full(1, i, np.int64))
     return fast if a.shape == b.shape and np.allclose(a, b, rtol=1e-3, atol=1e-4) else own
 
 
@@ -245,11 +246,13 @@ def generate(
     inv_t = np.float32(1.0 / temperature)
     z = np.empty((candidates, vocab), np.float32)
     rows = range(candidates)
+    block = max(1, 4096 // candidates)  # steps of Gumbel noise drawn at once (the same stream)
+    noise = np.empty((0, candidates, vocab), np.float32)
     # one thread: at these sizes a second one costs more in hand-offs than it gives (and the
     # machine may be shared); batched matmuls are still small
     with _one_thread():
         logits = stepper.start(prefix_ids, candidates)
-        for _ in range(max_chars):
+        for t in range(max_chars):
             np.multiply(logits, inv_t, out=z)
             if grammars is not None:
                 for r in rows:
@@ -260,7 +263,9 @@ def generate(
                 kth = np.partition(z, vocab - k, axis=1)[:, vocab - k, None]
                 z[z < kth] = -np.inf
             # Gumbel-max: argmax(z + Gumbel noise) is a draw from softmax(z); -inf (masked) never wins
-            z += rng.gumbel(size=z.shape).astype(np.float32)
+            if t % block == 0:
+                noise = rng.gumbel(size=(block, candidates, vocab)).astype(np.float32)
+            z += noise[t % block]
             choice = z.argmax(axis=1)
             for r in rows:
                 if not live[r]:
@@ -285,14 +290,19 @@ def generate(
     return ["".join(chars) for chars in out]
 
 
+_controller: list[Any] = []  # threadpoolctl's scan of the loaded libraries, done once
+
+
 @contextmanager
 def _one_thread() -> Iterator[None]:
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import ThreadpoolController
 
+    if not _controller:
+        _controller.append(ThreadpoolController())
     torch_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _controller[0].limit(limits=1, user_api="blas"):
             yield
     finally:
         torch.set_num_threads(torch_threads)

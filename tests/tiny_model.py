@@ -8,9 +8,11 @@ so compose and eval find the training text.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import random
+import shutil
 import tempfile
 from pathlib import Path
 from unittest.mock import patch
@@ -77,6 +79,7 @@ def tiny_run() -> Path:
     from tabgen.train import TrainConfig, train
 
     root = Path(tempfile.mkdtemp(prefix="tabgen-tiny-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     data = make_prepared(root / "data")
     model = ModelConfig(vocab_size=2, embed=16, hidden=48, layers=2, dropout=0.0)
     cfg = TrainConfig(
