@@ -24,12 +24,26 @@ def columns(draw, strings: int, playable: bool, max_span: int = 4) -> tuple[Note
 
 
 @st.composite
-def tabs(draw, playable: bool = False, meters=METERS, max_bars: int = 5, max_span: int = 4) -> Tab:
+def fine_bar(draw, slots: int, times: int, playable: bool) -> Bar:
+    """A bar on normalize's finer grid: more notes on the top string than half its slots."""
+    width = slots * times
+    positions = sorted(draw(st.sets(st.integers(0, width - 1), min_size=width // 2 + 1, max_size=width)))
+    frets = st.sampled_from([0, 5, 7]) if playable else st.integers(0, 24)
+    return Bar(width, tuple(Column(p, (Note(1, draw(frets)),)) for p in positions))
+
+
+@st.composite
+def tabs(
+    draw, playable: bool = False, meters=METERS, max_bars: int = 5, max_span: int = 4, fine: bool = False
+) -> Tab:
     tuning = draw(tunings)
     meter = draw(st.sampled_from(meters))
     slots = slots_per_bar(meter)
     bars = []
     for _ in range(draw(st.integers(0 if not playable else 1, max_bars))):
+        if fine and draw(st.integers(0, 3)) == 0:
+            bars.append(draw(fine_bar(slots, draw(st.sampled_from([2, 4])), playable)))
+            continue
         positions = draw(st.sets(st.integers(0, slots - 1), max_size=slots))
         cols = tuple(Column(p, draw(columns(tuning.strings, playable, max_span))) for p in sorted(positions))
         bars.append(Bar(slots, cols))

@@ -91,7 +91,7 @@ def test_header_reads_sharps_low_octaves_and_no_meter():
 
 @pytest.mark.parametrize("name", FORMAT_NAMES)
 @settings(max_examples=60, deadline=None)
-@given(tab=st.one_of(tabs(), parsed_tabs()))
+@given(tab=st.one_of(tabs(fine=True), parsed_tabs()))
 def test_round_trip_gives_the_normalized_tab(name, tab):
     fmt = get_format(name)
     text = fmt.encode(tab)
@@ -118,7 +118,7 @@ def test_decode_never_raises_on_arbitrary_text(name, text):
 
 
 @pytest.mark.parametrize("name", FORMAT_NAMES)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(tab=tabs(max_bars=3), data=st.data())
 def test_decode_survives_damage_and_counts_bad_bars(name, tab, data):
     fmt = get_format(name)
@@ -168,3 +168,24 @@ def test_to_ids_refuses_characters_outside_the_alphabet():
     assert ids.dtype == np.uint8 and ids.tolist() == [ALPHABET.index(c) for c in "%E2\n"]
     with pytest.raises(TabValueError, match="outside"):
         fmt.to_ids("héllo")
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+def test_fine_bars_keep_their_width(name):
+    fmt = get_format(name)
+    # 20 notes on the top string of one 4/4 bar: normalize puts the bar on a 32-slot grid
+    busy = Bar(40, tuple(Column(2 * i, (Note(1, i % 5),)) for i in range(20)))
+    tab = Tab(TAB.tuning, (busy, BAR), (4, 4))
+    text = fmt.encode(tab)
+    decoded = fmt.decode(text)
+    assert decoded.problems == []
+    assert [b.width for b in decoded.tab.bars] == [32, 16]
+    assert decoded.tab.bars == normalize(tab).bars
+
+
+def test_bar_of_a_width_off_the_grids_is_invalid():
+    time = get_format("time")
+    text = time.encode(TAB)
+    d = time.decode(text.replace("\n|\n", "\n\n|\n", 1))  # 13 slot lines in a 3/4 bar
+    assert (d.bars_total, d.bars_valid) == (2, 1)
+    assert "bar 1: 13 slot lines, not 12 (or 2, 4, ... times)" in d.problems

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tabgen.errors import TabValueError
 from tabgen.formats import ALPHABET, FORMATS, get_format
 from tabgen.formats.base import column_span
-from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
+from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
 
 FORMAT_NAMES = sorted(FORMATS)
 STANDARD = Tuning.named("standard")
@@ -35,11 +35,12 @@ def walk(grammar, rng: random.Random, limit: int = 100_000) -> str:
     meter=st.sampled_from(SMALL_METERS),
     bars=st.integers(1, 6),
     max_span=st.integers(0, 6),
+    max_fine=st.sampled_from([1, 1, 2, 4]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_random_walks_finish_and_decode_valid(name, tuning, meter, bars, max_span, seed):
+def test_random_walks_finish_and_decode_valid(name, tuning, meter, bars, max_span, max_fine, seed):
     fmt = get_format(name)
-    grammar = fmt.grammar(tuning, meter, bars, max_span)
+    grammar = fmt.grammar(tuning, meter, bars, max_span, max_fine)
     text = walk(grammar, random.Random(seed))
     assert text.startswith(fmt.header(tuning, meter)) and text.endswith("$\n")
     assert not grammar.allowed_mask().any()
@@ -47,7 +48,9 @@ def test_random_walks_finish_and_decode_valid(name, tuning, meter, bars, max_spa
     assert decoded.problems == []
     assert decoded.bars_total == decoded.bars_valid == bars == len(decoded.tab.bars) == fmt.bars_in(text)
     assert decoded.tab.tuning.pitches == tuning.pitches and decoded.tab.meter == meter
+    slots = slots_per_bar(meter)
     for bar in decoded.tab.bars:
+        assert bar.width in {slots * k for k in (1, 2, 4) if k <= max_fine}
         for col in bar.columns:
             assert column_span([n.fret for n in col.notes]) <= max_span
             assert all(1 <= n.string <= tuning.strings for n in col.notes)
@@ -56,18 +59,18 @@ def test_random_walks_finish_and_decode_valid(name, tuning, meter, bars, max_spa
 
 @pytest.mark.parametrize("name", FORMAT_NAMES)
 @settings(max_examples=30, deadline=None)
-@given(tab=tabs(playable=True, max_bars=3, max_span=4), span_extra=st.integers(0, 2))
+@given(tab=tabs(playable=True, max_bars=3, max_span=4, fine=True), span_extra=st.integers(0, 2))
 def test_grammar_accepts_every_encoded_playable_tab(name, tab, span_extra):
     fmt = get_format(name)
-    grammar = fmt.grammar(tab.tuning, tab.meter, len(tab.bars), max_span=4 + span_extra)
+    grammar = fmt.grammar(tab.tuning, tab.meter, len(tab.bars), max_span=4 + span_extra, max_fine=4)
     grammar.feed(fmt.encode(tab))
     assert grammar.done
 
 
 @pytest.mark.parametrize("name", FORMAT_NAMES)
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(
-    tab=tabs(playable=True, meters=SMALL_METERS, max_bars=6),
+    tab=tabs(playable=True, meters=SMALL_METERS, max_bars=5),
     extra=st.integers(-2, 3),
     seed=st.integers(0, 99),
 )
@@ -155,3 +158,18 @@ def test_masks_are_shared_and_read_only():
     assert a.allowed_mask() is b.allowed_mask()
     with pytest.raises(ValueError):
         a.allowed_mask()[0] = True
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+def test_fine_bars_only_when_allowed(name):
+    fmt = get_format(name)
+    busy = Bar(32, tuple(Column(i, (Note(1, 0),)) for i in range(20)))
+    text = fmt.encode(Tab(STANDARD, (busy,), (4, 4)))
+    strict = fmt.grammar(STANDARD, (4, 4), 1)
+    with pytest.raises(TabValueError):
+        strict.feed(text)
+    fine = fmt.grammar(STANDARD, (4, 4), 1, max_fine=2)
+    fine.feed(text)
+    assert fine.done
+    with pytest.raises(TabValueError, match="max_fine"):
+        fmt.grammar(STANDARD, (4, 4), 1, max_fine=0)

@@ -89,7 +89,7 @@ def header_line(tuning: Tuning, meter: tuple[int, int] | None) -> str:
     return f"{HEADER_MARK}{names} {m}\n"
 
 
-_NAME_RE = re.compile(r"([A-G]#?)(-1|[0-9])")
+_NAME_RE = re.compile(r"(C#?|D#?|E|F#?|G#?|A#?|B)(-1|[0-9])")
 _SEMITONE = {"C": 0, "C#": 1, "D": 2, "D#": 3, "E": 4, "F": 5, "F#": 6, "G": 7, "G#": 8, "A": 9}
 _SEMITONE.update({"A#": 10, "B": 11})
 _TUNING_BY_PITCHES = {t.pitches: t for t in reversed(list(NAMED_TUNINGS.values()))}
@@ -320,8 +320,13 @@ class TextFormat(ABC):
         """Complete bars in an encoded text (any number of pieces)."""
 
     @abstractmethod
-    def grammar(self, tuning: Tuning, meter: tuple[int, int] | None, bars: int, max_span: int = 4) -> Grammar:
-        """The state machine that accepts exactly the pieces of `bars` bars with playable columns."""
+    def grammar(
+        self, tuning: Tuning, meter: tuple[int, int] | None, bars: int, max_span: int = 4, max_fine: int = 1
+    ) -> Grammar:
+        """The state machine that accepts exactly the pieces of `bars` bars with playable columns.
+
+        Bars are on the meter's grid; `max_fine` (a power of two) also allows normalize's finer
+        grids of a bar with many notes, up to that many times the slots."""
 
     def prime(self, tab: Tab, bars: int) -> str:
         """The start of a `bars`-bar piece that begins with the bars of `tab` (at most `bars`):
@@ -364,3 +369,21 @@ def _lookup(alphabet: str) -> np.ndarray:
 def check_bars(bars: int) -> None:
     if bars < 1:
         raise TabValueError(f"bars must be >= 1, got {bars}")
+
+
+def bar_widths(slots: int, max_fine: int) -> frozenset[int]:
+    """The widths a bar may have: the grid, and the finer grids of normalize (2, 4, ... times),
+    up to `max_fine` times the grid."""
+    if max_fine < 1:
+        raise TabValueError(f"max_fine must be >= 1, got {max_fine}")
+    out, w = set(), slots
+    while w <= slots * max_fine:
+        out.add(w)
+        w *= 2
+    return frozenset(out)
+
+
+def is_bar_width(width: int, slots: int) -> bool:
+    """True for `slots` times a power of two (a bar of normalize's grid or finer grid)."""
+    ratio, rest = divmod(width, slots)
+    return rest == 0 and ratio > 0 and ratio & (ratio - 1) == 0

@@ -32,9 +32,11 @@ from tabgen.formats.base import (
     MaskBook,
     Program,
     TextFormat,
+    bar_widths,
     body_lines,
     check_bars,
     column_span,
+    is_bar_width,
     literal,
     make_bar,
     note_cell,
@@ -65,13 +67,12 @@ class LineMajor(TextFormat):
 
     def encode(self, tab: Tab) -> str:
         tab = normalize(tab)
-        slots = slots_per_bar(tab.meter)
         labels = stave_labels(tab.tuning)
         staves = []
         for first in range(0, len(tab.bars), BARS_PER_STAVE):
             rows = [[lab, BAR_MARK] for lab in labels]
             for bar in tab.bars[first : first + BARS_PER_STAVE]:
-                cells = [[EMPTY] * slots for _ in labels]
+                cells = [[EMPTY] * bar.width for _ in labels]
                 for col in bar.columns:
                     for note in col.notes:
                         cells[note.string - 1][col.position] = note_cell(note)
@@ -117,12 +118,15 @@ class LineMajor(TextFormat):
                 bar_no += 1
                 bar_problems = []
                 notes_by_slot: dict[int, list[Note]] = {}
+                width = len(parse_cells(split[0][1][j] if j < len(split[0][1]) else "")[0]) or slots
+                if not is_bar_width(width, slots):
+                    bar_problems.append(f"bar {bar_no}: {width} slots, not {slots} (or 2, 4, ... times)")
                 for i, (_, segments, _) in enumerate(split):
                     cells, cell_problems = parse_cells(segments[j] if j < len(segments) else "")
                     bar_problems += [f"bar {bar_no} string {i + 1}: {p}" for p in cell_problems]
-                    if len(cells) != slots:
-                        bar_problems.append(f"bar {bar_no} string {i + 1}: {len(cells)} slots, not {slots}")
-                    for s, c in enumerate(cells[:slots]):
+                    if len(cells) != width:
+                        bar_problems.append(f"bar {bar_no} string {i + 1}: {len(cells)} slots, not {width}")
+                    for s, c in enumerate(cells[:width]):
                         if c is not None:
                             notes_by_slot.setdefault(s, []).append(Note(i + 1, c.fret, c.technique))
                 if max_span is not None:
@@ -131,7 +135,7 @@ class LineMajor(TextFormat):
                             bar_problems.append(
                                 f"bar {bar_no} slot {s + 1}: fretted notes span more than {max_span}"
                             )
-                bars.append(make_bar(slots, notes_by_slot))
+                bars.append(make_bar(width, notes_by_slot))
                 problems += bar_problems
                 valid += 0 if bar_problems or stave_problems else 1
         return Decoded(Tab(tuning, tuple(bars), meter), total, valid, problems)
@@ -157,11 +161,13 @@ class LineMajor(TextFormat):
                 at_stave_start = False
         return bars
 
-    def grammar(self, tuning: Tuning, meter: tuple[int, int] | None, bars: int, max_span: int = 4) -> Grammar:
+    def grammar(
+        self, tuning: Tuning, meter: tuple[int, int] | None, bars: int, max_span: int = 4, max_fine: int = 1
+    ) -> Grammar:
         check_bars(bars)
         book = MaskBook.get(self.alphabet, max_span)
-        header = self.header(tuning, meter)
-        return Grammar(book, _program(book, header, stave_labels(tuning), slots_per_bar(meter), bars))
+        widths = bar_widths(slots_per_bar(meter), max_fine)
+        return Grammar(book, _program(book, self.header(tuning, meter), stave_labels(tuning), widths, bars))
 
 
 def _split_line(line: str) -> tuple[str, list[str], bool]:
@@ -174,26 +180,41 @@ def _split_line(line: str) -> tuple[str, list[str], bool]:
     return label, segments[:-1] if closed else segments, closed
 
 
-def _program(book: MaskBook, header: str, labels: list[str], slots: int, bars: int) -> Program:
+def _program(book: MaskBook, header: str, labels: list[str], widths: frozenset[int], bars: int) -> Program:
     yield from literal(book, header)
-    sizes = stave_sizes(bars)
+    sizes, widest = stave_sizes(bars), max(widths)
     for k, size in enumerate(sizes):
-        lo, hi = [0] * (size * slots), [0] * (size * slots)  # fretted span of each column so far
-        for label in labels:
+        # the fretted span of each column so far (lowest, highest; 0: none), one list per bar;
+        # the first string line decides each bar's width (the grid, or a finer one)
+        lows: list[list[int]] = [[] for _ in range(size)]
+        highs: list[list[int]] = [[] for _ in range(size)]
+        for i, label in enumerate(labels):
             yield from literal(book, label + BAR_MARK)
-            for b in range(size):
-                tech = False
-                for j in range(b * slots, (b + 1) * slots):
-                    ch = yield book.cell(lo[j], hi[j], dash=True, newline=False, tech=tech)
+            for lo, hi in zip(lows, highs, strict=True):
+                j, tech = 0, False
+                while True:
+                    if i == 0 and j == widest:
+                        mask = book.one(BAR_MARK, tech)
+                    elif i == 0:
+                        mask = book.cell(0, 0, dash=True, newline=False, tech=tech, bar=j in widths)
+                    elif j == len(lo):
+                        mask = book.one(BAR_MARK, tech)
+                    else:
+                        mask = book.cell(lo[j], hi[j], dash=True, newline=False, tech=tech)
+                    ch = yield mask
                     if ch in TECH_OF:
-                        ch = yield book.cell(lo[j], hi[j], dash=True, newline=False, tech=False)
+                        tech = False
+                        continue
+                    if ch == BAR_MARK:
+                        break
                     tech = ch != EMPTY
                     f = FRET_OF[ch] if tech else 0
-                    if f:
+                    if i == 0:
+                        lo.append(f)
+                        hi.append(f)
+                    elif f:
                         lo[j], hi[j] = (min(lo[j], f) if lo[j] else f), max(hi[j], f)
-                ch = yield book.one(BAR_MARK, tech)
-                if ch in TECH_OF:
-                    yield book.one(BAR_MARK)
+                    j += 1
             yield book.one("\n")
         if k < len(sizes) - 1:
             yield book.one("\n")

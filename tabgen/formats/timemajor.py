@@ -20,6 +20,10 @@ and a bar is always the same number of lines back.
 
 from __future__ import annotations
 
+from collections.abc import Generator
+
+import numpy as np
+
 from tabgen.errors import TabValueError
 from tabgen.formats.base import (
     BAR_MARK,
@@ -32,9 +36,11 @@ from tabgen.formats.base import (
     MaskBook,
     Program,
     TextFormat,
+    bar_widths,
     body_lines,
     check_bars,
     column_span,
+    is_bar_width,
     literal,
     make_bar,
     note_cell,
@@ -52,10 +58,9 @@ class TimeMajor(TextFormat):
     def encode(self, tab: Tab) -> str:
         tab = normalize(tab)
         n = tab.tuning.strings
-        slots = slots_per_bar(tab.meter)
         out = [self.header(tab.tuning, tab.meter)]
         for bar in tab.bars:
-            lines = [""] * slots
+            lines = [""] * bar.width
             for col in bar.columns:
                 cells = [EMPTY] * n
                 for note in col.notes:
@@ -86,9 +91,12 @@ class TimeMajor(TextFormat):
         slots = slots_per_bar(meter)
         bars, valid = [], 0
         for b, lines in enumerate([*bar_groups, trailing] if trailing else bar_groups, start=1):
-            bar_problems = [] if len(lines) == slots else [f"bar {b}: {len(lines)} slot lines, not {slots}"]
+            width = len(lines) or slots
+            bar_problems = []
+            if not is_bar_width(len(lines), slots):
+                bar_problems.append(f"bar {b}: {len(lines)} slot lines, not {slots} (or 2, 4, ... times)")
             notes_by_slot: dict[int, list[Note]] = {}
-            for s, line in enumerate(lines[:slots]):
+            for s, line in enumerate(lines):
                 cells, cell_problems = parse_cells(line)
                 bar_problems += [f"bar {b} slot {s + 1}: {p}" for p in cell_problems]
                 if len(cells) > tuning.strings:
@@ -104,7 +112,7 @@ class TimeMajor(TextFormat):
                     bar_problems.append(f"bar {b} slot {s + 1}: fretted notes span more than {max_span}")
                 if notes:
                     notes_by_slot[s] = notes
-            bars.append(make_bar(slots, notes_by_slot))
+            bars.append(make_bar(width, notes_by_slot))
             problems += bar_problems
             valid += 0 if bar_problems else 1
         return Decoded(Tab(tuning, tuple(bars), meter), total, valid, problems)
@@ -112,34 +120,51 @@ class TimeMajor(TextFormat):
     def bars_in(self, text: str) -> int:
         return sum(1 for line in text.split("\n") if line == BAR_MARK)
 
-    def grammar(self, tuning: Tuning, meter: tuple[int, int] | None, bars: int, max_span: int = 4) -> Grammar:
+    def grammar(
+        self, tuning: Tuning, meter: tuple[int, int] | None, bars: int, max_span: int = 4, max_fine: int = 1
+    ) -> Grammar:
         check_bars(bars)
         book = MaskBook.get(self.alphabet, max_span)
-        header = self.header(tuning, meter)
-        return Grammar(book, _program(book, header, tuning.strings, slots_per_bar(meter), bars))
+        widths = bar_widths(slots_per_bar(meter), max_fine)
+        return Grammar(book, _program(book, self.header(tuning, meter), tuning.strings, widths, bars))
 
 
-def _program(book: MaskBook, header: str, strings: int, slots: int, bars: int) -> Program:
+def _program(book: MaskBook, header: str, strings: int, widths: frozenset[int], bars: int) -> Program:
     yield from literal(book, header)
+    widest = max(widths)
     for _ in range(bars):
-        for _ in range(slots):
-            lo = hi = i = 0
-            dash = tech = False  # the previous cell was '-' / a fret (a technique may follow)
-            while True:
-                if i == strings:
-                    ch = yield book.one("\n", tech)
-                else:
-                    # '-' never last (trailing dashes are left out), so no line ends with one
-                    ch = yield book.cell(lo, hi, dash=i < strings - 1, newline=not dash, tech=tech)
-                if ch == "\n":
-                    break
-                if ch in TECH_OF:
-                    tech = False
-                    continue
-                dash, tech = ch == EMPTY, ch != EMPTY
-                f = FRET_OF.get(ch, 0)
-                if f:
-                    lo, hi = (min(lo, f) if lo else f), max(hi, f)
-                i += 1
-        yield from literal(book, BAR_MARK + "\n")
+        count = 0  # slot lines so far in this bar
+        while True:
+            if count == widest:
+                closed = (yield book.one(BAR_MARK)) == BAR_MARK
+            else:
+                closed = yield from _slot_line(book, strings, close=count in widths)
+            if closed:
+                yield book.one("\n")
+                break
+            count += 1
     yield from literal(book, END_MARK + "\n")
+
+
+def _slot_line(book: MaskBook, strings: int, close: bool) -> Generator[np.ndarray, str, bool]:
+    """One slot line; True when the bar mark came instead (allowed first when `close`)."""
+    lo = hi = i = 0
+    dash = tech = False  # the previous cell was '-' / a fret (a technique may follow)
+    while True:
+        if i == strings:
+            ch = yield book.one("\n", tech)
+        else:
+            # '-' never last (trailing dashes are left out), so no line ends with one
+            ch = yield book.cell(
+                lo, hi, dash=i < strings - 1, newline=not dash, tech=tech, bar=close and i == 0
+            )
+        if ch == "\n" or ch == BAR_MARK:
+            return ch == BAR_MARK
+        if ch in TECH_OF:
+            tech = False
+            continue
+        dash, tech = ch == EMPTY, ch != EMPTY
+        f = FRET_OF.get(ch, 0)
+        if f:
+            lo, hi = (min(lo, f) if lo else f), max(hi, f)
+        i += 1

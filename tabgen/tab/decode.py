@@ -45,7 +45,7 @@ def decode_bytes(data: bytes, path: str = "") -> str:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
             raise InputError(
-                f"{_name(path)}: starts with a UTF-16 byte-order mark but is not UTF-16 text"
+                f"{_name(path)}: broken encoding: a UTF-16 byte-order mark, then no UTF-16 text"
             ) from None
         # A BOM glued onto 8-bit text decodes to pairs of bytes read as CJK and punctuation signs.
         sample = text[:4096]

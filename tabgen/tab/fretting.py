@@ -31,10 +31,10 @@ Fingering = tuple[Note, ...]
 # Weights of the cost model, in "frets of hand movement". A hand covers COMFORT+1 frets without moving.
 COMFORT = 3
 W_FRET = 0.05  # per fret of every fretted note: low positions are easier to read and to play
-W_HIGH = 0.2  # per fret above 12, where frets get narrow and (on most guitars) hard to reach
+W_HIGH = 0.5  # per fret above 12, where frets get narrow and (on most guitars) hard to reach
 W_STRETCH = 1.0  # per fret a chord spreads beyond a relaxed hand
 W_UNPLAYABLE = 20.0  # per fret a chord spreads beyond max_span (only naive fingerings do that)
-W_SHIFT = 0.5  # per fret the hand travels along the neck
+W_SHIFT = 0.15  # per fret the hand travels along the neck
 W_SHIFT_FIXED = 1.0  # any position shift at all
 W_CROSS = 0.3  # per string the hand's centre moves across the neck
 
@@ -60,10 +60,13 @@ def _static(fingering: Fingering, max_span: int) -> float:
 
 
 def _positions(fingering: Fingering) -> list[int]:
-    """Where the index finger can be (fret p covers p..p+COMFORT) to play a fingering; 0: anywhere."""
+    """Where the index finger can be (fret p covers p..p+COMFORT) to play a fingering.
+
+    Open strings can be played from anywhere: the hand stays where it was (and pays as usual
+    if it moves), so an open string is no free ride to another position."""
     fretted = [n.fret for n in fingering if n.fret > 0]
     if not fretted:
-        return [0]
+        return list(range(1, MAX_FRET - COMFORT + 1))
     lo, hi = min(fretted), max(fretted)
     if hi - lo >= COMFORT:
         return [lo]
@@ -86,9 +89,8 @@ def _states(
 def _viterbi(cands: Sequence[Sequence[Fingering]], max_span: int) -> tuple[list[Fingering], float]:
     """The least-cost path through one candidate per event. States are (fingering, hand position).
 
-    Moving the hand from position a to b costs a fixed amount plus the distance; an all-open
-    fingering (position 0) leaves the hand free. Crossing strings costs by the distance between
-    the fingerings' mean strings. Empty events are skipped (the hand stays).
+    Moving the hand from position a to b costs a fixed amount plus the distance. Crossing strings
+    costs by the distance between the fingerings' mean strings. Empty events are skipped (the hand stays).
     """
     steps = [c for c in cands if c and c[0]]
     if not steps:
@@ -102,7 +104,7 @@ def _viterbi(cands: Sequence[Sequence[Fingering]], max_span: int) -> tuple[list[
             best = static
         else:
             shift = np.abs(prev_pos[:, None] - pos[None, :])
-            moving = (shift > 0) & (prev_pos[:, None] > 0) & (pos[None, :] > 0)
+            moving = shift > 0
             move = W_CROSS * np.abs(prev_centre[:, None] - centre[None, :])
             move = move + np.where(moving, W_SHIFT_FIXED + W_SHIFT * shift, 0.0)
             total = best[:, None] + move

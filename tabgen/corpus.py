@@ -1,0 +1,474 @@
+"""Tab files to training data: the only module that walks folders.
+
+`prepare` finds the tab files under the given paths, parses each (`tabgen.tab.parse.read_file`),
+joins its staves into pieces, normalizes and encodes them in the model's text format, drops
+duplicate pieces, splits train/validation and writes, as nanoGPT's prepare.py does::
+
+    <cache>/<key>/train.bin   raw uint8 token ids (np.memmap-able)
+    <cache>/<key>/val.bin
+    <cache>/<key>/vocab.json  {"format", "version", "alphabet"}
+    <cache>/<key>/manifest.json  what was read, skipped (with reasons), counted and split
+
+The key hashes the files' paths, sizes and modification times with the format and its version, so
+a second call on unchanged data returns at once. Files are parsed one at a time (in worker
+processes when there are many), and pieces are streamed to disk: memory does not grow with the
+corpus beyond a small index per piece.
+
+The split keeps a tune on one side: pieces with a title are grouped by title (the same tune in two
+files), untitled pieces by the file they come from (split by file, as for a folder of one tune per
+file). Groups are ordered by a hash of their key and the seed, and validation takes groups in that
+order until it holds `val_fraction` of the pieces (at least one). With one group the pieces are
+split one by one; with one piece, its last bars are the validation piece.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tabgen.errors import InputError, TabgenError
+from tabgen.formats import DEFAULT_FORMAT, TextFormat, get_format
+from tabgen.tab.types import Tab
+
+TEXT_SUFFIXES = frozenset({".txt", ".tab", ".md", ".html", ".htm", ".rst", ".text", ".gz"})
+GP_SUFFIXES = frozenset({".gp3", ".gp4", ".gp5"})
+PREPARE_VERSION = 1  # bump when the output of prepare changes for the same input
+
+Progress = Callable[[int, int, str], None]  # (files done, files in all, the file just read)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding files
+
+
+def _is_candidate(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    return suffix in TEXT_SUFFIXES or suffix in GP_SUFFIXES or not suffix
+
+
+def _walk(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """(tab files, other files) under `paths`; a file named directly is always a tab file."""
+    found: set[Path] = set()
+    other: set[Path] = set()
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+        if path.is_file():
+            found.add(path)
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # .git, .cache, ...
+            for name in files:
+                if name.startswith("."):
+                    continue
+                file = Path(root) / name
+                (found if _is_candidate(file) else other).add(file)
+    return sorted(found), sorted(other - found)
+
+
+def find_tab_files(paths: list[Path]) -> list[Path]:
+    """Every file under `paths` that may hold tab (by extension, or none), sorted.
+
+    Text (`.txt .tab .md .html .htm .rst .text`, extension-less), gzip text (`.gz`) and Guitar Pro
+    (`.gp3 .gp4 .gp5`). Hidden files and folders are left out. A missing path: InputError.
+    """
+    return _walk(paths)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading one file (runs in worker processes: plain data in and out)
+
+
+@dataclass
+class _Piece:
+    text: str
+    title: str
+    bars: int
+
+
+@dataclass
+class _FileResult:
+    path: str
+    sha256: str = ""
+    staves: int = 0
+    diagnostics: int = 0
+    pieces: list[_Piece] = field(default_factory=list)
+    skipped: str = ""  # the reason, when nothing was read
+    dropped: list[str] = field(default_factory=list)  # pieces that could not be encoded
+
+
+def _strip_path(message: str, name: str) -> str:
+    return message[len(name) + 2 :] if message.startswith(name + ": ") else message
+
+
+def _read_staves(path: Path) -> tuple[list[Tab], int]:
+    """The staves of one file and the number of diagnostics; InputError when it cannot be read."""
+    if path.suffix.lower() in GP_SUFFIXES:
+        try:
+            from tabgen.render.gp import read_gp
+        except ImportError as e:
+            raise InputError(
+                f"Guitar Pro files need tabgen.render.gp, which cannot be imported ({e})"
+            ) from None
+        tabs = read_gp(path)
+        return ([tabs] if isinstance(tabs, Tab) else list(tabs)), 0
+    from tabgen.tab.parse import read_file
+
+    result = read_file(path)
+    return result.tabs, len(result.diagnostics)
+
+
+def _read_one(path_str: str, fmt_name: str) -> _FileResult:
+    from tabgen.tab.parse import join_staves
+
+    fmt = get_format(fmt_name)
+    out = _FileResult(path_str)
+    path = Path(path_str)
+    try:
+        out.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        staves, out.diagnostics = _read_staves(path)
+    except OSError as e:
+        out.skipped = f"unreadable: {e.strerror or e}"
+        return out
+    except TabgenError as e:
+        out.skipped = _strip_path(str(e), path_str)
+        return out
+    except Exception as e:  # a reader bug must not stop a corpus of thousands of files
+        out.skipped = f"reader failed: {type(e).__name__}: {e}"
+        return out
+    out.staves = len(staves)
+    if not staves:
+        out.skipped = "no stave found"
+        return out
+    for piece in join_staves(staves):
+        if not piece.notes:
+            continue
+        try:
+            text = fmt.encode(piece)
+        except TabgenError as e:
+            out.dropped.append(f"piece at line {piece.line}: {e}")
+            continue
+        out.pieces.append(_Piece(text, piece.title, len(piece.bars)))
+    if not out.pieces:
+        out.skipped = "no notes in its staves" if not out.dropped else f"cannot encode: {out.dropped[0]}"
+    return out
+
+
+def _read_all(files: list[Path], fmt_name: str, workers: int) -> Iterator[_FileResult]:
+    names = [str(f) for f in files]
+    if workers <= 1 or len(files) < 2 * workers:
+        yield from (_read_one(n, fmt_name) for n in names)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(_read_one, names, [fmt_name] * len(names), chunksize=8)
+
+
+# ---------------------------------------------------------------------------------------------
+# The prepared corpus
+
+
+@dataclass
+class Prepared:
+    """A prepared corpus on disk. `cached`: it was there already and nothing was read."""
+
+    dir: Path
+    manifest: dict
+    cached: bool = False
+
+    @property
+    def train_bin(self) -> Path:
+        return self.dir / "train.bin"
+
+    @property
+    def val_bin(self) -> Path:
+        return self.dir / "val.bin"
+
+    @property
+    def vocab_path(self) -> Path:
+        return self.dir / "vocab.json"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.dir / "manifest.json"
+
+    @property
+    def format(self) -> TextFormat:
+        return get_format(self.manifest["format"]["name"])
+
+    def ids(self, split: str) -> np.memmap:
+        """The token ids of 'train' or 'val', memory-mapped read-only."""
+        return np.memmap(self.dir / f"{split}.bin", dtype=np.uint8, mode="r")
+
+    def summary(self) -> dict:
+        """What the CLI prints: files read and skipped (with reasons), staves, pieces, bars, chars."""
+        m = self.manifest
+        return {
+            "files_read": m["files_read"],
+            "files_skipped": [(s["file"], s["reason"]) for s in m["skipped"]],
+            "files_ignored": m["ignored_files"],
+            "staves": m["staves"],
+            "pieces": m["pieces"],
+            "duplicates": m["duplicate_pieces"],
+            "bars": m["bars"],
+            "chars": m["chars"],
+            "train": m["splits"]["train"],
+            "val": m["splits"]["val"],
+            "format": m["format"]["name"],
+            "cached": self.cached,
+            "dir": str(self.dir),
+        }
+
+
+def load_prepared(directory: Path) -> Prepared:
+    """A prepared corpus folder (as `prepare` wrote it); InputError when it is not one."""
+    directory = Path(directory)
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise InputError(f"{directory}: not a prepared corpus ({e})") from None
+    return Prepared(directory, manifest, cached=True)
+
+
+def default_cache_root() -> Path:
+    """``$TABGEN_CACHE/prepared``, else ``~/.cache/tabgen/prepared``."""
+    base = os.environ.get("TABGEN_CACHE")
+    return (Path(base) if base else Path.home() / ".cache" / "tabgen") / "prepared"
+
+
+def cache_key(files: list[Path], fmt: TextFormat, val_fraction: float, seed: int) -> str:
+    """Hash of what the output depends on: each file's path, size and mtime, the format, the split."""
+    h = hashlib.sha256(f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}\n".encode())
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()[:24]
+
+
+def prepare(
+    paths: list[Path],
+    fmt: str = DEFAULT_FORMAT,
+    cache_dir: Path | None = None,
+    val_fraction: float = 0.05,
+    seed: int = 0,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Prepared:
+    """Prepare the tab files under `paths` for training (see the module docstring).
+
+    `cache_dir` is the folder that holds prepared corpora (default `default_cache_root()`); the
+    result goes to ``cache_dir/<key>``. `workers`: parsing processes (default: the CPUs, at most 8).
+    InputError for a missing path or when no file holds a usable tab.
+    """
+    if not 0 < val_fraction < 1:
+        raise InputError(f"val_fraction must be between 0 and 1, got {val_fraction}")
+    text_format = get_format(fmt)
+    paths = [Path(p) for p in paths]
+    files, ignored = _walk(paths)
+    if not files:
+        where = ", ".join(str(p) for p in paths)
+        kinds = ", ".join(sorted(TEXT_SUFFIXES | GP_SUFFIXES))
+        raise InputError(f"no tab files in {where} (looked for {kinds} and files without an extension)")
+    key = cache_key(files, text_format, val_fraction, seed)
+    root = Path(cache_dir) if cache_dir is not None else default_cache_root()
+    out = root / key
+    if (out / "manifest.json").exists():
+        return load_prepared(out)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=root))
+    try:
+        manifest = _build(files, ignored, paths, text_format, tmp, val_fraction, seed, progress, workers)
+        manifest["cache_key"] = key
+        _write_json(tmp / "manifest.json", manifest)
+        try:
+            os.rename(tmp, out)
+        except OSError:  # another process finished the same corpus first: use theirs
+            if not (out / "manifest.json").exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+            return load_prepared(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Prepared(out, manifest)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@dataclass
+class _Entry:
+    """One piece in all.bin: where it is, its size, and the key of its split group."""
+
+    offset: int
+    chars: int
+    bars: int
+    group: str
+
+
+def _build(
+    files: list[Path],
+    ignored: list[Path],
+    paths: list[Path],
+    fmt: TextFormat,
+    tmp: Path,
+    val_fraction: float,
+    seed: int,
+    progress: Progress | None,
+    workers: int | None,
+) -> dict:
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8)
+    entries: list[_Entry] = []
+    seen: set[bytes] = set()
+    read, skipped, dropped = [], [], []
+    staves = duplicates = offset = 0
+    content = hashlib.sha256()
+    # pass 1: every piece once, in file order, into all.bin
+    with open(tmp / "all.bin", "wb") as all_bin:
+        for done, result in enumerate(_read_all(files, fmt.name, workers), start=1):
+            if progress:
+                progress(done, len(files), result.path)
+            content.update(f"{result.path}\0{result.sha256}\n".encode("utf-8", "surrogateescape"))
+            dropped += [{"file": result.path, "reason": r} for r in result.dropped]
+            if result.skipped:
+                skipped.append({"file": result.path, "reason": result.skipped})
+                continue
+            staves += result.staves
+            kept = 0
+            for piece in result.pieces:
+                digest = hashlib.blake2b(piece.text.encode(), digest_size=16).digest()
+                if digest in seen:
+                    duplicates += 1
+                    continue
+                seen.add(digest)
+                ids = fmt.to_ids(piece.text)
+                all_bin.write(ids.tobytes())
+                title = piece.title.casefold().strip()
+                group = f"title:{title}" if title else f"file:{result.sha256}"
+                entries.append(_Entry(offset, len(ids), piece.bars, group))
+                offset += len(ids)
+                kept += 1
+            read.append(
+                {
+                    "file": result.path,
+                    "staves": result.staves,
+                    "pieces": len(result.pieces),
+                    "new_pieces": kept,
+                    "diagnostics": result.diagnostics,
+                }
+            )
+    if not entries:
+        where = ", ".join(str(p) for p in paths)
+        reasons = sorted({s["reason"] for s in skipped})[:3]
+        raise InputError(
+            f"no usable tab in {where}: {len(files)} file(s) looked at, none held a readable stave"
+            f" ({'; '.join(reasons)})"
+        )
+    # pass 2: choose the validation pieces, then copy each piece to its side
+    splits = _split(entries, val_fraction, seed, fmt, tmp / "all.bin")
+    counts = _copy_splits(entries, splits, tmp)
+    os.remove(tmp / "all.bin")
+    _write_json(tmp / "vocab.json", {"format": fmt.name, "version": fmt.version, "alphabet": fmt.alphabet})
+    return {
+        "prepare_version": PREPARE_VERSION,
+        "format": {"name": fmt.name, "version": fmt.version},
+        "inputs": [str(p) for p in paths],
+        "content_hash": content.hexdigest(),
+        "val_fraction": val_fraction,
+        "seed": seed,
+        "files_read": len(read),
+        "staves": staves,
+        "pieces": len(entries) + duplicates,
+        "duplicate_pieces": duplicates,
+        "bars": sum(e.bars for e in entries),
+        "chars": sum(e.chars for e in entries),
+        "splits": counts,
+        "files": read,
+        "skipped": skipped,
+        "dropped_pieces": dropped,
+        "ignored_files": [{"file": str(f), "reason": f"not a tab file type ({f.suffix})"} for f in ignored],
+    }
+
+
+def _hash_rank(key: str, seed: int) -> bytes:
+    return hashlib.blake2b(f"{seed}\0{key}".encode("utf-8", "surrogateescape"), digest_size=8).digest()
+
+
+def _split(
+    entries: list[_Entry], val_fraction: float, seed: int, fmt: TextFormat, all_bin: Path
+) -> list[bool]:
+    """True for each piece that goes to validation. May replace a lone piece by its two halves."""
+    if len(entries) == 1:
+        _split_lone_piece(entries, val_fraction, fmt, all_bin)
+        return [False, True]
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(entries):
+        groups.setdefault(e.group, []).append(i)
+    if len(groups) == 1:  # one tune (or one untitled file): split its pieces one by one
+        groups = {f"piece:{i}": [i] for i in range(len(entries))}
+    target = max(1, math.ceil(val_fraction * len(entries)))
+    is_val = [False] * len(entries)
+    taken = 0
+    for key in sorted(groups, key=lambda k: _hash_rank(k, seed)):
+        members = groups[key]
+        if taken >= target or taken + len(members) >= len(entries):
+            continue  # keep at least one piece for training
+        for i in members:
+            is_val[i] = True
+        taken += len(members)
+    if not taken:  # every group too big to move whole: the smallest one goes to validation
+        smallest = min(groups.values(), key=len)
+        for i in smallest[: len(entries) - 1]:
+            is_val[i] = True
+    return is_val
+
+
+def _split_lone_piece(entries: list[_Entry], val_fraction: float, fmt: TextFormat, all_bin: Path) -> None:
+    """One piece only: its last bars become the validation piece (appended to all.bin)."""
+    e = entries[0]
+    with open(all_bin, "rb") as f:
+        text = fmt.from_ids(np.frombuffer(f.read(), dtype=np.uint8))
+    tab = fmt.decode(text).tab
+    if tab is None or len(tab.bars) < 2:
+        raise InputError(
+            "only one bar of tab found: at least two are needed, to hold one back for validation"
+        )
+    cut = len(tab.bars) - max(1, math.ceil(val_fraction * len(tab.bars)))
+    halves = [Tab(tab.tuning, tab.bars[:cut], tab.meter), Tab(tab.tuning, tab.bars[cut:], tab.meter)]
+    entries.clear()
+    offset = e.offset + e.chars
+    with open(all_bin, "ab") as f:
+        for half in halves:
+            ids = fmt.to_ids(fmt.encode(half))
+            f.write(ids.tobytes())
+            entries.append(_Entry(offset, len(ids), len(half.bars), e.group))
+            offset += len(ids)
+
+
+def _copy_splits(entries: list[_Entry], is_val: list[bool], tmp: Path) -> dict:
+    counts = {s: {"pieces": 0, "bars": 0, "chars": 0} for s in ("train", "val")}
+    with (
+        open(tmp / "all.bin", "rb") as src,
+        open(tmp / "train.bin", "wb") as train,
+        open(tmp / "val.bin", "wb") as val,
+    ):
+        for e, v in zip(entries, is_val, strict=True):
+            src.seek(e.offset)
+            (val if v else train).write(src.read(e.chars))
+            c = counts["val" if v else "train"]
+            c["pieces"] += 1
+            c["bars"] += e.bars
+            c["chars"] += e.chars
+    return counts

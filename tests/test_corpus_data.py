@@ -1,0 +1,242 @@
+import gzip
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tabgen.corpus import find_tab_files, load_prepared, prepare
+from tabgen.errors import InputError
+from tabgen.formats import ALPHABET, get_format
+from tabgen.tab.types import Note
+
+REALWORLD = Path(__file__).parents[2] / "shared" / "realworld-tabs"
+
+
+def stave(title: str, top: str, low: str) -> str:
+    """A titled 6-line stave of two 11-character bars; `top` and `low` are the e and E lines."""
+    return f"""Title: {title}
+e|{top}|
+B|---1-------|-----------|
+G|-0---------|-----------|
+D|-----------|-----------|
+A|-----------|-----------|
+E|{low}|
+"""
+
+
+TUNES = {
+    "a.txt": stave("Little tune", "-----0-----|-0---------", "-----------|-3---------"),
+    "nested/deeper/b.tab": stave("Second tune", "-----2-----|-0---------", "-----------|-5---------"),
+    "notes.md": "# My tab\n\n```\n"
+    + stave("Third", "-----3-----|-1---------", "-----------|-0---------")
+    + "```\n",
+    "README": stave("Fourth", "-----5-----|-3---------", "-----------|-1---------"),
+    "copy/a-again.txt": stave("Little tune", "-----0-----|-0---------", "-----------|-3---------"),
+}
+GZ_TUNE = stave("Zipped", "-----7-----|-5---------", "-----------|-0---------")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "tabs"
+    for name, text in TUNES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "zipped.tab.gz").write_bytes(gzip.compress(GZ_TUNE.encode()))
+    (root / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    (root / "prose.txt").write_text("Just some words about guitars.\nNo stave here.\n")
+    (root / "cover.png").write_bytes(b"\x89PNG\r\n")
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD.txt").write_text(TUNES["a.txt"])
+    return root
+
+
+def pieces(path: Path) -> list[str]:
+    text = "".join(ALPHABET[i] for i in np.fromfile(path, dtype=np.uint8))
+    return [p + "$\n" for p in text.split("$\n") if p]
+
+
+def test_find_tab_files_walks_recursively_and_sorts(folder):
+    names = [p.relative_to(folder).as_posix() for p in find_tab_files([folder])]
+    assert names == sorted(names)
+    assert set(names) == set(TUNES) | {"zipped.tab.gz", "binary.txt", "prose.txt"}
+    assert find_tab_files([folder / "cover.png"]) == [folder / "cover.png"]  # named directly: read it
+    with pytest.raises(InputError, match="nowhere: no such file or folder"):
+        find_tab_files([folder / "nowhere"])
+
+
+def test_prepare_counts_skips_and_splits(folder, tmp_path):
+    seen = []
+    prepared = prepare(
+        [folder], fmt="time", cache_dir=tmp_path / "cache", workers=1, progress=lambda *a: seen.append(a)
+    )
+    m = prepared.manifest
+    assert not prepared.cached
+    assert [(done, total) for done, total, _ in seen] == [(i, 8) for i in range(1, 9)]
+    assert sorted(Path(f) for _, _, f in seen) == find_tab_files([folder])
+    assert m["files_read"] == 6
+    assert {(Path(s["file"]).name, s["reason"]) for s in m["skipped"]} == {
+        ("binary.txt", "binary data (NUL bytes), not a text file"),
+        ("prose.txt", "no stave found"),
+    }
+    assert [Path(i["file"]).name for i in m["ignored_files"]] == ["cover.png"]
+    assert m["staves"] == 6 and m["pieces"] == 6 and m["duplicate_pieces"] == 1
+    assert m["bars"] == 10  # five distinct pieces of two bars
+    train, val = m["splits"]["train"], m["splits"]["val"]
+    assert val["pieces"] >= 1 and train["pieces"] + val["pieces"] == 5
+    assert train["bars"] + val["bars"] == 10 and train["chars"] + val["chars"] == m["chars"]
+    assert os.path.getsize(prepared.train_bin) == train["chars"]
+    assert os.path.getsize(prepared.val_bin) == val["chars"]
+    # every piece decodes cleanly, and no piece is on both sides
+    fmt = get_format("time")
+    train_pieces, val_pieces = pieces(prepared.train_bin), pieces(prepared.val_bin)
+    assert len(train_pieces) == train["pieces"] and len(val_pieces) == val["pieces"]
+    assert not set(train_pieces) & set(val_pieces)
+    decoded = [fmt.decode(p) for p in train_pieces + val_pieces]
+    assert all(d.problems == [] and d.bars_valid == 2 for d in decoded)
+    first_notes = sorted(d.tab.bars[1].columns[0].notes for d in decoded)
+    assert (Note(1, 7), Note(2, 1), Note(3, 0)) not in first_notes  # bar 1 of the zipped tune is not bar 2
+    assert (Note(1, 5), Note(6, 0)) in first_notes  # bar 2 of the zipped tune: e 5 and E 0
+    vocab = json.loads(prepared.vocab_path.read_text())
+    assert vocab == {"format": "time", "version": fmt.version, "alphabet": ALPHABET}
+    assert json.loads(prepared.manifest_path.read_text()) == m
+    summary = prepared.summary()
+    assert summary["files_read"] == 6 and len(summary["files_skipped"]) == 2 and summary["bars"] == 10
+    assert prepared.ids("train").shape == (train["chars"],)
+
+
+def test_second_call_is_a_cache_hit_and_a_change_is_not(folder, tmp_path):
+    cache = tmp_path / "cache"
+    first = prepare([folder], cache_dir=cache, workers=1)
+    second = prepare([folder], cache_dir=cache, workers=1)
+    assert second.cached and second.dir == first.dir and second.manifest == first.manifest
+    assert sorted(p.name for p in cache.iterdir()) == [first.dir.name]  # no temp folder left behind
+    (folder / "a.txt").write_text(TUNES["a.txt"] + "\n")
+    third = prepare([folder], cache_dir=cache, workers=1)
+    assert not third.cached and third.dir != first.dir
+    assert load_prepared(first.dir).manifest == first.manifest
+
+
+def test_split_is_deterministic_and_follows_the_seed(folder, tmp_path):
+    a = prepare([folder], cache_dir=tmp_path / "c1", workers=1)
+    b = prepare([folder], cache_dir=tmp_path / "c2", workers=2)  # worker processes: same bytes
+    assert a.train_bin.read_bytes() == b.train_bin.read_bytes()
+    assert a.val_bin.read_bytes() == b.val_bin.read_bytes()
+    splits = {
+        prepare([folder], cache_dir=tmp_path / f"s{s}", seed=s, workers=1).val_bin.read_bytes()
+        for s in range(6)
+    }
+    assert len(splits) > 1
+
+
+def test_same_title_stays_on_one_side(tmp_path):
+    root = tmp_path / "tabs"
+    root.mkdir()
+    for i in range(12):  # two transcriptions of each of six tunes, in different files
+        top = f"-----{i % 10}-----|-{i // 10}---------"
+        (root / f"t{i:02}.txt").write_text(stave(f"Tune {i % 6}", top, "-----------|-3---------"))
+    prepared = prepare([root], cache_dir=tmp_path / "cache", val_fraction=0.2, workers=1)
+    fmt = get_format("time")
+    tune_of = {}  # the first fret on the top string says which file a piece came from
+    for split in ("train", "val"):
+        for piece in pieces(prepared.dir / f"{split}.bin"):
+            bar1, bar2 = fmt.decode(piece).tab.bars
+            i = bar1.columns[-1].notes[0].fret + 10 * bar2.columns[0].notes[0].fret
+            tune_of.setdefault(i % 6, set()).add(split)
+    assert len(tune_of) == 6 and all(len(sides) == 1 for sides in tune_of.values())
+    assert prepared.manifest["splits"]["val"]["pieces"] == 4  # at least 20% of 12, whole tunes
+
+
+def test_one_piece_is_cut_into_train_and_val_bars(tmp_path):
+    root = tmp_path / "one"
+    root.mkdir()
+    (root / "song.txt").write_text(stave("Only", "-----0-----|-0---------", "-----------|-3---------"))
+    prepared = prepare([root], fmt="line", cache_dir=tmp_path / "cache", workers=1)
+    m = prepared.manifest
+    assert (m["splits"]["train"]["bars"], m["splits"]["val"]["bars"]) == (1, 1)
+    line = get_format("line")
+    (val_piece,) = pieces(prepared.val_bin)
+    assert line.decode(val_piece).tab.bars[0].columns[0].notes == (Note(1, 0), Note(6, 3))
+    assert json.loads(prepared.vocab_path.read_text())["format"] == "line"
+
+
+def test_folders_without_usable_tab_are_one_clear_error(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="no tab files in .*empty"):
+        prepare([empty], cache_dir=tmp_path / "cache")
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "a.txt").write_text("hello\n")
+    (junk / "b.bin.txt").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(InputError, match=r"no usable tab in .*junk: 2 file\(s\) looked at") as e:
+        prepare([junk], cache_dir=tmp_path / "cache")
+    assert "\n" not in str(e.value)
+    one_bar = tmp_path / "onebar"
+    one_bar.mkdir()
+    (one_bar / "a.txt").write_text("e|--0--|\nB|-----|\nG|-----|\nD|-----|\nA|-----|\nE|-----|\n")
+    with pytest.raises(InputError, match="only one bar"):
+        prepare([one_bar], cache_dir=tmp_path / "cache")
+    assert list((tmp_path / "cache").iterdir()) == []  # nothing half-written
+    with pytest.raises(InputError, match="no such file or folder"):
+        prepare([tmp_path / "missing"], cache_dir=tmp_path / "cache")
+
+
+@pytest.mark.skipif(not REALWORLD.is_dir(), reason="../shared/realworld-tabs not present")
+def test_real_world_tabs_prepare_and_read_back_in_both_formats(tmp_path):
+    prepared = prepare([REALWORLD], fmt="time", cache_dir=tmp_path, workers=1)
+    m = prepared.manifest
+    assert m["files_read"] >= 20 and m["bars"] > 1000
+    reasons = {Path(s["file"]).name: s["reason"] for s in m["skipped"]}
+    assert reasons["nontab-chordsheet-house-of-rising-sun.txt"] == "no stave found"
+    time, line = get_format("time"), get_format("line")
+    val = pieces(prepared.val_bin)
+    assert sum(time.bars_in(p) for p in val) == m["splits"]["val"]["bars"]
+    for piece in val:
+        decoded = time.decode(piece)
+        assert decoded.problems == []
+        as_line = line.decode(line.encode(decoded.tab))
+        assert as_line.problems == [] and as_line.tab.bars == decoded.tab.bars
+
+
+def write_gp5(path: Path) -> None:
+    """A two-bar Guitar Pro 5 file: quarter notes 0 2 3 5 on the top string, then a bar of rest."""
+    import guitarpro as gp
+
+    song = gp.Song()
+    song.title = "GP tune"
+    song.newMeasure()
+    for measure, frets in zip(song.tracks[0].measures, [(0, 2, 3, 5), (7, 5, 3, 2)], strict=True):
+        voice = measure.voices[0]
+        for fret in frets:
+            beat = gp.Beat(voice, duration=gp.Duration(value=4))
+            beat.notes.append(gp.Note(beat, value=fret, string=1, type=gp.NoteType.normal))
+            beat.status = gp.BeatStatus.normal
+            voice.beats.append(beat)
+    gp.write(song, str(path))
+
+
+def test_guitar_pro_files_are_read_or_skipped_with_a_reason(tmp_path):
+    root = tmp_path / "gp"
+    root.mkdir()
+    write_gp5(root / "song.gp5")
+    (root / "a.txt").write_text(TUNES["a.txt"])
+    prepared = prepare([root], cache_dir=tmp_path / "cache", workers=1)
+    m = prepared.manifest
+    try:
+        import tabgen.render.gp  # noqa: F401
+    except ImportError:
+        ((skip,),) = [m["skipped"]]
+        assert skip["file"] == str(root / "song.gp5")
+        assert skip["reason"].startswith("Guitar Pro files need tabgen.render.gp, which cannot be imported")
+        assert m["files_read"] == 1
+    else:
+        assert m["skipped"] == [] and m["files_read"] == 2
+        assert m["bars"] == 4 and m["pieces"] == 2
+        fmt = get_format("time")
+        tabs = [fmt.decode(p).tab for p in pieces(prepared.train_bin) + pieces(prepared.val_bin)]
+        gp_tab = next(t for t in tabs if t.meter == (4, 4))
+        assert [n.fret for n in gp_tab.notes] == [0, 2, 3, 5, 7, 5, 3, 2]
+        assert [c.position for c in gp_tab.bars[0].columns] == [0, 4, 8, 12]
