@@ -207,3 +207,162 @@ def eval_command(
 
 def main() -> None:
     app()
+
+
+# --- train ------------------------------------------------------------------------------------------------
+
+
+def _print_corpus_summary(manifest: dict) -> None:
+    """Files read and skipped (with reasons), bars and characters, from the prepared corpus manifest."""
+    files = manifest.get("files") or {}
+    read = files.get("read") or []
+    skipped = files.get("skipped") or []
+    bars = manifest.get("bars") or {}
+    chars = manifest.get("chars") or {}
+    out.print(
+        f"corpus: {len(read)} files read, {len(skipped)} skipped; "
+        f"bars train {bars.get('train', 0):,} / val {bars.get('val', 0):,}; "
+        f"chars train {chars.get('train', 0):,} / val {chars.get('val', 0):,}"
+    )
+    for item in skipped:
+        if isinstance(item, dict):
+            path, reason = item.get("path", "?"), item.get("reason", "")
+        else:
+            path, reason = (list(item) + [""])[:2]
+        out.print(f"  skipped {path}: {reason}")
+
+
+class _TrainProgress:
+    """Turns train()'s progress events into a rich progress bar (loss, val bpc, chars/s, ETA)."""
+
+    def __init__(self, show: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.show = show
+        self.progress = Progress(
+            TextColumn("[bold]train"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}  val bpc {task.fields[val]}  {task.fields[cps]} chars/s"),
+            TextColumn("ETA {task.fields[eta]}"),
+            console=out,
+            transient=False,
+            disable=not show,
+        )
+        self.task = None
+
+    def __enter__(self) -> _TrainProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, e: dict) -> None:
+        kind = e["event"]
+        if kind == "start":
+            m = e["model"]
+            self.progress.console.print(
+                f"model: {m['layers']} x {m['hidden']} LSTM, {e['params']:,} parameters on {e['device']}"
+                + (f" x {e['world_size']} ranks" if e["world_size"] > 1 else "")
+                + (" (resumed)" if e["resumed"] else "")
+            )
+            for note in e["notes"]:
+                self.progress.console.print(f"note: {note}")
+            self.task = self.progress.add_task(
+                "train", total=e["total_steps"], completed=e["step"], loss="-", val="-", cps="-", eta="-"
+            )
+        elif kind == "step" and self.task is not None:
+            eta = int(e["eta"])
+            self.progress.update(
+                self.task,
+                completed=e["step"],
+                total=e["total_steps"],
+                loss=f"{e['loss']:.3f}",
+                val=f"{e['val_bpc']:.3f}" if e["val_bpc"] is not None else "-",
+                cps=f"{e['chars_per_sec']:,.0f}",
+                eta=f"{eta // 60}:{eta % 60:02d}",
+            )
+        elif kind == "eval" and self.task is not None:
+            self.progress.update(self.task, val=f"{e['val_bpc']:.3f}")
+
+
+@app.command()
+@friendly_errors
+def train(
+    data: Annotated[list[Path], typer.Argument(help="Folders or files of tabs to learn from.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Run folder: checkpoints, metrics.json, loss.png.")
+    ] = Path("runs/tabgen"),
+    steps: Annotated[int | None, typer.Option(help="Optimizer steps to train (default 2000).")] = None,
+    minutes: Annotated[float | None, typer.Option(help="Train for this many minutes instead.")] = None,
+    size: Annotated[str, typer.Option(help="Model size: small, base or large.")] = "base",
+    format: Annotated[str | None, typer.Option("--format", help="The model's text format.")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in --out where it stopped.")
+    ] = False,
+    device: Annotated[
+        str, typer.Option(help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
+    ] = "auto",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1337,
+    batch: Annotated[int, typer.Option(help="Sequences per step (per rank under torchrun).")] = 32,
+    seq_len: Annotated[int, typer.Option("--seq-len", help="Characters per sequence per step.")] = 128,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-3,
+    eval_interval: Annotated[int, typer.Option("--eval-interval", help="Steps between validations.")] = 250,
+) -> None:
+    """Train a model on your tabs (runs under torchrun for several processes or GPUs)."""
+    import os
+    import shlex
+
+    from tabgen.corpus import prepare
+    from tabgen.formats import DEFAULT_FORMAT
+    from tabgen.train import TrainConfig, init_distributed, rank_zero_first
+    from tabgen.train import train as run_training
+
+    cfg_format = format or DEFAULT_FORMAT
+    rank, _, owns_group = init_distributed(device)
+    try:
+        prepared = rank_zero_first(lambda: prepare(data, cfg_format))
+        if rank == 0:
+            _print_corpus_summary(prepared.manifest)
+        cfg = TrainConfig(
+            data=prepared.path, out_dir=out_dir, steps=steps, minutes=minutes, size=size, batch=batch,
+            seq_len=seq_len, lr=lr, eval_interval=eval_interval, device=device, seed=seed, resume=resume,
+            format=cfg_format, tuning=prepared.manifest.get("tuning"),
+        )  # fmt: skip
+        with _TrainProgress(show=rank == 0) as progress:
+            metrics = run_training(cfg, on_progress=progress)
+    finally:
+        if owns_group:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+    if rank != 0:
+        return
+    bpb = metrics["val_bits_per_bar"]
+    out.print(
+        f"steps {metrics['steps']:,}  val bpc {metrics['val_bpc'] or float('nan'):.3f}"
+        + (f"  val bits/bar {bpb:.1f}" if bpb else "")
+        + f"  {metrics['chars_per_sec']:,.0f} chars/s  {metrics['seconds']:.0f} s"
+    )
+    out.print(f"run folder: {out_dir}  (compose --model {out_dir})")
+    if metrics["interrupted"]:
+        given = {
+            "--steps": steps,
+            "--minutes": minutes,
+            "--size": size,
+            "--format": format,
+            "--device": device,
+            "--seed": seed,
+            "--batch": batch,
+            "--seq-len": seq_len,
+            "--lr": lr,
+        }
+        defaults = {"--size": "base", "--device": "auto", "--seed": 1337, "--batch": 32, "--seq-len": 128,
+                    "--lr": 3e-3}  # fmt: skip
+        args = [str(p) for p in data] + ["--out", str(out_dir)]
+        for flag, value in given.items():
+            if value is not None and value != defaults.get(flag):
+                args += [flag, str(value)]
+        prog = "torchrun ... -m tabgen train" if os.environ.get("WORLD_SIZE") else "tabgen train"
+        out.print(f"interrupted: checkpoint saved. resume with: {prog} {shlex.join(args)} --resume")

@@ -260,17 +260,39 @@ class _Dist:
         return self.rank == 0
 
 
+def init_distributed(device_request: str | None = "auto") -> tuple[int, int, bool]:
+    """Under torchrun: join the process group (NCCL on GPUs, gloo on CPU). Returns (rank, world size, whether
+    this call created the group). A single process: (0, 1, False), nothing done."""
+    if not under_torchrun() or int(os.environ["WORLD_SIZE"]) < 2:
+        return 0, 1, False
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    if dist.is_initialized():
+        return rank, world, False
+    device = choose_device(device_request, int(os.environ["LOCAL_RANK"]))
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return rank, world, True
+
+
+def rank_zero_first(fn: Callable[[], Any]) -> Any:
+    """Run fn on rank 0, then on the other ranks (e.g. corpus preparation: the others then hit its cache)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return fn()
+    if dist.get_rank() == 0:
+        result = fn()
+        dist.barrier()
+        return result
+    dist.barrier()
+    return fn()
+
+
 def _setup(cfg: TrainConfig) -> tuple[_Dist, torch.device]:
     d = _Dist()
-    if under_torchrun():
-        d.rank, d.world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    d.rank, d.world, d.owns_group = init_distributed(cfg.device)
+    if d.world > 1:
         d.local_rank = int(os.environ["LOCAL_RANK"])
     device = choose_device(cfg.device, d.local_rank)
-    if d.world > 1 and not dist.is_initialized():
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-        d.owns_group = True
     if device.type == "cpu":
         # torchrun sets OMP_NUM_THREADS=1 per rank; more threads per rank on shared cores was 5x slower here.
         if cfg.threads:
@@ -543,10 +565,12 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
     budget = cfg.minutes * 60 if cfg.minutes else None
     chars_per_step = cfg.batch * cfg.seq_len * d.world
     timing_from: tuple[float, int] | None = None
+    tick = time.perf_counter()  # st["seconds"] is wall time (evals and saves included): what --minutes means
     with _StopSignals(cfg.handle_signals) as signals:
         while True:
             total = st["total_steps"]
             if total is not None and st["step"] >= total:
+                stop_reason = "minutes" if budget is not None else "steps"
                 break
             t0 = time.perf_counter()
             lr = lr_at(st["step"], total, cfg)
@@ -567,25 +591,29 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
                 st["chunk"], st["epoch"] = 0, st["epoch"] + 1
                 hidden = model.init_state(cfg.batch, device)
 
-            # one small all-reduce keeps every rank's decisions (abort, stop, schedule length) the same
-            time_up = budget is not None and st["seconds"] + (time.perf_counter() - t0) >= budget
-            flags = torch.tensor(
-                [loss.item(), float(signals.reason is not None), float(time_up), 0.0], dtype=torch.float64
-            )
-            step_seconds = time.perf_counter() - t0
+            loss_local = loss.item()
+            now = time.perf_counter()
+            step_seconds = now - t0
             st["step"] += 1
-            st["seconds"] += step_seconds
+            st["seconds"] += now - tick
+            tick = now
+            # one small all-reduce keeps every rank's decisions (abort, stop, schedule length) the same
+            time_up = budget is not None and st["seconds"] >= budget
+            flags = torch.tensor(
+                [loss_local, float(signals.reason is not None), float(time_up), 0.0], dtype=torch.float64
+            )
             st["train_chars"] += chars_per_step
             session["train_seconds"] += step_seconds
             session["chars"] += chars_per_step
             session["steps"] += 1
             if budget is not None and d.main:
-                if session["steps"] == 1:
-                    timing_from = (time.perf_counter(), st["step"])
+                if session["steps"] == 1:  # the first step is slow (allocations, kernel choice): not timed
+                    timing_from = (now, st["step"])
                 elif timing_from and (
-                    session["steps"] == ESTIMATE_AFTER or st["step"] % cfg.eval_interval == 0
+                    session["steps"] == ESTIMATE_AFTER
+                    or (session["steps"] > ESTIMATE_AFTER and st["step"] % cfg.log_interval == 0)
                 ):
-                    rate = (time.perf_counter() - timing_from[0]) / (st["step"] - timing_from[1])
+                    rate = (now - timing_from[0]) / (st["step"] - timing_from[1])
                     flags[3] = st["step"] + max(1, int((budget - st["seconds"]) / rate))
             if d.world > 1:
                 flags = flags.to(device)

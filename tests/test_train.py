@@ -120,7 +120,9 @@ def test_bad_inputs(data, tmp_path):
 def test_minutes_budget_stops_on_time(data, tmp_path):
     m = train(config(data, tmp_path / "run", steps=None, minutes=0.01, eval_interval=10_000))
     assert m["stop_reason"] == "minutes" and m["steps"] >= 1
-    assert 0.6 <= m["seconds"] < 2.0
+    assert 0.4 <= m["seconds"] < 3.0
+    # the schedule length was estimated from the speed, so the cosine ran its course within the budget
+    assert m["steps"] > 10 and m["history"]["train"][-1][2] < 0.3 * 1e-2
 
 
 def test_schedule_warms_up_then_decays_to_min_lr(data, tmp_path):
@@ -179,3 +181,72 @@ def test_ctrl_c_in_a_real_process_saves_a_loadable_checkpoint_and_exits_0(data, 
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["interrupted"] and metrics["steps"] == steps
     assert torch.isfinite(ckpt.model.head.weight).all()
+
+
+@pytest.fixture()
+def fake_corpus(data, monkeypatch):
+    """Stands in for tabgen.corpus / tabgen.formats (built on another branch): prepare() returns the tiny
+    prepared folder, which is all `tabgen train` needs from it."""
+    import types
+
+    class Prepared:
+        path = data
+        manifest = {
+            **json.loads((data / "manifest.json").read_text()),
+            "files": {"read": ["a.txt", "b.txt"], "skipped": [{"path": "c.bin", "reason": "binary"}]},
+        }
+
+    calls = []
+    corpus = types.ModuleType("tabgen.corpus")
+    corpus.prepare = lambda paths, fmt, **kw: calls.append((list(paths), fmt)) or Prepared()
+    formats = types.ModuleType("tabgen.formats")
+    formats.DEFAULT_FORMAT = "line-major"
+    monkeypatch.setitem(sys.modules, "tabgen.corpus", corpus)
+    monkeypatch.setitem(sys.modules, "tabgen.formats", formats)
+    return calls
+
+
+def test_cli_train_prints_summary_and_metrics_and_how_to_resume(fake_corpus, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tabgen import cli
+
+    monkeypatch.setattr("tabgen.train.ModelConfig.for_size", lambda size, v: ModelConfig(v, 8, 16, 1, 0.0))
+    runner = CliRunner()
+    run = tmp_path / "run"
+    args = [
+        "train",
+        "tabs",
+        "--out",
+        str(run),
+        "--steps",
+        "6",
+        "--batch",
+        "4",
+        "--seq-len",
+        "16",
+        "--eval-interval",
+        "3",
+    ]
+    done = runner.invoke(cli.app, args)
+    assert done.exit_code == 0, done.output
+    assert fake_corpus == [([Path("tabs")], "line-major")]
+    assert "2 files read, 1 skipped" in done.output and "skipped c.bin: binary" in done.output
+    assert "steps 6" in done.output and "val bpc" in done.output
+    assert json.loads((run / "metrics.json").read_text())["steps"] == 6
+
+    def stop_at_first_report(self, event):  # progress reports come every 10 steps
+        if event["event"] == "step":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli._TrainProgress, "__call__", stop_at_first_report)
+    done = runner.invoke(
+        cli.app,
+        ["train", "tabs", "--out", str(tmp_path / "r2"), "--steps", "60", "--batch", "4", "--seq-len", "16"],
+    )
+    assert done.exit_code == 0, done.output
+    expected = (
+        f"resume with: tabgen train tabs --out {tmp_path / 'r2'} --steps 60 --batch 4 --seq-len 16 --resume"
+    )
+    assert expected in done.output.replace("\n", "")
+    assert load_checkpoint(tmp_path / "r2" / "last.pt").train_state["step"] == 10
