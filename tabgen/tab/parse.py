@@ -78,7 +78,7 @@ class ParseResult:
 # indent, then either a label with its separator, or bare bar lines
 _HEAD = re.compile(r"( *)(?:([A-Ha-h][#b]?)( ?-?:?\|+| ?:\|*|-)|(\|+))?")
 _BARE_START = frozenset("-0123456789")
-_STAVE_CHARS = str.maketrans("", "", "-|0123456789~=")
+_STAVE_CHARS = str.maketrans("", "", "-|0123456789~=<>[]()/\\hpbrstxX*:")
 _MD_RULE = re.compile(r"\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*")
 
 
@@ -89,6 +89,7 @@ class _Line:
     start: int  # column where the body starts
     body: str  # without trailing spaces
     opened: bool  # a bar line sits right before the body
+    length: int  # of the body without a remark after its last bar line
 
 
 def _string_line(index: int, text: str) -> _Line | None:
@@ -102,14 +103,19 @@ def _string_line(index: int, text: str) -> _Line | None:
     label, sep, bars = m.group(2), m.group(3), m.group(4)
     if label is None and bars is None and body[0] not in _BARE_START:
         return None
-    dashes = body.count("-")
-    if dashes < 3:
+    # a labelled line closed by a bar line may be a short bar of notes ("e|<12>|"); others need dashes
+    if body.count("-") < 3 and not ((label is not None or bars is not None) and body[-1] == "|"):
         return None
-    other = len(body.translate(_STAVE_CHARS))
-    if other * 5 > n * 2 or body.count(" ") * 5 > n:
+    core = body
+    last = body.rfind("|")
+    if 0 < last < n - 1 and body[last + 1] == " ":
+        core = body[: last + 1]  # a remark after the last bar line ("||  D.C. al Fine") is no stave text
+        n = len(core)
+    other = len(core.translate(_STAVE_CHARS))
+    if other * 5 > n * 2 or core.count(" ") * 5 > n:
         return None
     opened = bars is not None or (sep is not None and sep.endswith("|"))
-    return _Line(index, label, start, body, opened)
+    return _Line(index, label, start, body, opened, n)
 
 
 # --- header lines ------------------------------------------------------------------------------
@@ -273,13 +279,13 @@ class _Reader:
 
 def _trim(run: list[_Line]) -> list[_Line]:
     """Drop lines at either end of a run that do not match the rest (a stray rule of dashes)."""
-    lengths = sorted(len(s.body) for s in run)
+    lengths = sorted(s.length for s in run)
     median = lengths[len(lengths) // 2]
     bars = sorted(s.body.count("|") for s in run)
     median_bars = bars[len(bars) // 2]
 
     def odd(s: _Line) -> bool:
-        if abs(len(s.body) - median) > max(4, median // 4):
+        if abs(s.length - median) > max(4, median // 4):
             return True
         return median_bars >= 2 and s.body.count("|") == 0
 
@@ -295,7 +301,6 @@ def _trim(run: list[_Line]) -> list[_Line]:
 _BAR_LINES = re.compile(r"\|+")
 # gap, then one of: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
 _TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)(?:([hpbr/\\st]?)(\d+)([~g]?)|<(\d+)>|\[(\d+)\]|([xX])|(.))")
-_LETTERS = re.compile(r"[A-Za-z]{3}")
 _NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
 
 
@@ -340,6 +345,13 @@ class _StaveReader:
         self.reader = reader
         self.lines = lines
         self.strings = len(lines)
+        starts = {s.start for s in lines}
+        if len(starts) > 1 and len({s.start + s.length for s in lines}) == 1:
+            # labels of different widths ("F#-" over "E-") with bar lines that line up: the
+            # bars start at one column for all lines
+            common = max(starts)
+            for s in lines:
+                s.body, s.length, s.start = s.body[common - s.start :], s.length - (common - s.start), common
 
     def diag(self, index: int, column: int, message: str) -> None:
         self.reader.diag(index, column, message)
@@ -391,11 +403,13 @@ class _StaveReader:
             return None
         self.repeat_counts(bars, spans[ref], lines[ref], [c[1] for c in cut])
 
+        if sum(s.body.count("-") for s in lines) < 3:
+            return None
         notes = [n for b in bars for n in b.notes]
         if notes and all(n.technique == "x" for n in notes):
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
             return None
-        words = sum(len(w) for s in lines for w in _WORD.findall(s.body)) if self.has_words() else 0
+        words = sum(len(w) for s in lines for w in _WORD.findall(s.body, 0, s.length))
         if words >= 12 and words > len(notes):
             self.diag(lines[0].index, 0, "stave lines hold words rather than notes; not read")
             return None
@@ -403,9 +417,6 @@ class _StaveReader:
         ctx = self.reader.ctx
         ctx.previous[self.strings] = tuning
         return Tab(tuning, tuple(bars), ctx.meter, ctx.title, tuple(ctx.meta), lines[0].index + 1)
-
-    def has_words(self) -> bool:
-        return any(_LETTERS.search(s.body) for s in self.lines)
 
     def bar_layout(
         self, j: int, spans: list[list[tuple[int, int]]]
