@@ -205,10 +205,6 @@ def eval_command(
             out.print(line, markup=False)
 
 
-def main() -> None:
-    app()
-
-
 # --- train ------------------------------------------------------------------------------------------------
 
 
@@ -366,3 +362,7 @@ def train(
                 args += [flag, str(value)]
         prog = "torchrun ... -m tabgen train" if os.environ.get("WORLD_SIZE") else "tabgen train"
         out.print(f"interrupted: checkpoint saved. resume with: {prog} {shlex.join(args)} --resume")
+
+
+def main() -> None:
+    app()

@@ -7,8 +7,8 @@ One tune becomes one `Tab` in standard tuning:
   bar is padded at its start, so that it ends at the bar's end), times 4. An onset that falls
   between slots (a tuplet, a 32nd note) goes to the nearest slot and is counted; a tune where two
   onsets of the melody then share a slot is skipped (finer than the grid);
-- the grid holds onsets only: tied continuations and rests add nothing; grace notes are left out
-  (counted);
+- the grid holds onsets only: tied continuations (same pitch) and rests add nothing; grace notes
+  are left out (counted);
 - texture: a chorale is its soprano plus its bass; a tune with chord symbols gets the chord's root
   as a bass note (E2..D#3) on the strong beats of every bar;
 - the whole tune moves by octaves into the guitar's comfortable range when most of it lies outside
@@ -123,13 +123,15 @@ def measure_shifts(part: Any, bar_ql: Fraction) -> list[Fraction]:
 def line_onsets(part: Any, bar_ql: Fraction, slots: int, stats: TuneStats) -> list[dict[int, list[int]]]:
     """Per measure of one single-line part: slot -> pitches struck there.
 
-    An onset between slots goes to the nearest slot (ties to the earlier one), and later than the
-    previous onset's slot (a run of tuplets or 32nds spreads over the following slots); each onset
-    so moved is counted in stats.tuplets.
+    An onset between slots goes to the nearest slot (ties to the earlier one), or the next one when
+    the previous onset took it (a triplet of eighths lands on three slots); each onset so moved is
+    counted in stats.tuplets. A tune where that moves an onset by a whole slot or more (runs of
+    32nds) is skipped: the grid would distort its rhythm.
     """
     from music21 import harmony
 
     bars: list[dict[int, list[int]]] = []
+    held: list[int] = []  # pitches of the last note, which a tie continues
     measures = part.getElementsByClass("Measure")
     for m, shift in zip(measures, measure_shifts(part, bar_ql), strict=True):
         if m.hasVoices():
@@ -142,15 +144,18 @@ def line_onsets(part: Any, bar_ql: Fraction, slots: int, stats: TuneStats) -> li
             if n.duration.isGrace:
                 stats.grace_notes += 1
                 continue
-            if n.tie is not None and n.tie.type in ("stop", "continue"):
+            pitches = sorted({p.midi for p in n.pitches}, reverse=True)
+            tied = n.tie is not None and n.tie.type in ("stop", "continue")
+            previous, held = held, pitches
+            if tied and pitches == previous:  # a tie to another pitch (misread ABC) is a new onset
                 continue
             exact = (Fraction(n.offset) + shift) * 4
             slot = max(math.ceil(exact - Fraction(1, 2)), last + 1)
+            if slot >= slots or abs(slot - exact) >= 1:  # a run of 32nds: the grid would distort it
+                raise Skip("finer than the grid")
             if slot != exact:
                 stats.tuplets += 1
-            if slot >= slots:
-                raise Skip("finer than the grid")
-            onsets[slot] = sorted({p.midi for p in n.pitches}, reverse=True)
+            onsets[slot] = pitches
             last = slot
         bars.append(onsets)
     return bars
@@ -200,13 +205,12 @@ def chord_bass(part: Any, meter: tuple[int, int], bar_ql: Fraction, slots: int) 
     return out
 
 
-def score_events(score: Any, texture: bool = True) -> Events:
+def score_events(score: Any, texture: bool = True, chorale: bool = False) -> Events:
     """A parsed tune (one part) or chorale (soprano and bass parts) as grid events."""
     parts = list(score.parts)
     if not parts:
         raise Skip("no parts")
-    chorale = len(parts) >= 4
-    if len(parts) != 1 and not chorale:
+    if len(parts) != 1 and not (chorale and len(parts) >= 2):
         raise Skip("not single-line")
     meter = _meter(parts[0])
     slots = slots_per_bar(meter)
@@ -278,9 +282,11 @@ def _key_name(part: Any) -> str:
     return f"{k.tonic.name.replace('-', 'b')} {k.mode}"
 
 
-def score_tab(score: Any, source: str, texture: bool = True) -> tuple[Tab, TuneStats]:
-    """One parsed music21 score to a canonical tab, with what the builder did to it."""
-    ev = score_events(score, texture)
+def score_tab(score: Any, source: str, texture: bool = True, chorale: bool = False) -> tuple[Tab, TuneStats]:
+    """One parsed music21 score to a canonical tab, with what the builder did to it.
+
+    `chorale`: the score is a chorale; its first part is the melody and its last the bass."""
+    ev = score_events(score, texture, chorale)
     title = (score.metadata.title if score.metadata else "") or source
     title = title.replace("|", "/")  # a bar line in a header would read as a stave
     meta = tuple((k, v) for k, v in (("key", _key_name(score.parts[0])), ("source", source)) if v)
@@ -301,7 +307,7 @@ def collection_files(name: str) -> list[str]:
     return sorted(str(p) for p in corpus.getComposer(name) if str(p).endswith(".abc"))
 
 
-def _scores(collection: str, entry: str) -> list[tuple[str, Any]]:
+def entry_scores(collection: str, entry: str) -> list[tuple[str, Any]]:
     from music21 import converter, corpus, stream
 
     if collection == "bach":
@@ -329,13 +335,13 @@ def build_entry(collection: str, entry: str) -> dict[str, Any]:
     skipped: Counter[str] = Counter()
     tunes = []
     try:
-        scores = _scores(collection, entry)
+        scores = entry_scores(collection, entry)
     except Exception as e:  # music21 raises many types on malformed ABC
         return {"tunes": [], "skipped": {"file failed to parse": 1}, "error": f"{label}: {e}"[:300]}
     for number, score in scores:
         source = label if len(scores) == 1 else f"{label}#{number}"
         try:
-            tab, stats = score_tab(score, source)
+            tab, stats = score_tab(score, source, chorale=collection == "bach")
         except Skip as e:
             skipped[str(e)] += 1
             continue
