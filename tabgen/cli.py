@@ -364,5 +364,40 @@ def train(
         out.print(f"interrupted: checkpoint saved. resume with: {prog} {shlex.join(args)} --resume")
 
 
+@app.command()
+@friendly_errors
+def render(
+    tab: Annotated[Path, typer.Argument(help="A tab file (text, or .gp3/.gp4/.gp5).")],
+    midi: Annotated[Path | None, typer.Option(help="Write a MIDI file.")] = None,
+    musicxml: Annotated[Path | None, typer.Option(help="Write MusicXML with a TAB staff.")] = None,
+    tab_only: Annotated[bool, typer.Option(help="MusicXML with the TAB staff only.")] = False,
+    gp5: Annotated[Path | None, typer.Option(help="Write a Guitar Pro 5 file.")] = None,
+    wav: Annotated[Path | None, typer.Option(help="Write audio (needs FluidSynth).")] = None,
+    text: Annotated[Path | None, typer.Option("--tab", help="Write the canonical stave text.")] = None,
+    tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
+    title: Annotated[str | None, typer.Option(help="Title for the score (default: the tab's).")] = None,
+) -> None:
+    """Render a tab to MIDI, MusicXML, Guitar Pro or WAV; with no output given, print its stave text."""
+    from tabgen.render.piece import load_piece, render_files
+
+    piece, note = load_piece(tab)
+    if title is not None:
+        from dataclasses import replace
+
+        piece = replace(piece, title=title)
+    if note:
+        err.print(note)
+    if not any((midi, musicxml, gp5, wav, text)):
+        from tabgen.tab.normalize import normalize
+        from tabgen.tab.write import to_text
+
+        out.print(to_text(normalize(piece)), markup=False)
+        return
+    for path in render_files(
+        piece, text=text, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo, tab_only=tab_only
+    ):
+        out.print(f"wrote {path}", markup=False)
+
+
 def main() -> None:
     app()

@@ -32,6 +32,7 @@ GRACE_TIME = 0.06  # seconds a grace note sounds before its main note
 DEAD_TIME = 0.05  # a dead (x) note is a short click
 PALM_MUTE_SHARE = 0.5  # a palm-muted note rings for this share of its length
 VIBRATO_DEPTH, VIBRATO_RATE = 0.3, 5.5  # semitones, Hz
+TICK_GUARD = 0.005  # seconds between wheel events that must not share a MIDI tick
 SLIDE_TECHNIQUES = frozenset({"/", "\\", "s"})
 
 # natural harmonic: fret of the node -> semitones above the open string (the partial's pitch)
@@ -66,6 +67,9 @@ class _String:
     bends: list[tuple[float, float]] = field(default_factory=list)  # (time, semitones)
 
     def wheel(self, time: float, semitones: float) -> None:
+        # MIDI files sort same-tick wheel events by value, so one time holds one value: the last set
+        if self.bends and abs(self.bends[-1][0] - time) < TICK_GUARD:
+            self.bends.pop()
         self.bends.append((time, semitones))
         self.bend = semitones
 
@@ -156,7 +160,7 @@ def _play(tab: Tab, events: list[Timed], i: int, st: _String, sec: float) -> Non
             if t == "s":
                 direction = 1.0 if n.fret >= st.base_fret else -1.0
             glide = min(SLIDE_TIME, (ringing.end - ringing.start) / 2)
-            st.ramp(start - glide, glide, float(n.fret - st.base_fret), steps=3)
+            st.ramp(start - glide, glide - TICK_GUARD, float(n.fret - st.base_fret), steps=3)
             st.wheel(start, 0.0)
         else:
             # slide in from two frets away
@@ -190,9 +194,19 @@ def _write_bends(st: _String) -> None:
     if not st.bends:
         return
     rng = bend_range(st.bends)
-    if rng != 2:  # RPN 0 (pitch-bend sensitivity) to `rng` semitones, then the null RPN
-        for cc, value in ((101, 0), (100, 0), (6, rng), (38, 0), (101, 127), (100, 127)):
-            st.instrument.control_changes.append(pretty_midi.ControlChange(cc, value, 0.0))
+    if rng != 2:
+        # RPN 0 (pitch-bend sensitivity) to `rng` semitones, then the null RPN; three distinct times,
+        # as MIDI files sort control changes of one tick by number
+        rpn = [
+            (0.0, 101, 0),
+            (0.0, 100, 0),
+            (0.002, 6, rng),
+            (0.002, 38, 0),
+            (0.004, 101, 127),
+            (0.004, 100, 127),
+        ]
+        for time, cc, value in rpn:
+            st.instrument.control_changes.append(pretty_midi.ControlChange(cc, value, time))
     for time, semitones in st.bends:
         value = max(-8192, min(8191, round(semitones / rng * 8192)))
         st.instrument.pitch_bends.append(pretty_midi.PitchBend(value, time))

@@ -33,6 +33,7 @@ from music21 import (
     metadata,
     meter,
     note,
+    pitch,
     spanner,
     stream,
     tempo,
@@ -42,30 +43,13 @@ from music21 import (
 )
 
 from tabgen.atomic import atomic_write
-from tabgen.render.timeline import bar_length, column_offsets, meter_of
+from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, split_duration
 from tabgen.tab.normalize import normalize
 from tabgen.tab.types import Note, Tab
 
 SLIDES = frozenset({"/", "\\", "s"})
-# note values music21 spells as one note, longest first (dotted and plain), in quarter notes
-_VALUES = [
-    Fraction(v) for v in ("6", "4", "3", "2", "3/2", "1", "3/4", "1/2", "3/8", "1/4", "3/16", "1/8", "1/16")
-]
 _STRING_MARK = "tabgen-string-"  # a chord note's string, rewritten to <string> and <fret> after export
 _STEPS = ("C", "C", "D", "D", "E", "F", "F", "G", "G", "A", "A", "B")
-
-
-def split_duration(length: Fraction) -> list[Fraction]:
-    """`length` as note values that each take one note (tied together): 5/4 -> [1, 1/4]."""
-    parts: list[Fraction] = []
-    while length > 0:
-        value = next((v for v in _VALUES if v <= length), None)
-        if value is None:  # below a 64th: leave the rest to music21 (a tuplet or complex value)
-            parts.append(length)
-            break
-        parts.append(value)
-        length -= value
-    return parts
 
 
 def is_bass(tab: Tab) -> bool:
@@ -74,6 +58,8 @@ def is_bass(tab: Tab) -> bool:
 
 def _sounding(tab: Tab, n: Note) -> note.Note:
     m21 = note.Note(tab.pitch(n))
+    if m21.pitch.accidental is not None and m21.pitch.accidental.name == "natural":
+        m21.pitch.accidental = None  # a pitch from a MIDI number carries an explicit natural sign
     if n.technique == "x":
         m21.notehead = "x"
     return m21
@@ -82,10 +68,10 @@ def _sounding(tab: Tab, n: Note) -> note.Note:
 def _marks(tab: Tab, n: Note, prev: Note | None) -> list[articulations.Articulation]:
     """Technique marks that belong to the note itself (connecting techniques become spanners)."""
     t = n.technique
-    if t == "<>":
-        return [articulations.StringHarmonic(harmonicType="natural")]
-    if t == "[]":
-        return [articulations.StringHarmonic(harmonicType="artificial")]
+    if t in ("<>", "[]"):
+        harmonic = articulations.StringHarmonic()
+        harmonic.harmonicType = "natural" if t == "<>" else "artificial"
+        return [harmonic]
     if t == "t":
         return [articulations.FretTap()]
     if t in ("b", "r") and prev is None:  # nothing to bend from: a pre-bend shown on the note
@@ -137,16 +123,7 @@ def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm
             if tempo_bpm and not is_tab_staff:
                 m.insert(0, tempo.MetronomeMark(number=tempo_bpm))
         offsets = column_offsets(bar, length)
-        # a grace note leans on the next column that has a timed note; with none after it, it is timed
-        timed_cols: list[list[Note]] = []
-        grace_cols: list[list[Note]] = []
-        later_main = False
-        for col in reversed(bar.columns):
-            plain = [n for n in col.notes if n.technique != "g"]
-            timed = plain if later_main else list(col.notes)
-            timed_cols.insert(0, timed)
-            grace_cols.insert(0, [n for n in col.notes if n not in timed])
-            later_main = later_main or bool(plain)
+        timed_cols, grace_cols = main_columns(bar)
         main = [i for i, t in enumerate(timed_cols) if t]
         onsets = [offsets[i] for i in main] + [length]
         if onsets[0] > 0:
@@ -217,6 +194,10 @@ def tab_to_score(
     score = stream.Score()
     score.metadata = metadata.Metadata()
     score.metadata.title = title if title is not None else (tab.title or "Untitled")
+    meta = dict(tab.meta)
+    composer = meta.get("composer") or meta.get("artist") or meta.get("author")
+    if composer:
+        score.metadata.composer = composer
     name = "Bass" if is_bass(tab) else "Guitar"
     if tab_only:
         part = stream.Part()
@@ -234,11 +215,11 @@ def tab_to_score(
     return score
 
 
-def _pitch_parts(pitch: int) -> tuple[str, int, int]:
+def _pitch_parts(midi: int) -> tuple[str, int, int]:
     """MIDI pitch to (step, alter, octave), sharps for black keys: 42 -> ('F', 1, 2)."""
-    step = _STEPS[pitch % 12]
-    alter = 1 if pitch % 12 in (1, 3, 6, 8, 10) else 0
-    return step, alter, pitch // 12 - 1
+    step = _STEPS[midi % 12]
+    alter = 1 if midi % 12 in (1, 3, 6, 8, 10) else 0
+    return step, alter, midi // 12 - 1
 
 
 _ALTER = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -265,6 +246,10 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
     head, body = xml_text[:head_end], xml_text[head_end:]
     root = ET.fromstring(body)
     tuning = tab.tuning.pitches
+    ident = root.find("identification")
+    for creator in ident.findall("creator") if ident is not None else []:
+        if creator.text == "Music21":  # music21's stand-in when no composer is known
+            ident.remove(creator)
     for part in root.iter("part"):
         first = part.find("measure")
         attrs = first.find("attributes") if first is not None else None
@@ -276,9 +261,9 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
         if tab_staff is not None:
             details.set("number", str(tab_staff))
         ET.SubElement(details, "staff-lines").text = str(len(tuning))
-        for line, pitch in enumerate(reversed(tuning), start=1):  # line 1 is the lowest string
+        for line, open_pitch in enumerate(reversed(tuning), start=1):  # line 1: the lowest string
             st = ET.SubElement(details, "staff-tuning", line=str(line))
-            step, alter, octave = _pitch_parts(pitch)
+            step, alter, octave = _pitch_parts(open_pitch)
             ET.SubElement(st, "tuning-step").text = step
             if alter:
                 ET.SubElement(st, "tuning-alter").text = str(alter)
@@ -310,10 +295,43 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
     return head + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def score_to_xml(score: stream.Score) -> str:
+def _beam_and_spell(measures: list[stream.Measure], ts: meter.TimeSignature) -> None:
+    """Beams from the time signature, and accidentals shown only where they change within a
+    measure: the cheap parts of music21's makeNotation that a grid-built score needs."""
+    for m in measures:
+        notes = [n for n in m.notesAndRests if not n.duration.isGrace]
+        try:
+            for n, beams in zip(notes, ts.getBeams(notes), strict=True):
+                if beams is not None:
+                    n.beams = beams
+        except Exception:  # music21 cannot beam an irregular group: leave the notes flagged
+            pass
+        shown: dict[tuple[str, int | None], float] = {}  # (step, octave) -> alter in force
+        for el in m.notes:
+            for p in el.pitches:
+                alter = p.accidental.alter if p.accidental is not None else 0.0
+                key = (p.step, p.octave)
+                tied_on = el.tie is not None and el.tie.type != "start"
+                if alter != shown.get(key, 0.0) and not tied_on:
+                    if p.accidental is None:
+                        p.accidental = pitch.Accidental("natural")
+                    p.accidental.displayStatus = True
+                elif p.accidental is not None:
+                    p.accidental.displayStatus = False
+                shown[key] = alter
+
+
+def score_to_xml(score: stream.Score, ts: meter.TimeSignature) -> str:
+    """MusicXML text of a score that is already well formed (full measures, durations spelled).
+    music21's makeNotation pass (a deep copy of the score, then rests, ties, beams and
+    accidentals) is skipped: it is several times slower than the export itself."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    return GeneralObjectExporter(score).parse().decode("utf-8")
+    for part in score.parts:
+        _beam_and_spell(list(part.getElementsByClass(stream.Measure)), ts)
+    exporter = GeneralObjectExporter(score)
+    exporter.makeNotation = False
+    return exporter.parse().decode("utf-8")
 
 
 def tab_to_musicxml(
@@ -321,7 +339,7 @@ def tab_to_musicxml(
 ) -> str:
     """The tab as MusicXML 4.0 text with a complete TAB staff (tuning included)."""
     score = tab_to_score(tab, title, tab_only, tempo_bpm)
-    text = score_to_xml(score)
+    text = score_to_xml(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
     return add_staff_details(text, tab, None if tab_only else 2)
 
 

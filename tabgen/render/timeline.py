@@ -45,6 +45,40 @@ def column_offsets(bar: Bar, length: Fraction) -> list[Fraction]:
     return [length * c.position / bar.width for c in bar.columns]
 
 
+# note values one note (or Guitar Pro beat) can take, longest first, in quarter notes: dotted and plain
+NOTE_VALUES = tuple(
+    Fraction(v) for v in ("6", "4", "3", "2", "3/2", "1", "3/4", "1/2", "3/8", "1/4", "3/16", "1/8", "1/16")
+)
+
+
+def split_duration(length: Fraction) -> list[Fraction]:
+    """`length` as note values that each take one note (to be tied together): 5/4 -> [1, 1/4]."""
+    parts: list[Fraction] = []
+    while length > 0:
+        value = next((v for v in NOTE_VALUES if v <= length), None)
+        if value is None:  # below a 64th: left as it is (a tuplet or complex value)
+            parts.append(length)
+            break
+        parts.append(value)
+        length -= value
+    return parts
+
+
+def main_columns(bar: Bar) -> tuple[list[list[Note]], list[list[Note]]]:
+    """Each column's timed notes and grace notes. A grace note (g) takes no time of its own: it
+    leans on the next column that holds a timed note; with no such column after it, it is timed."""
+    timed_cols: list[list[Note]] = []
+    grace_cols: list[list[Note]] = []
+    later_main = False
+    for col in reversed(bar.columns):
+        plain = [n for n in col.notes if n.technique != "g"]
+        timed = plain if later_main else list(col.notes)
+        timed_cols.insert(0, timed)
+        grace_cols.insert(0, [n for n in col.notes if n not in timed])
+        later_main = later_main or bool(plain)
+    return timed_cols, grace_cols
+
+
 def timeline(tab: Tab) -> list[Timed]:
     """All notes of the (normalized) tab in playing order, with onsets and let-ring ends."""
     tab = normalize(tab)

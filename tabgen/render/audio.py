@@ -1,0 +1,117 @@
+"""A `Tab` to audio: our MIDI rendered by FluidSynth with a General MIDI soundfont.
+
+The fluidsynth program is used when installed (it renders a minute of music in well under a second);
+otherwise pyfluidsynth through pretty_midi. Either needs a soundfont: the first found of
+$TABGEN_SOUNDFONT and the usual Debian and Fedora locations.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+import pretty_midi
+
+from tabgen.atomic import atomic_path
+from tabgen.errors import RenderError
+from tabgen.render.midi import DEFAULT_TEMPO, tab_to_midi
+from tabgen.tab.types import Tab
+
+SAMPLE_RATE = 44100
+TAIL = 1.0  # seconds after the piece's last bar, so the last notes' release rings out
+FADE = 0.2  # seconds of fade-out at the very end (FluidSynth renders the release tails for seconds)
+SOUNDFONTS = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/default.sf2",
+)
+INSTALL_HINT = (
+    "install FluidSynth and a General MIDI soundfont (Debian: apt-get install fluidsynth fluid-soundfont-gm)"
+)
+
+
+def find_soundfont() -> Path | None:
+    candidates = [os.environ.get("TABGEN_SOUNDFONT", ""), *SOUNDFONTS]
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+def _with_tail(midi: pretty_midi.PrettyMIDI, end: float) -> None:
+    """Make the MIDI file last until `end` (a harmless sustain-off there), so the synthesizer
+    renders the tail even after a rest."""
+    if not midi.instruments:
+        midi.instruments.append(pretty_midi.Instrument(0, name="silence"))
+    midi.instruments[0].control_changes.append(pretty_midi.ControlChange(64, 0, end))
+
+
+def _render_with_program(binary: str, soundfont: Path, midi_path: Path, wav_path: Path) -> None:
+    cmd = [binary, "-ni", "-q", "-g", "1.0", "-r", str(SAMPLE_RATE), "-T", "wav", "-F", str(wav_path)]
+    done = subprocess.run([*cmd, str(soundfont), str(midi_path)], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0 or not wav_path.exists() or wav_path.stat().st_size <= 44:
+        why = (done.stderr or done.stdout).strip().splitlines()
+        raise RenderError(f"fluidsynth failed: {why[-1] if why else f'exit code {done.returncode}'}")
+
+
+def _render_with_library(midi: pretty_midi.PrettyMIDI, soundfont: Path, wav_path: Path) -> None:
+    import numpy as np
+
+    try:
+        audio = midi.fluidsynth(fs=SAMPLE_RATE, sf2_path=str(soundfont))
+    except ImportError:
+        raise RenderError(f"no synthesizer found: {INSTALL_HINT}") from None
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    samples = (audio / peak * 0.9 if peak > 0 else audio) * 32767
+    with wave.open(str(wav_path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes(samples.astype("<i2").tobytes())
+
+
+def _trim(src: Path, dst: Path, seconds: float) -> None:
+    """Copy the first `seconds` of a 16-bit WAV, fading out over the last FADE seconds."""
+    import numpy as np
+
+    with wave.open(str(src), "rb") as r:
+        channels, rate = r.getnchannels(), r.getframerate()
+        frames = min(r.getnframes(), round(seconds * rate))
+        audio = np.frombuffer(r.readframes(frames), dtype="<i2").reshape(-1, channels).astype(np.float32)
+    fade = min(len(audio), round(FADE * rate))
+    if fade:
+        audio[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    with wave.open(str(dst), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(audio.astype("<i2").tobytes())
+
+
+def write_wav(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEMPO) -> None:
+    """Render `tab` to a WAV file at `path` (44.1 kHz), atomically; RenderError saying what to install
+    when FluidSynth or a soundfont is missing."""
+    soundfont = find_soundfont()
+    binary = shutil.which("fluidsynth")
+    if soundfont is None:
+        raise RenderError(f"no General MIDI soundfont found: {INSTALL_HINT}, or set TABGEN_SOUNDFONT")
+    midi = tab_to_midi(tab, tempo)
+    length = max(len(tab.bars) * 60.0 / tempo * _quarters_per_bar(tab), midi.get_end_time()) + TAIL
+    _with_tail(midi, length)
+    with atomic_path(path) as tmp, tempfile.TemporaryDirectory() as d:
+        raw = Path(d) / "raw.wav"
+        if binary is None:
+            _render_with_library(midi, soundfont, raw)
+        else:
+            midi_path = Path(d) / "piece.mid"
+            midi.write(str(midi_path))
+            _render_with_program(binary, soundfont, midi_path, raw)
+        _trim(raw, tmp, length)
+
+
+def _quarters_per_bar(tab: Tab) -> float:
+    from tabgen.render.timeline import bar_length, meter_of
+
+    return float(bar_length(meter_of(tab)))

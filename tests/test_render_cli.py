@@ -1,0 +1,80 @@
+"""`tabgen render` end to end: a real-world tab to MIDI and MusicXML; bad input writes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pretty_midi
+import pytest
+from typer.testing import CliRunner
+
+from tabgen.cli import app
+
+REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld-tabs"
+MINUET = REALWORLD / "classtab-bach-minuet-anh116-nolabels.txt"
+runner = CliRunner()
+
+SMALL = """\
+Title: Two bars
+e|0-------|--------|
+B|----1---|--------|
+G|--------|--------|
+D|--------|--------|
+A|--------|--------|
+E|--------|3-------|
+"""
+
+
+@pytest.mark.skipif(not MINUET.exists(), reason="../shared/realworld-tabs not present")
+def test_render_real_world_tab(tmp_path):
+    mid, xml = tmp_path / "m.mid", tmp_path / "m.musicxml"
+    result = runner.invoke(
+        app, ["render", str(MINUET), "--midi", str(mid), "--musicxml", str(xml), "--tempo", "120"]
+    )
+    assert result.exit_code == 0, result.output
+    midi = pretty_midi.PrettyMIDI(str(mid))
+    notes = sorted((n.start, n.pitch) for i in midi.instruments for n in i.notes)
+    # the Minuet in G opens with low G (6th string, 3rd fret) under D on the G string, in 3/4 at 120 BPM
+    assert notes[:2] == [(0.0, 43), (0.0, 55)]
+    assert midi.time_signature_changes[0].numerator == 3
+    assert round(midi.get_end_time(), 3) == 40 * 1.5  # 40 bars of 3/4 at 0.5 s a beat
+    assert xml.read_text(encoding="utf-8").count("<measure ") == 40
+
+
+def test_render_writes_each_format_and_prints_tab_without_outputs(tmp_path):
+    src = tmp_path / "small.txt"
+    src.write_text(SMALL)
+    result = runner.invoke(app, ["render", str(src)])
+    assert result.exit_code == 0
+    assert "Title: Two bars" in result.output and "E|" in result.output
+    mid = tmp_path / "s.mid"
+    result = runner.invoke(app, ["render", str(src), "--midi", str(mid), "--tab", str(tmp_path / "s.txt")])
+    assert result.exit_code == 0
+    assert f"wrote {mid}" in result.output
+    assert (tmp_path / "s.txt").read_text().startswith("Title: Two bars")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "no such file"), ("just some words\nno staves here\n", "no tab staves found")],
+)
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, content, message):
+    src = tmp_path / "in.txt"
+    if content is not None:
+        src.write_text(content)
+    out = tmp_path / "out.mid"
+    result = runner.invoke(
+        app, ["render", str(src), "--midi", str(out), "--musicxml", str(tmp_path / "o.xml")]
+    )
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["in.txt"] if content is not None else [])
+
+
+def test_bad_tempo_is_reported(tmp_path):
+    src = tmp_path / "small.txt"
+    src.write_text(SMALL)
+    result = runner.invoke(app, ["render", str(src), "--midi", str(tmp_path / "x.mid"), "--tempo", "0"])
+    assert result.exit_code == 1 and "tempo" in result.output
+    assert not (tmp_path / "x.mid").exists()

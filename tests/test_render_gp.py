@@ -1,0 +1,191 @@
+"""Guitar Pro out and in: tab -> .gp5 -> Tab keeps every note; native GP files go onto the grid."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import guitarpro as gp
+import pytest
+from typer.testing import CliRunner
+
+from tabgen.cli import app
+from tabgen.errors import InputError, RenderError
+from tabgen.render.gp import read_gp, read_gp_result, write_gp5
+from tabgen.tab.normalize import normalize
+from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
+
+MSCORE = shutil.which("mscore3") or shutil.which("mscore")
+
+
+def make_tab(bars, tuning="standard", meter=None, width=16, title="", repeats=()):
+    return Tab(
+        Tuning.named(tuning),
+        tuple(
+            Bar(
+                width,
+                tuple(Column(pos, tuple(Note(*n) for n in notes)) for pos, notes in cols),
+                *(repeats[i] if i < len(repeats) else (False, 0)),
+            )
+            for i, cols in enumerate(bars)
+        ),
+        meter=meter,
+        title=title,
+    )
+
+
+FIXTURES = {
+    "standard": make_tab([[(0, [(3, 0)]), (4, [(2, 1)]), (8, [(3, 2)]), (12, [(1, 0)])], [(2, [(6, 3)])]]),
+    "drop-d": make_tab([[(0, [(6, 0), (4, 0)]), (8, [(6, 2)])]], tuning="drop-d"),
+    "bass": make_tab([[(0, [(4, 0)]), (4, [(3, 3)]), (8, [(2, 2)])]], tuning="bass-4"),
+    "seven": make_tab([[(0, [(7, 0)]), (4, [(7, 5), (1, 12)])]], tuning="seven"),
+    "chord": make_tab([[(0, [(6, 3), (5, 2), (4, 0), (3, 0), (2, 0), (1, 3)])], []]),
+    "waltz with repeats": make_tab(
+        [[(0, [(6, 3)]), (4, [(3, 0)]), (8, [(2, 0)])], [(0, [(5, 2)]), (6, [(1, 0)])]],
+        meter=(3, 4),
+        width=12,
+        title="Waltz",
+        repeats=((True, 0), (False, 2)),
+    ),
+    "techniques": make_tab(
+        [
+            [
+                (0, [(3, 5)]),
+                (2, [(3, 7, "h")]),
+                (4, [(3, 5, "p")]),
+                (6, [(3, 7)]),
+                (8, [(3, 9, "b")]),
+                (10, [(3, 7, "r")]),
+                (12, [(5, 3)]),
+                (14, [(5, 5, "/")]),
+            ],  # fmt: skip
+            [
+                (0, [(1, 12, "<>")]),
+                (3, [(1, 2, "g")]),
+                (4, [(1, 0), (6, 0, "x")]),
+                (8, [(2, 5, "[]")]),
+                (10, [(6, 0, "pm")]),
+                (12, [(2, 5, "~"), (4, 7, "t")]),
+                (14, [(4, 5, "s")]),
+            ],  # fmt: skip
+        ]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(FIXTURES))
+def test_gp5_round_trip_keeps_every_note(tmp_path, name):
+    tab = FIXTURES[name]
+    path = tmp_path / "out.gp5"
+    write_gp5(tab, path)
+    (back,) = read_gp(path)
+    want = normalize(tab)
+    assert back.tuning.pitches == tab.tuning.pitches
+    assert back.meter == (tab.meter or (4, 4))
+    assert back.bars == want.bars
+    assert back.title == tab.title
+    assert [back.pitch(n) for n in back.notes] == [tab.pitch(n) for n in want.notes]
+
+
+def test_more_strings_than_guitar_pro_holds(tmp_path):
+    tab = make_tab([[(0, [(8, 0)])]], tuning="eight")
+    with pytest.raises(RenderError, match="at most 7 strings"):
+        write_gp5(tab, tmp_path / "x.gp5")
+    assert os.listdir(tmp_path) == []
+
+
+def _native_song(version_tracks=1):
+    """A song as Guitar Pro itself would write it: beats of mixed durations, a bend inside one beat."""
+    song = gp.Song()
+    song.title = "Native"
+    track = song.tracks[0]
+    voice = track.measures[0].voices[0]
+    for value, notes in [(4, [(6, 0)]), (8, [(3, 2)]), (8, [(3, 4)]), (2, [(2, 5)])]:
+        beat = gp.Beat(voice, duration=gp.Duration(value=value), status=gp.BeatStatus.normal)
+        for string, fret in notes:
+            beat.notes.append(gp.Note(beat, value=fret, string=string, type=gp.NoteType.normal))
+        voice.beats.append(beat)
+    bent = voice.beats[3].notes[0]
+    points = [gp.BendPoint(0, 0), gp.BendPoint(6, 2), gp.BendPoint(12, 2)]
+    bent.effect.bend = gp.BendEffect(type=gp.BendType.bend, value=100, points=points)
+    return song
+
+
+@pytest.mark.parametrize("version", [(3, 0, 0), (4, 0, 0), (5, 1, 0)])
+def test_native_durations_go_onto_the_grid(tmp_path, version):
+    path = tmp_path / f"native.gp{version[0]}"
+    gp.write(_native_song(), str(path), version=version)
+    (tab,) = read_gp(path)
+    (bar,) = tab.bars
+    got = [(c.position, [(n.string, n.fret, n.technique) for n in c.notes]) for c in bar.columns]
+    # quarter, eighth, eighth, half: slots 0, 4, 6, 8; the bend inside the last beat is a tied b note
+    assert got == [
+        (0, [(6, 0, "")]),
+        (4, [(3, 2, "")]),
+        (6, [(3, 4, "")]),
+        (8, [(2, 5, "")]),
+        (12, [(2, 7, "b")]),
+    ]
+
+
+def test_drum_tracks_are_skipped_with_a_reason(tmp_path):
+    song = _native_song()
+    drums = gp.Track(song, number=2, name="Drums", isPercussionTrack=True)
+    drums.channel.channel = 9
+    drums.strings = [gp.GuitarString(i + 1, 0) for i in range(6)]
+    song.tracks.append(drums)
+    for header in song.measureHeaders:
+        drums.measures.append(gp.Measure(drums, header))
+    path = tmp_path / "band.gp5"
+    gp.write(song, str(path))
+    result = read_gp_result(path)
+    assert len(result.tabs) == 1
+    assert [d.message for d in result.diagnostics] == ["track 2 'Drums' skipped: a drum track"]
+
+
+def test_not_a_guitar_pro_file(tmp_path):
+    path = tmp_path / "fake.gp5"
+    path.write_bytes(b"this is not a guitar pro file at all" * 10)
+    with pytest.raises(InputError, match="not a readable Guitar Pro"):
+        read_gp(path)
+    with pytest.raises(InputError, match="no such file"):
+        read_gp(tmp_path / "missing.gp5")
+
+
+def test_cli_writes_gp5_and_reads_it_back(tmp_path):
+    src = tmp_path / "t.txt"
+    src.write_text("e|0---3---|\nB|--1-----|\nG|--------|\nD|--------|\nA|--------|\nE|--------|\n")
+    gp5, mid = tmp_path / "t.gp5", tmp_path / "t.mid"
+    result = CliRunner().invoke(app, ["render", str(src), "--gp5", str(gp5)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(app, ["render", str(gp5), "--midi", str(mid)])
+    assert result.exit_code == 0, result.output
+    import pretty_midi
+
+    notes = sorted(
+        (round(n.start, 3), n.pitch) for i in pretty_midi.PrettyMIDI(str(mid)).instruments for n in i.notes
+    )
+    assert notes == [(0.0, 64), (0.6, 60), (1.2, 67)]
+
+
+@pytest.mark.skipif(MSCORE is None, reason="MuseScore (mscore3) not installed")
+def test_musescore_opens_our_gp5_with_the_right_pitches(tmp_path):
+    tab = make_tab([[(0, [(6, 3), (1, 3)]), (8, [(5, 2)])], [(4, [(7, 0)])]], tuning="seven")
+    ours, back = tmp_path / "ours.gp5", tmp_path / "back.musicxml"
+    write_gp5(tab, ours)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    subprocess.run([MSCORE, "-o", str(back), str(ours)], env=env, capture_output=True, timeout=120)
+    steps = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+    per_measure = []
+    for m in ET.parse(back).getroot().iter("measure"):
+        pitches = []
+        for n in m.iter("note"):
+            p = n.find("pitch")
+            if p is None or any(t.get("type") == "stop" for t in n.findall("tie")):
+                continue
+            alter = int(p.findtext("alter", "0"))
+            pitches.append((int(p.findtext("octave")) + 1) * 12 + steps[p.findtext("step")] + alter)
+        per_measure.append(sorted(pitches))
+    assert per_measure == [[43, 47, 67], [35]]
