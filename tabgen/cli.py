@@ -135,6 +135,8 @@ def compose(
     tab: Annotated[Path | None, typer.Option("--tab", help="Write the tab text here.")] = None,
     midi: Annotated[Path | None, typer.Option("--midi", help="Write a MIDI file here.")] = None,
     musicxml: Annotated[Path | None, typer.Option("--musicxml", help="Write MusicXML here.")] = None,
+    gp5: Annotated[Path | None, typer.Option("--gp5", help="Write a Guitar Pro 5 file here.")] = None,
+    wav: Annotated[Path | None, typer.Option("--wav", help="Write audio here (needs FluidSynth).")] = None,
     temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed: same seed, same piece.")] = 0,
@@ -150,7 +152,7 @@ def compose(
     candidates: Annotated[int, typer.Option(min=1, max=64, help="Samples to choose the best from.")] = 4,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
 ) -> None:
-    """Compose a new piece and print its tab; write tab, MIDI and MusicXML files if asked."""
+    """Compose a new piece and print its tab; write tab, MIDI, MusicXML, Guitar Pro or WAV files if asked."""
     from tabgen.compose import compose as run_compose
     from tabgen.compose import describe, read_prime, write_outputs
     from tabgen.tab.types import Tuning
@@ -170,7 +172,16 @@ def compose(
         for line in describe(result):
             err.print(line, markup=False)
     out.print(to_text(result.tab), markup=False, end="")
-    for path in write_outputs(result.tab, tab_path=tab, midi_path=midi, musicxml_path=musicxml, tempo=tempo):
+    written = write_outputs(
+        result.tab,
+        tab_path=tab,
+        midi_path=midi,
+        musicxml_path=musicxml,
+        gp5_path=gp5,
+        wav_path=wav,
+        tempo=tempo,
+    )
+    for path in written:
         err.print(f"wrote {path}", markup=False)
 
 
@@ -188,7 +199,9 @@ def eval_command(
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     corpus: Annotated[
         Path | None,
-        typer.Option(help="The prepared training corpus folder, when the checkpoint's is not on disk."),
+        typer.Option(
+            help="The training tabs (or their prepared folder), when the checkpoint's are not on disk."
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
 ) -> None:
@@ -322,7 +335,7 @@ def train(
         if rank == 0:
             _print_corpus_summary(prepared.manifest)
         cfg = TrainConfig(
-            data=prepared.path, out_dir=out_dir, steps=steps, minutes=minutes, size=size, batch=batch,
+            data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size, batch=batch,
             seq_len=seq_len, lr=lr, eval_interval=eval_interval, device=device, seed=seed, resume=resume,
             format=cfg_format, tuning=prepared.manifest.get("tuning"),
         )  # fmt: skip

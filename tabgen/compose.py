@@ -143,11 +143,16 @@ def write_outputs(
     tab_path: Path | None = None,
     midi_path: Path | None = None,
     musicxml_path: Path | None = None,
+    gp5_path: Path | None = None,
+    wav_path: Path | None = None,
     tempo: float | None = None,
 ) -> list[Path]:
-    """Write the asked files atomically; music21 is imported only when MusicXML is asked for."""
+    """Write the asked files, each atomically. A renderer is imported only when its format is asked
+    for (music21 only for MusicXML), which keeps `compose --midi` quick to start."""
     from tabgen.atomic import atomic_write
+    from tabgen.render.midi import DEFAULT_TEMPO
 
+    tempo = tempo or DEFAULT_TEMPO
     written = []
     if tab_path is not None:
         from tabgen.tab.write import to_text
@@ -155,15 +160,25 @@ def write_outputs(
         atomic_write(tab_path, to_text(tab))
         written.append(tab_path)
     if midi_path is not None:
-        from tabgen.render.midi import DEFAULT_TEMPO, write_midi
+        from tabgen.render.midi import write_midi
 
-        write_midi(tab, midi_path, tempo or DEFAULT_TEMPO)
+        write_midi(tab, midi_path, tempo)
         written.append(midi_path)
     if musicxml_path is not None:
         from tabgen.render.musicxml import tab_to_musicxml
 
         atomic_write(musicxml_path, stable_musicxml(tab_to_musicxml(tab, tempo_bpm=tempo)))
         written.append(musicxml_path)
+    if gp5_path is not None:
+        from tabgen.render.gp import write_gp5
+
+        write_gp5(tab, gp5_path, tempo)
+        written.append(gp5_path)
+    if wav_path is not None:
+        from tabgen.render.audio import write_wav
+
+        write_wav(tab, wav_path, tempo)
+        written.append(wav_path)
     return written
 
 

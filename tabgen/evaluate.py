@@ -57,14 +57,17 @@ def corpus_tabs(training: Any, fmt: Any, limit_chars: int = CORPUS_HISTOGRAM_CHA
 
 
 def find_training(ckpt: Any, corpus: str | os.PathLike[str] | None) -> Any:
-    """The training text: `corpus` (a prepared folder) when given, else the checkpoint's own."""
+    """The training text: `corpus` when given (a prepared folder, or tab files that are prepared
+    here in the model's format, cached as `tabgen train` does), else the checkpoint's own."""
     from tabgen.novelty import TrainingText
 
     if corpus is None:
         return TrainingText.for_checkpoint(ckpt)
     folder = Path(corpus)
     if not (folder / "train.bin").is_file():
-        raise InputError(f"{folder}: not a prepared corpus folder (no train.bin)")
+        from tabgen.corpus import prepare
+
+        folder = prepare([folder], ckpt.format).dir
     training = TrainingText.from_prepared(folder, ckpt.vocab["alphabet"])
     if training is None:
         raise InputError(f"{folder}: its vocab.json is not the model's alphabet")

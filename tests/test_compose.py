@@ -141,3 +141,31 @@ def test_cli_errors_are_one_line(tmp_path, monkeypatch):
     midi.mkdir()
     res = runner.invoke(app, ["compose", "--model", str(tiny_run()), "--bars", "2", "--midi", str(midi)])
     assert res.exit_code == 1 and "folder" in res.stderr
+
+
+@pytest.mark.xfail(
+    reason="integration pending: train's CLI reads corpus.prepare's vocab/manifest with other keys "
+    "('format_version' vs 'version', bars as a dict vs an int); the library path is tested above",
+    strict=False,
+)
+def test_a_run_from_tabgen_train_composes(tmp_path, monkeypatch):
+    from tests.tiny_model import synthetic_tabs
+
+    monkeypatch.setenv("TABGEN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(
+        "tabgen.train.plot_curves", lambda *a, **k: None
+    )  # matplotlib: seconds, not tested here
+    tabs = tmp_path / "tabs"
+    tabs.mkdir()
+    for i, tab in enumerate(synthetic_tabs(12, seed=5)):
+        (tabs / f"piece{i}.txt").write_text(to_text(tab))
+    run = tmp_path / "run"
+    args = ["train", str(tabs), "--out", str(run), "--steps", "12", "--size", "small", "--batch", "4"]
+    args += ["--seq-len", "32", "--eval-interval", "6", "--device", "cpu"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "piece.txt"
+    res = runner.invoke(app, ["compose", "--model", str(run), "--bars", "3", "--tab", str(out), "-v"])
+    assert res.exit_code == 0, res.output
+    assert len(join_staves(read_file(out).tabs)[0].bars) == 3
+    assert "copied 4-bar windows 0/0" in res.stderr  # the run's training text was found (3 bars: no window)

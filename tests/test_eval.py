@@ -63,7 +63,7 @@ def test_cli_eval_json_and_text(tmp_path):
     res = runner.invoke(
         app, ["eval", "--model", str(tiny_run()), "--samples", "1", "--corpus", str(tmp_path)]
     )
-    assert res.exit_code == 1 and "not a prepared corpus folder" in res.stderr
+    assert res.exit_code == 1 and "no tab files" in res.stderr
 
 
 def test_a_corpus_in_another_alphabet_is_refused(tmp_path):
@@ -71,3 +71,17 @@ def test_a_corpus_in_another_alphabet_is_refused(tmp_path):
     (tmp_path / "vocab.json").write_text(json.dumps({"format": "x", "format_version": 1, "alphabet": "ab"}))
     with pytest.raises(InputError, match="alphabet"):
         evaluate(tiny_run(), samples=1, bars=4, corpus=tmp_path)
+
+
+def test_corpus_of_tab_files_is_prepared_and_found(tmp_path, monkeypatch):
+    from tabgen.tab.write import to_text
+    from tests.tiny_model import synthetic_tabs
+
+    monkeypatch.setenv("TABGEN_CACHE", str(tmp_path / "cache"))
+    tabs = tmp_path / "tabs"
+    tabs.mkdir()
+    for i, tab in enumerate(synthetic_tabs(6, seed=1)):
+        (tabs / f"piece{i}.txt").write_text(to_text(tab))
+    report = evaluate(tiny_run(), samples=2, bars=4, corpus=tabs)
+    assert report["training_text"].endswith("train.bin") and str(tmp_path) in report["training_text"]
+    assert report["novelty"] is not None
