@@ -85,7 +85,7 @@ def compose(
     bars: int = 16,
     tuning: Tuning | None = None,
     meter: tuple[int, int] | None = None,
-    temperature: float = 1.0,
+    temperature: float = 0.9,
     top_k: int | None = None,
     seed: int = 0,
     prime: Tab | None = None,

@@ -337,6 +337,8 @@ def sample(
     from tabgen.checkpoint import find_checkpoint, load_checkpoint
     from tabgen.formats import get_format
     from tabgen.formats.base import END_MARK
+    from tabgen.tab.normalize import normalize
+    from tabgen.tab.types import slots_per_bar
 
     ckpt = checkpoint
     if isinstance(checkpoint, str | Path):
@@ -352,6 +354,7 @@ def sample(
             f"this tabgen writes v{fmt.version} with another alphabet"
         )
     tuning, meter = resolve_tuning_and_meter(ckpt, tuning, meter, prime)
+    fine = 1
     if prime is None:
         prefix = fmt.header(tuning, meter)
     else:
@@ -359,12 +362,15 @@ def sample(
             raise InputError("the prime's tuning and meter must be those of the piece asked for")
         if len(prime.bars) >= bars:
             raise InputError(f"the prime has {len(prime.bars)} bars; --bars must be more to continue it")
-        prefix = fmt.prime(replace(prime, meter=meter), bars)
+        prime = normalize(replace(prime, meter=meter))
+        prefix = fmt.prime(prime, bars)
+        # a busy prime bar may sit on normalize's finer grid: let the grammar read it
+        fine = max(b.width for b in prime.bars) // slots_per_bar(meter)
     grammars = None
     if masked:
         grammars = []
         for _ in range(candidates):
-            g = fmt.grammar(tuning, meter, bars, max_span=max_span)
+            g = fmt.grammar(tuning, meter, bars, max_span=max_span, max_fine=fine)
             g.feed(prefix)
             grammars.append(g)
     budget = max_chars or _char_budget(fmt, tuning, meter, bars)

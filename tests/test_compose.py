@@ -71,7 +71,7 @@ def test_cli_compose_prints_and_writes_the_same_piece(tmp_path):
     assert text in res.stdout
     parsed = join_staves(read_file(tab).tabs)
     assert len(parsed) == 1 and len(parsed[0].bars) == 5
-    expected = compose(run, bars=5, seed=3, candidates=2, temperature=0.9).tab
+    expected = compose(run, bars=5, seed=3, candidates=2).tab
     assert to_text(expected) == text
     pm = pretty_midi.PrettyMIDI(str(mid))
     pitches = sorted(n.pitch for i in pm.instruments for n in i.notes)

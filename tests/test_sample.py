@@ -246,3 +246,17 @@ def test_raw_sampling_ends_at_the_end_marker_or_the_budget():
     for t in texts:
         assert t.startswith(header)
         assert t.endswith("\n$\n") and t.count("\n$\n") == 1 or len(t) == len(header) + 3000
+
+
+def test_a_busy_prime_on_a_finer_grid_is_continued():
+    from tabgen.tab.types import Bar, Column, Note, Tab
+
+    # 32 notes on one string in a 4/4 bar: normalize keeps it on the 32-slot grid, which the
+    # grammar must then accept (for the prime, and so for the new bars as well)
+    busy = Bar(32, tuple(Column(i, (Note(1, i % 5),)) for i in range(32)))
+    prime = Tab(STANDARD, (busy,), (4, 4))
+    fmt = get_format("time")
+    [text] = sample(tiny_run(), bars=3, prime=prime, seed=1)
+    tab = fmt.decode(text).tab
+    assert len(tab.bars) == 3 and tab.bars[0] == busy
+    assert all(b.width in (16, 32) for b in tab.bars[1:])
