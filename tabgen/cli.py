@@ -171,7 +171,7 @@ def compose(
     if verbose:
         for line in describe(result):
             err.print(line, markup=False)
-    out.print(to_text(result.tab), markup=False, end="")
+    out.print(to_text(result.tab), markup=False, emoji=False, end="")
     written = write_outputs(
         result.tab,
         tab_path=tab,
