@@ -197,6 +197,9 @@ def eval_command(
     temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    candidates: Annotated[
+        int, typer.Option(min=1, max=64, help="Each masked piece the best of K, as compose chooses.")
+    ] = 1,
     corpus: Annotated[
         Path | None,
         typer.Option(
@@ -209,7 +212,14 @@ def eval_command(
     from tabgen.evaluate import evaluate, report_lines
 
     report = evaluate(
-        model, samples=samples, bars=bars, temperature=temperature, top_k=top_k, seed=seed, corpus=corpus
+        model,
+        samples=samples,
+        bars=bars,
+        temperature=temperature,
+        top_k=top_k,
+        seed=seed,
+        candidates=candidates,
+        corpus=corpus,
     )
     if as_json:
         out.print(json.dumps(report), markup=False, soft_wrap=True)

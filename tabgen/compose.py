@@ -19,6 +19,8 @@ from tabgen.errors import CheckpointError, InputError
 
 if TYPE_CHECKING:
     from tabgen.checkpoint import Checkpoint
+    from tabgen.formats import TextFormat
+    from tabgen.novelty import TrainingText
     from tabgen.tab.types import Tab, Tuning
 
 # Score weights: a leftover problem outweighs everything; an empty bar or a copied window costs its
@@ -39,6 +41,7 @@ class Candidate:
     copied_windows: int | None  # None: no training data to compare with
     windows: int
     score: float
+    playable: bool  # as sampled, before any repair
 
 
 @dataclass
@@ -94,9 +97,8 @@ def compose(
 ) -> ComposeResult:
     """A new piece of exactly `bars` bars: the best of `candidates` samples, validated and repaired."""
     from tabgen.formats import get_format
-    from tabgen.novelty import TrainingText, windows
+    from tabgen.novelty import TrainingText
     from tabgen.sample import sample
-    from tabgen.tab.validate import repair, validate
 
     ckpt = load_model(model)
     fmt = get_format(ckpt.format)
@@ -112,13 +114,26 @@ def compose(
         candidates=candidates,
         max_span=max_span,
     )
-    training = TrainingText.for_checkpoint(ckpt)
+    scored = score_candidates(fmt, texts, bars, max_span, TrainingText.for_checkpoint(ckpt))
+    best = best_candidate(scored)
+    c = scored[best]
+    return ComposeResult(c.tab, c.text, c.repairs, c.score, scored, best)
+
+
+def score_candidates(
+    fmt: TextFormat, texts: list[str], bars: int, max_span: int = 4, training: TrainingText | None = None
+) -> list[Candidate]:
+    """Decode, validate, repair and score each sampled text (see the module docstring)."""
+    from tabgen.novelty import windows
+    from tabgen.tab.validate import is_playable, repair, validate
+
     scored = []
     for text in texts:
         decoded = fmt.decode(text, max_span=max_span)
         if decoded.tab is None or len(decoded.tab.bars) != bars:  # the grammar rules this out
             raise CheckpointError(f"a sample did not decode to {bars} bars: {'; '.join(decoded.problems)}")
         tab, repairs = decoded.tab, []
+        playable = is_playable(tab, max_span)
         if validate(tab, max_span):
             tab, repairs = repair(tab, max_span)
         problems = [str(p) for p in validate(tab, max_span)]
@@ -131,10 +146,13 @@ def compose(
             + (COPIED_WINDOW_COST * copied / len(wins) if copied and wins else 0.0)
             + REPAIR_COST * len(repairs)
         )
-        scored.append(Candidate(text, tab, repairs, problems, empty, copied, len(wins), score))
-    best = max(range(len(scored)), key=lambda i: (scored[i].score, -i))
-    c = scored[best]
-    return ComposeResult(c.tab, c.text, c.repairs, c.score, scored, best)
+        scored.append(Candidate(text, tab, repairs, problems, empty, copied, len(wins), score, playable))
+    return scored
+
+
+def best_candidate(scored: list[Candidate]) -> int:
+    """The index of the highest score; ties go to the first."""
+    return max(range(len(scored)), key=lambda i: (scored[i].score, -i))
 
 
 def write_outputs(

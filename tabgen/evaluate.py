@@ -83,15 +83,17 @@ def evaluate(
     top_k: int | None = None,
     seed: int = 0,
     corpus: str | os.PathLike[str] | None = None,
+    candidates: int = 1,
     max_span: int = 4,
     batch: int = 16,
 ) -> dict:
-    """Sample `samples` pieces of `bars` bars with the mask and as many without; return the figures."""
-    from tabgen.compose import load_model
+    """Sample `samples` pieces of `bars` bars with the mask and as many without; return the figures.
+
+    With `candidates` > 1 each masked piece is the best of that many, chosen as compose chooses."""
+    from tabgen.compose import best_candidate, load_model, score_candidates
     from tabgen.formats import get_format
     from tabgen.novelty import windows
     from tabgen.sample import sample
-    from tabgen.tab.validate import is_playable
 
     start = time.monotonic()
     ckpt = load_model(model)
@@ -99,27 +101,35 @@ def evaluate(
     training = find_training(ckpt, corpus)  # before sampling: a bad --corpus fails fast
     opts = dict(bars=bars, temperature=temperature, top_k=top_k, max_span=max_span)
 
-    def draw(masked: bool) -> list[str]:
+    def draw(masked: bool, per_piece: int = 1) -> list[list[str]]:
+        """`samples` groups of `per_piece` texts, sampled `batch` rows at a time."""
         texts: list[str] = []
-        for first in range(0, samples, batch):
-            n = min(batch, samples - first)
+        total = samples * per_piece
+        for first in range(0, total, batch):
+            n = min(batch, total - first)
             texts += sample(ckpt, seed=seed + first, candidates=n, masked=masked, **opts)
-        return texts
+        return [texts[i : i + per_piece] for i in range(0, total, per_piece)]
 
-    raw = [fmt.decode(t, max_span=max_span) for t in draw(masked=False)]
+    raw = [fmt.decode(t, max_span=max_span) for [t] in draw(masked=False)]
     raw_total = sum(d.bars_total for d in raw)
     raw_valid = sum(d.bars_valid for d in raw)
 
-    masked_texts = draw(masked=True)
+    # what compose gives: the best of `candidates` (scored with the training text when there is one)
+    if training is not None:
+        training.index_windows()
+    chosen = []
+    for group in draw(masked=True, per_piece=candidates):
+        scored = score_candidates(fmt, group, bars, max_span, training)
+        chosen.append(scored[best_candidate(scored)])
+    masked_texts = [c.text for c in chosen]
     masked = [fmt.decode(t, max_span=max_span) for t in masked_texts]
     masked_valid = sum(d.bars_valid for d in masked if d.tab is not None and d.bars_total == bars)
     tabs = [d.tab for d in masked if d.tab is not None]
-    playable = sum(1 for t in tabs if is_playable(t, max_span))
+    playable = sum(1 for c in chosen if c.playable)
     bar_notes = [len(b.notes) for t in tabs for b in t.bars]
 
     copy_rate = novelty = whole_copies = pc_distance = None
     if training is not None:
-        training.index_windows()
         per_piece = [[training.contains(w) for w in windows(t)] for t in masked_texts]
         found = [f for piece in per_piece for f in piece]
         if found:
@@ -138,6 +148,7 @@ def evaluate(
         "temperature": temperature,
         "top_k": top_k,
         "seed": seed,
+        "candidates": candidates,
         "raw_validity": raw_valid / raw_total if raw_total else 0.0,
         "raw_bars": raw_total,
         "masked_validity": masked_valid / (samples * bars),
@@ -163,7 +174,8 @@ def report_lines(report: dict) -> list[str]:
     return [
         f"model              {report['model']} (format {report['format']})",
         f"samples            {report['samples']} x {report['bars']} bars, temperature {report['temperature']}"
-        + (f", top-k {report['top_k']}" if report["top_k"] else ""),
+        + (f", top-k {report['top_k']}" if report["top_k"] else "")
+        + (f", best of {report['candidates']}" if report["candidates"] > 1 else ""),
         f"raw validity       {pct(report['raw_validity'])} of {report['raw_bars']} bars (mask off)",
         f"masked validity    {pct(report['masked_validity'])}",
         f"playability        {pct(report['playability'])} of pieces before repair",

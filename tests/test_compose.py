@@ -169,3 +169,24 @@ def test_a_run_from_tabgen_train_composes(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     assert len(join_staves(read_file(out).tabs)[0].bars) == 3
     assert "copied 4-bar windows 0/0" in res.stderr  # the run's training text was found (3 bars: no window)
+
+
+def test_the_best_candidate_has_no_empty_bar_and_no_copied_window():
+    from tabgen.checkpoint import find_checkpoint, load_checkpoint
+    from tabgen.compose import best_candidate, score_candidates
+    from tabgen.tab.types import Bar, Tab, Tuning
+
+    fmt = get_format("time")
+    training = TrainingText.for_checkpoint(load_checkpoint(find_checkpoint(tiny_run())))
+    seen = next(t for t in synthetic_tabs(20, seed=1) if len(t.bars) >= 4)  # a training piece
+    seen = Tab(seen.tuning, seen.bars[:4], seen.meter)
+    pattern = (1, 1, 1, 1, 1, 1, 1, 1)
+    novel = Tab(Tuning.named("standard"), tuple(chord_bar("D", pattern) for _ in range(4)), (4, 4))
+    empty = Tab(novel.tuning, (novel.bars[0], Bar(16), novel.bars[2], novel.bars[3]), (4, 4))
+    texts = [fmt.encode(seen), fmt.encode(empty), fmt.encode(novel)]
+    scored = score_candidates(fmt, texts, 4, 4, training)
+    assert [c.empty_bars for c in scored] == [0, 1, 0]
+    assert [c.copied_windows for c in scored] == [1, 0, 0]
+    assert all(c.playable and not c.repairs and not c.problems for c in scored)
+    assert best_candidate(scored) == 2
+    assert best_candidate(score_candidates(fmt, texts[:2], 4, 4, None)) == 0  # no training text: no copy term

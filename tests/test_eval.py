@@ -85,3 +85,9 @@ def test_corpus_of_tab_files_is_prepared_and_found(tmp_path, monkeypatch):
     report = evaluate(tiny_run(), samples=2, bars=4, corpus=tabs)
     assert report["training_text"].endswith("train.bin") and str(tmp_path) in report["training_text"]
     assert report["novelty"] is not None
+
+
+def test_eval_best_of_k():
+    report = evaluate(tiny_run(), samples=3, bars=4, seed=3, batch=9, candidates=3)
+    assert report["candidates"] == 3 and report["masked_validity"] == 1.0 and report["playability"] == 1.0
+    assert report["novelty"] is not None
