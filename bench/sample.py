@@ -16,6 +16,8 @@ Goals (issue 6): >= 5,000 chars/s at batch 1; compose <= 2.5 x the bare torch im
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,19 +50,22 @@ def model_path(arg: str | None, tmp: Path) -> Path:
     return path
 
 
-def chars_per_sec(ckpt, bars: int, batch: int, repeats: int) -> tuple[float, int]:
+def chars_per_sec(ckpt, bars: int, batch: int, repeats: int) -> tuple[float, float, int]:
+    """Median chars/s over wall time and over this process's CPU time (sampling runs on one
+    thread, so the CPU-time figure is what a quiet machine would give when the CPU is shared)."""
     from tabgen.formats import get_format
     from tabgen.sample import sample
 
     header = len(get_format(ckpt.format).header(ckpt_tuning(ckpt), (4, 4)))
-    rates, chars = [], 0
+    rates, cpu_rates, chars = [], [], 0
     for seed in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         texts = sample(ckpt, bars=bars, candidates=batch, seed=seed)
-        dt = time.perf_counter() - t
+        dt, dc = time.perf_counter() - t, time.process_time() - c
         chars = sum(len(x) - header for x in texts)
         rates.append(chars / dt)
-    return statistics.median(rates), chars
+        cpu_rates.append(chars / dc)
+    return statistics.median(rates), statistics.median(cpu_rates), chars
 
 
 def ckpt_tuning(ckpt):
@@ -69,10 +74,14 @@ def ckpt_tuning(ckpt):
     return resolve_tuning_and_meter(ckpt, None, None, None)[0]
 
 
-def wall(cmd: list[str], cwd: Path) -> float:
+def wall(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one run of `cmd`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dt = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return dt, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -93,10 +102,16 @@ def main() -> None:
         ckpt = load_checkpoint(path)
         c = ckpt.config
         print(f"model {path} ({c.hidden} x {c.layers}, format {ckpt.format}); torch {torch.__version__}")
+        print(
+            f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+        )
         for batch in (1, args.batch):
-            rate, chars = chars_per_sec(ckpt, args.bars, batch, args.repeats)
+            rate, cpu_rate, chars = chars_per_sec(ckpt, args.bars, batch, args.repeats)
             goal = "  (goal >= 5,000)" if batch == 1 else ""
-            print(f"masked sampling, batch {batch:2d}: {rate:8,.0f} chars/s ({chars} chars a run){goal}")
+            print(
+                f"masked sampling, batch {batch:2d}: {rate:8,.0f} chars/s wall, {cpu_rate:8,.0f} per CPU s "
+                f"({chars} chars a run){goal}"
+            )
 
         out = tmp / "out.mid"
         compose = [sys.executable, "-m", "tabgen", "compose", "--model", str(path), "--bars", "16"]
@@ -104,14 +119,17 @@ def main() -> None:
         bare = [sys.executable, "-c", "import torch"]
         wall(bare, ROOT)  # warm the file cache for both
         wall(compose, ROOT)
-        t_bare, t_compose = [], []
+        runs_bare, runs_compose = [], []
         for _ in range(args.repeats):
-            t_bare.append(wall(bare, ROOT))
-            t_compose.append(wall(compose, ROOT))
-        b, k = statistics.median(t_bare), statistics.median(t_compose)
-        print(f'python -c "import torch":               {b:6.2f} s (median of {args.repeats})')
-        print(f"tabgen compose --bars 16 --midi out.mid: {k:6.2f} s (median of {args.repeats})")
-        print(f"ratio: {k / b:.2f} x  (goal <= 2.5)")
+            runs_bare.append(wall(bare, ROOT))
+            runs_compose.append(wall(compose, ROOT))
+        b, k = (statistics.median(r[0] for r in runs) for runs in (runs_bare, runs_compose))
+        bc, kc = (statistics.median(r[1] for r in runs) for runs in (runs_bare, runs_compose))
+        n = args.repeats
+        print(f'python -c "import torch":               {b:6.2f} s wall, {bc:6.2f} s CPU (median of {n})')
+        print(f"tabgen compose --bars 16 --midi out.mid: {k:6.2f} s wall, {kc:6.2f} s CPU (median of {n})")
+        print(f"ratio: {k / b:.2f} x wall, {kc / bc:.2f} x CPU  (goal <= 2.5)")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

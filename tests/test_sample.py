@@ -260,3 +260,18 @@ def test_a_busy_prime_on_a_finer_grid_is_continued():
     tab = fmt.decode(text).tab
     assert len(tab.bars) == 3 and tab.bars[0] == busy
     assert all(b.width in (16, 32) for b in tab.bars[1:])
+
+
+def test_the_project_model_gets_the_fast_stepper_with_its_own_logits():
+    from tabgen.model import CharLSTM, ModelConfig
+
+    torch.manual_seed(1)
+    model = CharLSTM(ModelConfig(vocab_size=13, embed=8, hidden=24, layers=3, dropout=0.2)).eval()
+    fast = stepper_for(model, 13)
+    assert isinstance(fast, LSTMStepper)
+    own = ModelStepper(model)
+    a, b = fast.start([3, 4], 3), own.start([3, 4], 3)
+    for ids in ([1, 2, 3], [12, 0, 5], [7, 7, 7]):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+        a, b = fast.step(np.array(ids)), own.step(np.array(ids))
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
