@@ -29,6 +29,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ class _Piece:
     text: str
     title: str
     bars: int
+    tuning: tuple[int, ...]
 
 
 @dataclass
@@ -159,7 +161,7 @@ def _read_one(path_str: str, fmt_name: str) -> _FileResult:
         except TabgenError as e:
             out.dropped.append(f"piece at line {piece.line}: {e}")
             continue
-        out.pieces.append(_Piece(text, piece.title, len(piece.bars)))
+        out.pieces.append(_Piece(text, piece.title, len(piece.bars), piece.tuning.pitches))
     if not out.pieces:
         out.skipped = "no notes in its staves" if not out.dropped else f"cannot encode: {out.dropped[0]}"
     return out
@@ -182,25 +184,29 @@ def _read_all(files: list[Path], fmt_name: str, workers: int) -> Iterator[_FileR
 class Prepared:
     """A prepared corpus on disk. `cached`: it was there already and nothing was read."""
 
-    dir: Path
+    path: Path  # the folder
     manifest: dict
     cached: bool = False
 
     @property
+    def dir(self) -> Path:
+        return self.path
+
+    @property
     def train_bin(self) -> Path:
-        return self.dir / "train.bin"
+        return self.path / "train.bin"
 
     @property
     def val_bin(self) -> Path:
-        return self.dir / "val.bin"
+        return self.path / "val.bin"
 
     @property
     def vocab_path(self) -> Path:
-        return self.dir / "vocab.json"
+        return self.path / "vocab.json"
 
     @property
     def manifest_path(self) -> Path:
-        return self.dir / "manifest.json"
+        return self.path / "manifest.json"
 
     @property
     def format(self) -> TextFormat:
@@ -208,25 +214,22 @@ class Prepared:
 
     def ids(self, split: str) -> np.memmap:
         """The token ids of 'train' or 'val', memory-mapped read-only."""
-        return np.memmap(self.dir / f"{split}.bin", dtype=np.uint8, mode="r")
+        return np.memmap(self.path / f"{split}.bin", dtype=np.uint8, mode="r")
 
     def summary(self) -> dict:
         """What the CLI prints: files read and skipped (with reasons), staves, pieces, bars, chars."""
         m = self.manifest
         return {
-            "files_read": m["files_read"],
-            "files_skipped": [(s["file"], s["reason"]) for s in m["skipped"]],
-            "files_ignored": m["ignored_files"],
+            "files_read": len(m["files"]["read"]),
+            "files_skipped": [(s["path"], s["reason"]) for s in m["files"]["skipped"]],
+            "files_ignored": len(m["files"]["ignored"]),
             "staves": m["staves"],
             "pieces": m["pieces"],
-            "duplicates": m["duplicate_pieces"],
             "bars": m["bars"],
             "chars": m["chars"],
-            "train": m["splits"]["train"],
-            "val": m["splits"]["val"],
             "format": m["format"]["name"],
             "cached": self.cached,
-            "dir": str(self.dir),
+            "path": str(self.path),
         }
 
 
@@ -284,8 +287,11 @@ def prepare(
     out = root / key
     if (out / "manifest.json").exists():
         return load_prepared(out)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=root))
+    except OSError as e:
+        raise InputError(f"{root}: cannot write the prepared corpus there ({e.strerror or e})") from None
     try:
         manifest = _build(files, ignored, paths, text_format, tmp, val_fraction, seed, progress, workers)
         manifest["cache_key"] = key
@@ -297,6 +303,9 @@ def prepare(
                 raise
             shutil.rmtree(tmp, ignore_errors=True)
             return load_prepared(out)
+    except OSError as e:  # disk full, a cache folder taken by something else
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError(f"{out}: cannot write the prepared corpus ({e.strerror or e})") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -304,7 +313,7 @@ def prepare(
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="ascii")  # file names may not be UTF-8
 
 
 @dataclass
@@ -334,16 +343,17 @@ def _build(
     seen: set[bytes] = set()
     read, skipped, dropped = [], [], []
     staves = duplicates = offset = 0
-    content = hashlib.sha256()
+    content = hashlib.sha256(f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}\n".encode())
+    tunings: Counter[tuple[int, ...]] = Counter()  # bars per tuning
     # pass 1: every piece once, in file order, into all.bin
     with open(tmp / "all.bin", "wb") as all_bin:
         for done, result in enumerate(_read_all(files, fmt.name, workers), start=1):
             if progress:
                 progress(done, len(files), result.path)
-            content.update(f"{result.path}\0{result.sha256}\n".encode("utf-8", "surrogateescape"))
-            dropped += [{"file": result.path, "reason": r} for r in result.dropped]
+            content.update(f"{result.sha256}\n".encode())  # bytes in reading order, wherever they lie
+            dropped += [{"path": result.path, "reason": r} for r in result.dropped]
             if result.skipped:
-                skipped.append({"file": result.path, "reason": result.skipped})
+                skipped.append({"path": result.path, "reason": result.skipped})
                 continue
             staves += result.staves
             kept = 0
@@ -358,11 +368,12 @@ def _build(
                 title = piece.title.casefold().strip()
                 group = f"title:{title}" if title else f"file:{result.sha256}"
                 entries.append(_Entry(offset, len(ids), piece.bars, group))
+                tunings[piece.tuning] += piece.bars
                 offset += len(ids)
                 kept += 1
             read.append(
                 {
-                    "file": result.path,
+                    "path": result.path,
                     "staves": result.staves,
                     "pieces": len(result.pieces),
                     "new_pieces": kept,
@@ -380,25 +391,25 @@ def _build(
     splits = _split(entries, val_fraction, seed, fmt, tmp / "all.bin")
     counts = _copy_splits(entries, splits, tmp)
     os.remove(tmp / "all.bin")
-    _write_json(tmp / "vocab.json", {"format": fmt.name, "version": fmt.version, "alphabet": fmt.alphabet})
+    vocab = {"format": fmt.name, "format_version": fmt.version, "alphabet": fmt.alphabet}
+    _write_json(tmp / "vocab.json", vocab)
+    counts["pieces"]["duplicates"] = duplicates
     return {
         "prepare_version": PREPARE_VERSION,
+        "hash": content.hexdigest(),  # of the files' bytes, the format and the split: what a model saw
         "format": {"name": fmt.name, "version": fmt.version},
         "inputs": [str(p) for p in paths],
-        "content_hash": content.hexdigest(),
         "val_fraction": val_fraction,
         "seed": seed,
-        "files_read": len(read),
+        "tuning": list(tunings.most_common(1)[0][0]),  # the corpus's usual tuning, highest string first
         "staves": staves,
-        "pieces": len(entries) + duplicates,
-        "duplicate_pieces": duplicates,
-        "bars": sum(e.bars for e in entries),
-        "chars": sum(e.chars for e in entries),
-        "splits": counts,
-        "files": read,
-        "skipped": skipped,
+        **counts,  # pieces, bars, chars: {"train", "val", "total"}
+        "files": {
+            "read": read,
+            "skipped": skipped,
+            "ignored": [{"path": str(f), "reason": f"not a tab file type ({f.suffix})"} for f in ignored],
+        },
         "dropped_pieces": dropped,
-        "ignored_files": [{"file": str(f), "reason": f"not a tab file type ({f.suffix})"} for f in ignored],
     }
 
 
@@ -458,7 +469,8 @@ def _split_lone_piece(entries: list[_Entry], val_fraction: float, fmt: TextForma
 
 
 def _copy_splits(entries: list[_Entry], is_val: list[bool], tmp: Path) -> dict:
-    counts = {s: {"pieces": 0, "bars": 0, "chars": 0} for s in ("train", "val")}
+    """Copy each piece to train.bin or val.bin; {"pieces"|"bars"|"chars": {"train", "val", "total"}}."""
+    counts = {k: {"train": 0, "val": 0, "total": 0} for k in ("pieces", "bars", "chars")}
     with (
         open(tmp / "all.bin", "rb") as src,
         open(tmp / "train.bin", "wb") as train,
@@ -467,8 +479,8 @@ def _copy_splits(entries: list[_Entry], is_val: list[bool], tmp: Path) -> dict:
         for e, v in zip(entries, is_val, strict=True):
             src.seek(e.offset)
             (val if v else train).write(src.read(e.chars))
-            c = counts["val" if v else "train"]
-            c["pieces"] += 1
-            c["bars"] += e.bars
-            c["chars"] += e.chars
+            side = "val" if v else "train"
+            for key, n in (("pieces", 1), ("bars", e.bars), ("chars", e.chars)):
+                counts[key][side] += n
+                counts[key]["total"] += n
     return counts

@@ -1,6 +1,7 @@
 import gzip
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -76,19 +77,20 @@ def test_prepare_counts_skips_and_splits(folder, tmp_path):
     assert not prepared.cached
     assert [(done, total) for done, total, _ in seen] == [(i, 8) for i in range(1, 9)]
     assert sorted(Path(f) for _, _, f in seen) == find_tab_files([folder])
-    assert m["files_read"] == 6
-    assert {(Path(s["file"]).name, s["reason"]) for s in m["skipped"]} == {
-        ("binary.txt", "binary data (NUL bytes), not a text file"),
-        ("prose.txt", "no stave found"),
-    }
-    assert [Path(i["file"]).name for i in m["ignored_files"]] == ["cover.png"]
-    assert m["staves"] == 6 and m["pieces"] == 6 and m["duplicate_pieces"] == 1
-    assert m["bars"] == 10  # five distinct pieces of two bars
-    train, val = m["splits"]["train"], m["splits"]["val"]
-    assert val["pieces"] >= 1 and train["pieces"] + val["pieces"] == 5
-    assert train["bars"] + val["bars"] == 10 and train["chars"] + val["chars"] == m["chars"]
-    assert os.path.getsize(prepared.train_bin) == train["chars"]
-    assert os.path.getsize(prepared.val_bin) == val["chars"]
+    assert len(m["files"]["read"]) == 6
+    reasons = {Path(s["path"]).name: s["reason"] for s in m["files"]["skipped"]}
+    assert reasons.keys() == {"binary.txt", "prose.txt"}
+    assert "binary" in reasons["binary.txt"] and reasons["prose.txt"] == "no stave found"
+    assert [Path(i["path"]).name for i in m["files"]["ignored"]] == ["cover.png"]
+    assert m["staves"] == 6 and m["pieces"]["total"] == 5 and m["pieces"]["duplicates"] == 1
+    assert m["bars"]["total"] == 10  # five distinct pieces of two bars
+    assert m["pieces"]["val"] >= 1 and m["pieces"]["train"] + m["pieces"]["val"] == 5
+    assert m["bars"]["train"] + m["bars"]["val"] == 10
+    assert m["chars"]["train"] + m["chars"]["val"] == m["chars"]["total"]
+    assert os.path.getsize(prepared.train_bin) == m["chars"]["train"]
+    assert os.path.getsize(prepared.val_bin) == m["chars"]["val"]
+    assert m["tuning"] == [64, 59, 55, 50, 45, 40]
+    train, val = ({k: m[k][side] for k in ("pieces", "bars", "chars")} for side in ("train", "val"))
     # every piece decodes cleanly, and no piece is on both sides
     fmt = get_format("time")
     train_pieces, val_pieces = pieces(prepared.train_bin), pieces(prepared.val_bin)
@@ -100,10 +102,12 @@ def test_prepare_counts_skips_and_splits(folder, tmp_path):
     assert (Note(1, 7), Note(2, 1), Note(3, 0)) not in first_notes  # bar 1 of the zipped tune is not bar 2
     assert (Note(1, 5), Note(6, 0)) in first_notes  # bar 2 of the zipped tune: e 5 and E 0
     vocab = json.loads(prepared.vocab_path.read_text())
-    assert vocab == {"format": "time", "version": fmt.version, "alphabet": ALPHABET}
+    assert vocab == {"format": "time", "format_version": fmt.version, "alphabet": ALPHABET}
     assert json.loads(prepared.manifest_path.read_text()) == m
     summary = prepared.summary()
-    assert summary["files_read"] == 6 and len(summary["files_skipped"]) == 2 and summary["bars"] == 10
+    assert (
+        summary["files_read"] == 6 and len(summary["files_skipped"]) == 2 and summary["bars"]["total"] == 10
+    )
     assert prepared.ids("train").shape == (train["chars"],)
 
 
@@ -112,11 +116,16 @@ def test_second_call_is_a_cache_hit_and_a_change_is_not(folder, tmp_path):
     first = prepare([folder], cache_dir=cache, workers=1)
     second = prepare([folder], cache_dir=cache, workers=1)
     assert second.cached and second.dir == first.dir and second.manifest == first.manifest
-    assert sorted(p.name for p in cache.iterdir()) == [first.dir.name]  # no temp folder left behind
+    assert sorted(p.name for p in cache.iterdir()) == [first.path.name]  # no temp folder left behind
+    moved = shutil.copytree(folder, tmp_path / "moved")
+    elsewhere = prepare([moved], cache_dir=cache, workers=1)
+    assert not elsewhere.cached and elsewhere.manifest["hash"] == first.manifest["hash"]  # same bytes
+    assert prepare([moved], fmt="line", cache_dir=cache, workers=1).manifest["hash"] != first.manifest["hash"]
     (folder / "a.txt").write_text(TUNES["a.txt"] + "\n")
     third = prepare([folder], cache_dir=cache, workers=1)
-    assert not third.cached and third.dir != first.dir
-    assert load_prepared(first.dir).manifest == first.manifest
+    assert not third.cached and third.path != first.path
+    assert third.manifest["hash"] != first.manifest["hash"]
+    assert load_prepared(first.path).manifest == first.manifest
 
 
 def test_split_is_deterministic_and_follows_the_seed(folder, tmp_path):
@@ -146,7 +155,7 @@ def test_same_title_stays_on_one_side(tmp_path):
             i = bar1.columns[-1].notes[0].fret + 10 * bar2.columns[0].notes[0].fret
             tune_of.setdefault(i % 6, set()).add(split)
     assert len(tune_of) == 6 and all(len(sides) == 1 for sides in tune_of.values())
-    assert prepared.manifest["splits"]["val"]["pieces"] == 4  # at least 20% of 12, whole tunes
+    assert prepared.manifest["pieces"]["val"] == 4  # at least 20% of 12, whole tunes
 
 
 def test_one_piece_is_cut_into_train_and_val_bars(tmp_path):
@@ -155,7 +164,7 @@ def test_one_piece_is_cut_into_train_and_val_bars(tmp_path):
     (root / "song.txt").write_text(stave("Only", "-----0-----|-0---------", "-----------|-3---------"))
     prepared = prepare([root], fmt="line", cache_dir=tmp_path / "cache", workers=1)
     m = prepared.manifest
-    assert (m["splits"]["train"]["bars"], m["splits"]["val"]["bars"]) == (1, 1)
+    assert m["bars"] == {"train": 1, "val": 1, "total": 2}
     line = get_format("line")
     (val_piece,) = pieces(prepared.val_bin)
     assert line.decode(val_piece).tab.bars[0].columns[0].notes == (Note(1, 0), Note(6, 3))
@@ -182,18 +191,21 @@ def test_folders_without_usable_tab_are_one_clear_error(tmp_path):
     assert list((tmp_path / "cache").iterdir()) == []  # nothing half-written
     with pytest.raises(InputError, match="no such file or folder"):
         prepare([tmp_path / "missing"], cache_dir=tmp_path / "cache")
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(InputError, match="a-file: cannot write the prepared corpus there"):
+        prepare([one_bar], cache_dir=tmp_path / "a-file")
 
 
 @pytest.mark.skipif(not REALWORLD.is_dir(), reason="../shared/realworld-tabs not present")
 def test_real_world_tabs_prepare_and_read_back_in_both_formats(tmp_path):
     prepared = prepare([REALWORLD], fmt="time", cache_dir=tmp_path, workers=1)
     m = prepared.manifest
-    assert m["files_read"] >= 20 and m["bars"] > 1000
-    reasons = {Path(s["file"]).name: s["reason"] for s in m["skipped"]}
+    assert len(m["files"]["read"]) >= 20 and m["bars"]["total"] > 1000
+    reasons = {Path(s["path"]).name: s["reason"] for s in m["files"]["skipped"]}
     assert reasons["nontab-chordsheet-house-of-rising-sun.txt"] == "no stave found"
     time, line = get_format("time"), get_format("line")
     val = pieces(prepared.val_bin)
-    assert sum(time.bars_in(p) for p in val) == m["splits"]["val"]["bars"]
+    assert sum(time.bars_in(p) for p in val) == m["bars"]["val"]
     for piece in val:
         decoded = time.decode(piece)
         assert decoded.problems == []
@@ -228,15 +240,40 @@ def test_guitar_pro_files_are_read_or_skipped_with_a_reason(tmp_path):
     try:
         import tabgen.render.gp  # noqa: F401
     except ImportError:
-        ((skip,),) = [m["skipped"]]
-        assert skip["file"] == str(root / "song.gp5")
+        ((skip,),) = [m["files"]["skipped"]]
+        assert skip["path"] == str(root / "song.gp5")
         assert skip["reason"].startswith("Guitar Pro files need tabgen.render.gp, which cannot be imported")
-        assert m["files_read"] == 1
+        assert len(m["files"]["read"]) == 1
     else:
-        assert m["skipped"] == [] and m["files_read"] == 2
-        assert m["bars"] == 4 and m["pieces"] == 2
+        assert m["files"]["skipped"] == [] and len(m["files"]["read"]) == 2
+        assert m["bars"]["total"] == 4 and m["pieces"]["total"] == 2
         fmt = get_format("time")
         tabs = [fmt.decode(p).tab for p in pieces(prepared.train_bin) + pieces(prepared.val_bin)]
         gp_tab = next(t for t in tabs if t.meter == (4, 4))
         assert [n.fret for n in gp_tab.notes] == [0, 2, 3, 5, 7, 5, 3, 2]
         assert [c.position for c in gp_tab.bars[0].columns] == [0, 4, 8, 12]
+
+
+def test_one_file_of_untitled_pieces_is_split_piece_by_piece(tmp_path):
+    root = tmp_path / "tabs"
+    root.mkdir()
+    staves = [
+        "e|--0--|--1--|\nB|-----|-----|\nG|-----|-----|\nD|-----|-----|\nA|-----|-----|\nE|-----|-----|\n",
+        "e|--2--|--3--|\nB|-----|-----|\nG|-----|-----|\nD|-----|-----|\nA|-----|-----|\nD|-----|-----|\n",
+        "G|--5--|--7--|\nD|-----|-----|\nA|-----|-----|\nE|-----|-----|\n",
+    ]
+    (root / "mixed.txt").write_text("\n".join(staves))  # three tunings: three pieces, no titles
+    m = prepare([root], cache_dir=tmp_path / "cache", workers=1).manifest
+    assert m["pieces"] == {"train": 2, "val": 1, "total": 3, "duplicates": 0}
+    assert m["tuning"] == [64, 59, 55, 50, 45, 40]  # ties go to the first tuning met
+
+
+def test_file_names_that_are_not_utf8_are_kept(tmp_path):
+    root = tmp_path / "tabs"
+    root.mkdir()
+    name = os.fsdecode(b"caf\xe9 tune.txt")  # a Latin-1 file name on a UTF-8 file system
+    (root / name).write_text(TUNES["a.txt"])
+    (root / "b.txt").write_text(TUNES["nested/deeper/b.tab"])
+    prepared = prepare([root], cache_dir=tmp_path / "cache", workers=1)
+    again = load_prepared(prepared.path)
+    assert [Path(f["path"]).name for f in again.manifest["files"]["read"]] == ["b.txt", name]

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from formats_strategies import notes_of, parsed_tabs, tabs
+from formats_strategies import notes_of, parsed_tabs, tabs, tunings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -143,6 +143,9 @@ def test_decode_reports_what_is_wrong():
     assert (d.bars_total, d.bars_valid) == (2, 1)
     assert any("bar 1 slot 4" in p and "technique" in p for p in d.problems)
     assert time.decode(text[:-2]).problems == ["no end marker line '$'"]
+    unclosed = time.decode(text[: text.index("|\n$")])  # the last bar's slot lines, then nothing
+    assert (unclosed.bars_total, unclosed.bars_valid) == (2, 1)
+    assert unclosed.problems == ["no end marker line '$'", "bar 2: no closing '|' line"]
     d = time.decode("no header here\n|\n")
     assert d.tab is None and d.bars_total == 1 and d.bars_valid == 0
     line = get_format("line")
@@ -150,6 +153,13 @@ def test_decode_reports_what_is_wrong():
     d = line.decode(broken)
     assert (d.bars_total, d.bars_valid) == (2, 1)
     assert any("bar 1 string 3: 11 slots, not 12" in p for p in d.problems)
+    text = line.encode(TAB)
+    cut = text[: text.rindex("0X|")]  # the low E line stops inside bar 2
+    d = line.decode(cut)
+    assert (d.bars_total, d.bars_valid) == (2, 1)
+    assert "bar 2 string 6: missing, or no '|' after it" in d.problems
+    d = line.decode(cut.replace("G|", "D|"))
+    assert d.bars_valid == 0 and "stave 1 line 3: label 'D', not 'G'" in d.problems
 
 
 @pytest.mark.parametrize("name", FORMAT_NAMES)
@@ -189,3 +199,23 @@ def test_bar_of_a_width_off_the_grids_is_invalid():
     d = time.decode(text.replace("\n|\n", "\n\n|\n", 1))  # 13 slot lines in a 3/4 bar
     assert (d.bars_total, d.bars_valid) == (2, 1)
     assert "bar 1: 13 slot lines, not 12 (or 2, 4, ... times)" in d.problems
+
+
+def test_package_docstring_example_runs():
+    import doctest
+
+    import tabgen.formats
+
+    result = doctest.testmod(tabgen.formats)
+    assert result.attempted >= 1 and result.failed == 0
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+@settings(max_examples=100, deadline=None)
+@given(tuning=tunings, body=st.text(alphabet=st.sampled_from(ALPHABET), max_size=400))
+def test_decode_after_a_good_header_accounts_for_every_bar(name, tuning, body):
+    fmt = get_format(name)
+    decoded = fmt.decode(fmt.header(tuning, (3, 8)) + body, max_span=4)
+    assert decoded.tab is not None and decoded.tab.tuning.pitches == tuning.pitches
+    assert 0 <= decoded.bars_valid <= decoded.bars_total == len(decoded.tab.bars)
+    assert (decoded.bars_valid == decoded.bars_total) or decoded.problems

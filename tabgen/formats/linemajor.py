@@ -91,7 +91,8 @@ class LineMajor(TextFormat):
             elif staves[-1]:
                 staves.append([])
         staves = [s for s in staves if s]
-        # the first line of a stave says how many bars it has; an unclosed last bar counts too
+        # the first line of a stave says how many bars it has (an unclosed last bar counts too);
+        # a bar is valid when every string line holds it, closed, with the same number of slots
         sizes = [len(_split_line(s[0])[1]) for s in staves]
         total = sum(sizes)
         try:
@@ -108,11 +109,11 @@ class LineMajor(TextFormat):
             if len(stave) != tuning.strings:
                 stave_problems.append(f"stave {k}: {len(stave)} lines for {tuning.strings} strings")
             split = [_split_line(line) for line in stave[: tuning.strings]]
-            for i, (label, segments, closed) in enumerate(split):
+            for i, (label, segments, _) in enumerate(split):
                 if label.strip() != labels[i]:
                     stave_problems.append(f"stave {k} line {i + 1}: label {label!r}, not {labels[i]!r}")
-                if len(segments) != size or not closed:
-                    stave_problems.append(f"stave {k} line {i + 1}: {len(segments)} bars, not {size} closed")
+                if len(segments) > size:
+                    stave_problems.append(f"stave {k} line {i + 1}: {len(segments)} bars, not {size}")
             problems += stave_problems
             for j in range(size):
                 bar_no += 1
@@ -121,7 +122,9 @@ class LineMajor(TextFormat):
                 width = len(parse_cells(split[0][1][j] if j < len(split[0][1]) else "")[0]) or slots
                 if not is_bar_width(width, slots):
                     bar_problems.append(f"bar {bar_no}: {width} slots, not {slots} (or 2, 4, ... times)")
-                for i, (_, segments, _) in enumerate(split):
+                for i, (_, segments, closed) in enumerate(split):
+                    if j >= len(segments) - (0 if closed else 1):
+                        bar_problems.append(f"bar {bar_no} string {i + 1}: missing, or no '|' after it")
                     cells, cell_problems = parse_cells(segments[j] if j < len(segments) else "")
                     bar_problems += [f"bar {bar_no} string {i + 1}: {p}" for p in cell_problems]
                     if len(cells) != width:

@@ -78,10 +78,10 @@ class TimeMajor(TextFormat):
                 bar_groups.append([])
             else:
                 bar_groups[-1].append(line)
-        trailing = bar_groups.pop()  # lines after the last bar mark
-        if trailing:
-            problems.append(f"bar {len(bar_groups) + 1}: no closing '|' line")
-        total = len(bar_groups) + (1 if trailing else 0)
+        if not bar_groups[-1]:
+            bar_groups.pop()
+        closed = len(bar_groups) if body[-1:] == [BAR_MARK] or not body else len(bar_groups) - 1
+        total = len(bar_groups)
         try:
             tuning, meter = parse_header(header or "")
         except TabValueError as e:
@@ -90,9 +90,9 @@ class TimeMajor(TextFormat):
             return Decoded(None, total, 0, problems)
         slots = slots_per_bar(meter)
         bars, valid = [], 0
-        for b, lines in enumerate([*bar_groups, trailing] if trailing else bar_groups, start=1):
+        for b, lines in enumerate(bar_groups, start=1):
             width = len(lines) or slots
-            bar_problems = []
+            bar_problems = [] if b <= closed else [f"bar {b}: no closing '|' line"]
             if not is_bar_width(len(lines), slots):
                 bar_problems.append(f"bar {b}: {len(lines)} slot lines, not {slots} (or 2, 4, ... times)")
             notes_by_slot: dict[int, list[Note]] = {}
