@@ -231,24 +231,18 @@ def eval_command(
 # --- train ------------------------------------------------------------------------------------------------
 
 
-def _print_corpus_summary(manifest: dict) -> None:
-    """Files read and skipped (with reasons), bars and characters, from the prepared corpus manifest."""
-    files = manifest.get("files") or {}
-    read = files.get("read") or []
-    skipped = files.get("skipped") or []
-    bars = manifest.get("bars") or {}
-    chars = manifest.get("chars") or {}
+def _print_corpus_summary(summary: dict) -> None:
+    """Files read and skipped (with reasons), staves, pieces, bars and the split (Prepared.summary())."""
+    train, val = summary["train"], summary["val"]
     out.print(
-        f"corpus: {len(read)} files read, {len(skipped)} skipped; "
-        f"bars train {bars.get('train', 0):,} / val {bars.get('val', 0):,}; "
-        f"chars train {chars.get('train', 0):,} / val {chars.get('val', 0):,}"
+        f"corpus ({summary['format']} format{', cached' if summary['cached'] else ''}): "
+        f"{summary['files_read']} files read, {len(summary['files_skipped'])} skipped; "
+        f"{summary['staves']} staves, {summary['pieces']} pieces ({summary['duplicates']} duplicates), "
+        f"{summary['bars']:,} bars; train {train['bars']:,} bars / {train['chars']:,} chars, "
+        f"validation {val['bars']:,} bars / {val['chars']:,} chars"
     )
-    for item in skipped:
-        if isinstance(item, dict):
-            path, reason = item.get("path", "?"), item.get("reason", "")
-        else:
-            path, reason = (list(item) + [""])[:2]
-        out.print(f"  skipped {path}: {reason}")
+    for path, reason in summary["files_skipped"]:
+        out.print(f"  skipped {path}: {reason}", markup=False)
 
 
 class _TrainProgress:
@@ -343,11 +337,11 @@ def train(
     try:
         prepared = rank_zero_first(lambda: prepare(data, cfg_format))
         if rank == 0:
-            _print_corpus_summary(prepared.manifest)
+            _print_corpus_summary(prepared.summary())
         cfg = TrainConfig(
             data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size, batch=batch,
             seq_len=seq_len, lr=lr, eval_interval=eval_interval, device=device, seed=seed, resume=resume,
-            format=cfg_format, tuning=prepared.manifest.get("tuning"),
+            format=cfg_format,
         )  # fmt: skip
         with _TrainProgress(show=rank == 0) as progress:
             metrics = run_training(cfg, on_progress=progress)

@@ -30,7 +30,7 @@ import torch
 import torch.distributed as dist
 
 from tabgen.checkpoint import load_checkpoint, save_checkpoint
-from tabgen.device import choose_device, cpu_threads, under_torchrun
+from tabgen.device import choose_device, free_cpu_threads, under_torchrun
 from tabgen.errors import CheckpointError, InputError, TrainingError
 from tabgen.model import CharLSTM, ModelConfig, flops_per_char
 
@@ -59,7 +59,7 @@ class TrainConfig:
     seed: int = 1337
     resume: bool = False
     format: str | None = None  # refuse data in another format
-    threads: int | None = None  # CPU threads (default: the cores available; 1 per rank under torchrun)
+    threads: int | None = None  # CPU threads (default: the idle cores available; 1 per rank under torchrun)
     tuning: list[int] | None = None  # stored in the checkpoint for compose
     handle_signals: bool = True  # Ctrl-C / SIGTERM save a checkpoint and return
 
@@ -85,20 +85,41 @@ ESTIMATE_AFTER = 10  # --minutes: steps timed before the schedule length is firs
 # --- data -------------------------------------------------------------------------------------------------
 
 
-def read_prepared(folder: Path) -> tuple[dict, dict]:
-    """vocab.json and manifest.json of a prepared corpus folder, with a clear error for a bad folder."""
+@dataclass
+class PreparedData:
+    """What training needs from a prepared corpus folder."""
+
+    vocab: dict  # {"format": name, "format_version": int, "alphabet": str}: what checkpoints store
+    manifest_hash: str  # identifies the data, for resume and for compose to find the training text
+    val_bars: int  # bars in val.bin, for bits per bar (0: unknown)
+    tuning: list[int] | None
+
+
+def read_prepared(folder: Path) -> PreparedData:
+    """Read vocab.json and manifest.json of a prepared corpus folder, with a clear error for a bad one.
+
+    tabgen.corpus writes vocab {"format", "version", "alphabet"} and a manifest with "content_hash" and
+    "splits": {"val": {"bars": ...}}; the older layout {"format_version"}, "hash", "bars": {"val": ...} is
+    read too."""
     folder = Path(folder)
     for name in ("train.bin", "val.bin", "vocab.json"):
         if not (folder / name).is_file():
             raise InputError(f"{folder}: not a prepared corpus folder (no {name})")
     try:
-        vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+        raw = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
         manifest_path = folder / "manifest.json"
         manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-        vocab["alphabet"], vocab["format"], int(vocab["format_version"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
+        version = raw["version"] if "version" in raw else raw["format_version"]
+        vocab = {"format": str(raw["format"]), "format_version": int(version)}
+        vocab["alphabet"] = str(raw["alphabet"])
+        splits = manifest.get("splits") or {}
+        bars = manifest.get("bars")
+        val_bars = (splits.get("val") or {}).get("bars") if splits else (bars or {}).get("val")
+        manifest_hash = str(manifest.get("content_hash") or manifest.get("hash") or "")
+        tuning = manifest.get("tuning")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise InputError(f"{folder}: unreadable vocab.json or manifest.json ({e})") from None
-    return vocab, manifest
+    return PreparedData(vocab, manifest_hash, int(val_bars or 0), list(tuning) if tuning else None)
 
 
 class Lanes:
@@ -298,7 +319,7 @@ def _setup(cfg: TrainConfig) -> tuple[_Dist, torch.device]:
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         elif d.world == 1:
-            torch.set_num_threads(cpu_threads())
+            torch.set_num_threads(free_cpu_threads())
     return d, device
 
 
@@ -313,7 +334,8 @@ def train(cfg: TrainConfig, on_progress: Progress | None = None) -> dict:
 
 
 def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> dict:
-    vocab, manifest = read_prepared(cfg.data)
+    prepared = read_prepared(cfg.data)
+    vocab = prepared.vocab
     if cfg.format and vocab["format"] != cfg.format:
         raise InputError(f"{cfg.data}: the data is in format {vocab['format']!r}, not {cfg.format!r}")
     out = cfg.out_dir
@@ -375,10 +397,11 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
         cfg.data / "train.bin", lanes, d.rank * cfg.batch, (d.rank + 1) * cfg.batch, cfg.seq_len, vocab_size
     )
     val_chars_total = (cfg.data / "val.bin").stat().st_size
-    val_bars = (manifest.get("bars") or {}).get("val") or 0
-    chars_per_bar = val_chars_total / val_bars if val_bars else None
-    manifest_hash = str(manifest.get("hash", ""))
-    tuning = cfg.tuning if cfg.tuning is not None else manifest.get("tuning")
+    if val_chars_total < 2:
+        raise TrainingError(f"{cfg.data / 'val.bin'}: no validation text; add more tab files")
+    chars_per_bar = val_chars_total / prepared.val_bars if prepared.val_bars else None
+    manifest_hash = prepared.manifest_hash
+    tuning = cfg.tuning if cfg.tuning is not None else prepared.tuning
 
     # Everything needed to continue exactly where we stopped.
     st: dict[str, Any] = {

@@ -13,7 +13,7 @@ from tabgen.checkpoint import find_checkpoint, load_checkpoint
 from tabgen.errors import InputError, TrainingError
 from tabgen.model import ModelConfig
 from tabgen.train import TrainConfig, lr_at, train
-from tests.tiny_corpus import ALPHABET, make_prepared
+from tests.tiny_corpus import ALPHABET, make_prepared, tab_text
 
 TINY = ModelConfig(vocab_size=2, embed=8, hidden=24, layers=2, dropout=0.1)
 
@@ -184,69 +184,70 @@ def test_ctrl_c_in_a_real_process_saves_a_loadable_checkpoint_and_exits_0(data, 
 
 
 @pytest.fixture()
-def fake_corpus(data, monkeypatch):
-    """Stands in for tabgen.corpus / tabgen.formats (built on another branch): prepare() returns the tiny
-    prepared folder, which is all `tabgen train` needs from it."""
-    import types
-
-    class Prepared:
-        path = data
-        manifest = {
-            **json.loads((data / "manifest.json").read_text()),
-            "files": {"read": ["a.txt", "b.txt"], "skipped": [{"path": "c.bin", "reason": "binary"}]},
-        }
-
-    calls = []
-    corpus = types.ModuleType("tabgen.corpus")
-    corpus.prepare = lambda paths, fmt, **kw: calls.append((list(paths), fmt)) or Prepared()
-    formats = types.ModuleType("tabgen.formats")
-    formats.DEFAULT_FORMAT = "line-major"
-    monkeypatch.setitem(sys.modules, "tabgen.corpus", corpus)
-    monkeypatch.setitem(sys.modules, "tabgen.formats", formats)
-    return calls
+def tab_folder(tmp_path, monkeypatch):
+    """Real tab files for `tabgen train` (through tabgen.corpus.prepare), plus one it must skip."""
+    monkeypatch.setenv("TABGEN_CACHE", str(tmp_path / "cache"))
+    tabs = tmp_path / "tabs"
+    tabs.mkdir()
+    for i in range(12):
+        (tabs / f"piece{i}.txt").write_text(tab_text(8, seed=i))
+    (tabs / "notes.txt").write_text("just some words, no stave here\n")
+    return tabs
 
 
-def test_cli_train_prints_summary_and_metrics_and_how_to_resume(fake_corpus, tmp_path, monkeypatch):
+def test_cli_train_prints_summary_and_metrics_and_how_to_resume(tab_folder, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from tabgen import cli
 
     monkeypatch.setattr("tabgen.train.ModelConfig.for_size", lambda size, v: ModelConfig(v, 8, 16, 1, 0.0))
+    monkeypatch.setattr("tabgen.train.plot_curves", lambda *a, **k: None)  # matplotlib: tested above
     runner = CliRunner()
     run = tmp_path / "run"
-    args = [
-        "train",
-        "tabs",
-        "--out",
-        str(run),
-        "--steps",
-        "6",
-        "--batch",
-        "4",
-        "--seq-len",
-        "16",
-        "--eval-interval",
-        "3",
-    ]
+    args = ["train", str(tab_folder), "--out", str(run), "--steps", "6", "--batch", "4", "--seq-len", "16",
+            "--eval-interval", "3", "--device", "cpu"]  # fmt: skip
     done = runner.invoke(cli.app, args)
     assert done.exit_code == 0, done.output
-    assert fake_corpus == [([Path("tabs")], "line-major")]
-    assert "2 files read, 1 skipped" in done.output and "skipped c.bin: binary" in done.output
-    assert "steps 6" in done.output and "val bpc" in done.output
-    assert json.loads((run / "metrics.json").read_text())["steps"] == 6
+    assert "12 files read, 1 skipped" in done.output and "notes.txt: no stave found" in done.output
+    assert "96 bars" in done.output and "steps 6" in done.output and "val bits/bar" in done.output
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["steps"] == 6 and metrics["format"] == "time" and metrics["val_bits_per_bar"] > 0
+    ckpt = load_checkpoint(find_checkpoint(run))
+    assert ckpt.format == "time" and ckpt.format_version >= 1 and ckpt.manifest_hash
 
     def stop_at_first_report(self, event):  # progress reports come every 10 steps
         if event["event"] == "step":
             raise KeyboardInterrupt
 
     monkeypatch.setattr(cli._TrainProgress, "__call__", stop_at_first_report)
-    done = runner.invoke(
-        cli.app,
-        ["train", "tabs", "--out", str(tmp_path / "r2"), "--steps", "60", "--batch", "4", "--seq-len", "16"],
-    )
+    r2 = tmp_path / "r2"
+    args = ["train", str(tab_folder), "--out", str(r2), "--steps", "60", "--batch", "4", "--seq-len", "16"]
+    done = runner.invoke(cli.app, args)
     assert done.exit_code == 0, done.output
-    expected = (
-        f"resume with: tabgen train tabs --out {tmp_path / 'r2'} --steps 60 --batch 4 --seq-len 16 --resume"
-    )
+    expected = f"resume with: tabgen train {tab_folder} --out {r2} --steps 60 --batch 4 --seq-len 16 --resume"
     assert expected in done.output.replace("\n", "")
-    assert load_checkpoint(tmp_path / "r2" / "last.pt").train_state["step"] == 10
+    assert load_checkpoint(r2 / "last.pt").train_state["step"] == 10
+
+
+def test_older_prepared_layout_is_read_too(data, tmp_path):
+    from tabgen.train import read_prepared
+
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("train.bin", "val.bin"):
+        (old / name).write_bytes((data / name).read_bytes())
+    (old / "vocab.json").write_text(
+        json.dumps({"format": "line-major", "format_version": 1, "alphabet": ALPHABET})
+    )
+    (old / "manifest.json").write_text(json.dumps({"hash": "tiny-400-40", "bars": {"train": 400, "val": 40}}))
+    assert read_prepared(old) == read_prepared(data)
+
+
+def test_empty_validation_split_is_refused(data, tmp_path):
+    import shutil
+
+    folder = tmp_path / "data"
+    shutil.copytree(data, folder)
+    (folder / "val.bin").write_bytes(b"")
+    with pytest.raises(TrainingError, match="no validation text"):
+        train(config(folder, tmp_path / "run"))

@@ -1,5 +1,5 @@
 """A tiny prepared corpus folder, laid out as tabgen.corpus.prepare writes it (train.bin, val.bin, vocab.json,
-manifest.json), so the training tests do not depend on the corpus builder."""
+manifest.json with the keys training reads), so the training tests need neither tab files nor the parser."""
 
 from __future__ import annotations
 
