@@ -446,3 +446,34 @@ def test_eight_string_lines_in_a_row_without_labels_is_one_stave_and_twelve_are_
     assert [t.tuning.strings for t in parse_text(stave([""] * 12)).tabs] == [6, 6]
     labelled = stave(["e", "B", "G", "D", "A", "E"]) * 2
     assert [t.line for t in parse_text(labelled).tabs] == [1, 7]
+
+
+def test_tuning_line_values() -> None:
+    from tabgen.tab.labels import parse_tuning
+
+    assert parse_tuning("EADGBE (Standard)").name == "standard"
+    assert parse_tuning("Drop D tuning").name == "drop-d"
+    assert parse_tuning("DADGAD").name == "dadgad"
+    assert parse_tuning("C G D G B E").name == "cgdgbe"
+    assert parse_tuning("B1 E2 A2 D3 G3 B3 E4").name == "seven"
+    result = parse_text("Tuning: banjo\n" + stave(["e", "B", "G", "D", "A", "E"]))
+    assert result.tabs[0].tuning.name == "standard"
+    assert [(d.line, d.message) for d in result.diagnostics] == [
+        (1, "unknown tuning 'banjo'; the tuning comes from the stave labels")
+    ]
+
+
+def test_two_staves_without_a_blank_line_between_split_where_the_labels_repeat() -> None:
+    upper = stave(["E", "B", "G", "D", "A", "E"])
+    tabs = parse_text(upper * 2).tabs
+    assert [(t.line, t.tuning.name) for t in tabs] == [(1, "standard"), (7, "standard")]
+    assert [d.message for d in parse_text(upper * 2).diagnostics] == [
+        "12 stave lines in a row; read as staves of 6/6 lines"
+    ]
+
+
+def test_prose_with_dashes_is_not_a_stave() -> None:
+    changelog = "  * Release 17.0.13:\n" + "".join(f"    - CVE-2024-2120{k}\n" for k in range(4))
+    assert parse_text(changelog).tabs == []
+    remark = BASIC.replace("G|-2-------|---------|", "G|-2-------|---------|(repeat from line 3)")
+    assert rows(one(remark)) == rows(one(BASIC))

@@ -136,3 +136,14 @@ def test_join_staves_keeps_different_tunings_apart() -> None:
     text = STAVE + "\n" + STAVE.replace("E|", "D|") + "\n" + STAVE
     tabs = parse_text(text).tabs
     assert [t.tuning.name for t in join_staves(tabs)] == ["standard", "drop-d", "standard"]
+
+
+def test_html_tags_go_but_harmonics_stay() -> None:
+    page = "<html><body>\n<pre>\n" + STAVE.replace("e|-0-3-|", "e|<7>3-|") + "</pre>\n</body></html>\n"
+    (tab,) = parse_text(page).tabs
+    assert [
+        (c.position, n.fret, n.technique) for c in tab.bars[0].columns for n in c.notes if n.string == 1
+    ] == [
+        (1, 7, "<>"),
+        (3, 3, ""),
+    ]

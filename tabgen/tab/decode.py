@@ -20,7 +20,7 @@ from tabgen.errors import InputError
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _NEWLINES = re.compile(r"\r\n?")
 _PRE = re.compile(r"<pre\b[^>]*>(.*?)</pre\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>\n]*>")
+_TAG = re.compile(r"</?[A-Za-z!][^>\n]*>")  # not "<12>", a harmonic
 _HTML_HINT = re.compile(r"<(?:html|body|br|p|div|pre|head)\b[^>]*>", re.IGNORECASE)
 
 

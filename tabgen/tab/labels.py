@@ -65,11 +65,15 @@ def parse_tuning(value: str) -> Tuning:
     """A `Tuning:` header value: a name (``drop-d``), notes low to high with octaves
     (``E2 A2 D3 G3 B3 E4``) or without (``D A D G B E``, ``DADGAD``). Raises TabValueError."""
     text = value.strip()
-    key = re.sub(r"\s+tuning$", "", text, flags=re.IGNORECASE)
-    try:
-        return Tuning.named(key)
-    except TabValueError:
-        pass
+    # "EADGBE (Standard)", "Drop D tuning": try the name, the words outside and inside brackets
+    inside = re.findall(r"\(([^)]*)\)", text)
+    text = re.sub(r"\([^)]*\)", " ", text).strip() or text
+    for candidate in [text, *inside]:
+        key = re.sub(r"\s+tuning$", "", candidate.strip(), flags=re.IGNORECASE)
+        try:
+            return Tuning.named(key)
+        except TabValueError:
+            pass
     compact = re.sub(r"[\s,\-]+", " ", text).strip()
     if " " in compact:
         tokens = compact.split(" ")

@@ -4,11 +4,14 @@ How a text is read:
 
 1. Lines. A *string line* is an optional label (``e``, ``B``, ``F#``, ``Eb``, German ``H``, any case)
    with a separator (``|``, ``||``, ``:|``, ``-`` or a space before ``|``), then a body that is mostly
-   dashes, digits and bar lines (at least 3 dashes, at least 60 % stave characters, at most 20 %
-   spaces). A *stave* is a run of 4 to 8 consecutive string lines; longer runs are split, ragged
-   ends (a stray line of dashes) trimmed. Everything else (chord names, lyrics, rhythm, count and
-   fingering lines, prose) is no stave, but ``Title:``/``Meter:``/``Key:``/``Source:``/``Tuning:``
-   header lines set the metadata of the staves below them; a new ``Title:`` starts a new piece.
+   dashes, digits, bar lines and technique marks (at least 60 % such characters, at most 20 %
+   spaces, and at least 3 dashes unless the line is labelled and closed by a bar line, as a short
+   bar ``e|<12>|`` is). A *stave* is a run of 4 to 8 consecutive string lines; longer runs are
+   split, ragged ends (a stray line of dashes) trimmed. Staves of nothing but ``x`` (drum tabs)
+   and staves holding more letters of words than notes are not read. Everything else (chord
+   names, lyrics, rhythm, count and fingering lines, prose) is no stave, but header lines
+   (``Title:``, ``Meter:``, ``Key:``, ``Source:``, ``Tuning:``, ...) set the metadata of the staves
+   below them; a new ``Title:`` starts a new piece.
 2. Bars. Each line's body is cut at its bar lines (runs of ``|``), so a line one dash longer than
    its neighbours still gives the same bars (with a diagnostic). Repeat marks next to a bar line
    (``|:`` ``:|`` ``||o`` ``o||`` ``*|`` ``|*``) set `Bar.repeat_start`/`repeat_end`; marks written
@@ -77,9 +80,9 @@ class ParseResult:
 
 # indent, then either a label with its separator, or bare bar lines
 _HEAD = re.compile(r"( *)(?:([A-Ha-h][#b]?)( ?-?:?\|+| ?:\|*|-)|(\|+))?")
-_BARE_START = frozenset("-0123456789")
+_BARE_START = frozenset("-0123456789<[")
+_SPACED_WORD = re.compile(r"\s[A-Za-z]{2}")
 _STAVE_CHARS = str.maketrans("", "", "-|0123456789~=<>[]()/\\hpbrstxX*:")
-_MD_RULE = re.compile(r"\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*")
 
 
 @dataclass
@@ -90,6 +93,11 @@ class _Line:
     body: str  # without trailing spaces
     opened: bool  # a bar line sits right before the body
     length: int  # of the body without a remark after its last bar line
+
+
+def _goes_on(after: str) -> bool:
+    """Text after a line's last bar line is more bar (``|--0--``), not a remark (``|  Fine``, ``|10``)."""
+    return "-" in after and " " not in after
 
 
 def _string_line(index: int, text: str) -> _Line | None:
@@ -108,12 +116,14 @@ def _string_line(index: int, text: str) -> _Line | None:
         return None
     core = body
     last = body.rfind("|")
-    if 0 < last < n - 1 and body[last + 1] == " ":
+    if 0 < last < n - 1 and not _goes_on(body[last + 1 :]):
         core = body[: last + 1]  # a remark after the last bar line ("||  D.C. al Fine") is no stave text
         n = len(core)
     other = len(core.translate(_STAVE_CHARS))
     if other * 5 > n * 2 or core.count(" ") * 5 > n:
         return None
+    if " " in core and _SPACED_WORD.search(core):
+        return None  # prose with dashes ("- CVE-2024-21208", "success (2003-08-08)")
     opened = bars is not None or (sep is not None and sep.endswith("|"))
     return _Line(index, label, start, body, opened, n)
 
@@ -231,19 +241,13 @@ class _Reader:
         run = _trim(run)
         if len(run) <= MAX_STRINGS:
             return [run] if len(run) >= MIN_STRINGS else []
-        groups: list[list[_Line]] = []
-        first = run[0].label
-        if first is not None and all(s.label is not None for s in run):
-            current: list[_Line] = []
-            for s in run:
-                if s.label == first and len(current) >= MIN_STRINGS:
-                    groups.append(current)
-                    current = []
-                current.append(s)
-            groups.append(current)
-        else:
-            size = next((k for k in (6, 4, 7, 8, 5) if len(run) % k == 0), 6)
-            groups = [run[k : k + size] for k in range(0, len(run), size)]
+        labels = [s.label for s in run]
+        # the stave size: the period of the labels where they repeat (e B G D A E e B ...), else a
+        # size that divides the run, else 6
+        periods = [k for k in range(MIN_STRINGS, MAX_STRINGS + 1) if len(run) % k == 0]
+        size = next((k for k in periods if None not in labels and labels == labels[:k] * (len(run) // k)), 0)
+        size = size or next((k for k in (6, 4, 7, 8, 5) if k in periods), 6)
+        groups = [run[k : k + size] for k in range(0, len(run), size)]
         good = [g for g in groups if MIN_STRINGS <= len(g) <= MAX_STRINGS]
         self.diag(
             run[0].index,
@@ -272,7 +276,11 @@ class _Reader:
         return found
 
     def stave(self, stave: list[_Line]) -> None:
-        tab = _StaveReader(self, stave).read()
+        try:
+            tab = _StaveReader(self, stave).read()
+        except TabgenError as e:  # a value the tab model rejects: this stave is skipped, not the file
+            self.diag(stave[0].index, 0, f"stave not read: {e}")
+            return
         if tab is not None:
             self.result.tabs.append(tab)
 
@@ -299,19 +307,18 @@ def _trim(run: list[_Line]) -> list[_Line]:
 # --- notes ---------------------------------------------------------------------------------------
 
 _BAR_LINES = re.compile(r"\|+")
-# gap, then one of: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
-_TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)(?:([hpbr/\\st]?)(\d+)([~g]?)|<(\d+)>|\[(\d+)\]|([xX])|(.))")
+# a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
+_TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)([hpbr/\\st]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
 _NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
+# per string: token text -> its notes and diagnostic (tokens repeat a lot: "0", "2", "h5", "12")
+_KNOWN: list[dict[str, tuple[tuple[tuple[int, Note], ...], str]]] = [{} for _ in range(MAX_STRINGS + 1)]
 
 
-def _column(position: int, notes: tuple[Note, ...]) -> Column:
-    """A Column built without re-checking: the reader makes positions >= 0 and notes sorted by
-    string (it reads strings in order), which is what Column.__post_init__ checks. Checking twice
-    cost a third of the parse time."""
-    column = object.__new__(Column)
-    object.__setattr__(column, "position", position)
-    object.__setattr__(column, "notes", notes)
-    return column
+def _note(string: int, fret: int, technique: str) -> Note:
+    note = _NOTES.get((string, fret, technique))
+    if note is None:
+        note = _NOTES[(string, fret, technique)] = Note(string, fret, technique)
+    return note
 
 
 _MARKS = ":*o"
@@ -319,6 +326,19 @@ _PM_LINE = re.compile(r"[\s|]*(?:P\.?M\.?[-_.=~|\s]*)+")
 _PM_SPAN = re.compile(r"P\.?M\.?[-_.=~]*\|?")
 _REPEAT_COUNT = re.compile(r"(?<![A-Za-z0-9])[xX](\d{1,2})(?![A-Za-z0-9])")
 _WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def _has_marks(body: str) -> bool:
+    """Any repeat mark beside a bar line (substring tests: much faster than a regex here)."""
+    return (
+        body[0] in _MARKS
+        or ":|" in body
+        or "|:" in body
+        or "*|" in body
+        or "|*" in body
+        or "o|" in body
+        or "|o" in body
+    )
 
 
 def split_digits(run: str) -> tuple[list[tuple[int, int]], str | None]:
@@ -356,21 +376,25 @@ class _StaveReader:
     def diag(self, index: int, column: int, message: str) -> None:
         self.reader.diag(index, column, message)
 
-    def segments(self, line: _Line) -> tuple[list[tuple[int, int]], str]:
+    @staticmethod
+    def segments(line: _Line) -> tuple[list[tuple[int, int]], str]:
         """Body offsets (start, end) of the line's bars, and any text after its last bar line."""
-        body = line.body
-        spans = [m.span() for m in _BAR_LINES.finditer(body)]
+        pieces = line.body.split("|")
+        last = len(pieces) - 1
         segs: list[tuple[int, int]] = []
-        prev = 0
-        for s, e in spans:
-            if s > prev and body[prev:s].strip():
-                segs.append((prev, s))
-            prev = e
-        trailing = body[prev:]
-        if trailing and (not spans or ("-" in trailing and trailing[0] != " ")):
-            segs.append((prev, len(body)))
-            trailing = ""
-        return segs, trailing
+        pos = 0
+        for k, piece in enumerate(pieces):
+            n = len(piece)
+            if k == last:
+                # after the last bar line: more bar when it goes on with dashes, else a remark
+                if piece and (not last or _goes_on(piece)):
+                    segs.append((pos, pos + n))
+                    piece = ""
+                return segs, piece
+            if n and not piece.isspace():
+                segs.append((pos, pos + n))
+            pos += n + 1
+        return segs, ""  # pragma: no cover - split always gives a last piece
 
     def read(self) -> Tab | None:
         lines = self.lines
@@ -387,30 +411,45 @@ class _StaveReader:
                 segs = [(a, min(b, len(s.body))) for a, b in cut[ref][0]]
             spans.append(segs)
 
-        layout = [self.bar_layout(j, spans) for j in range(majority)]
-        starts = [[lay[0][i] for lay in layout] for i in range(self.strings)]
-        ends = [[lay[1][i] for lay in layout] for i in range(self.strings)]
+        first = spans[0]
+        if all(sp == first for sp in spans) and not any(_has_marks(s.body) for s in lines):
+            # the usual stave: bar lines line up and no repeat marks
+            starts = [[a for a, _ in first]] * self.strings
+            ends = [[b for _, b in first]] * self.strings
+            layout = [(starts, ends, b - a, False, 0) for a, b in first]
+        else:
+            layout = [self.bar_layout(j, spans) for j in range(majority)]
+            starts = [[lay[0][i] for lay in layout] for i in range(self.strings)]
+            ends = [[lay[1][i] for lay in layout] for i in range(self.strings)]
         columns: list[dict[int, list[Note]]] = [{} for _ in range(majority)]
         pm = self.palm_mute_spans()
+        notes = 0
         for i, s in enumerate(lines):
-            self.notes(i + 1, s, starts[i], ends[i], columns, pm)
+            notes += self.notes(i + 1, s, starts[i], ends[i], columns, pm)
         bars = []
+        new, put = object.__new__, object.__setattr__
         for (_, _, width, repeat_start, repeat_end), cols in zip(layout, columns, strict=True):
             if width > 0:
-                row = tuple(_column(p, tuple(cols[p])) for p in sorted(cols))
-                bars.append(Bar(width, row, repeat_start, repeat_end))
+                row = []
+                for p in sorted(cols):
+                    # Column's checks (position >= 0, notes sorted by string) hold by construction:
+                    # strings are read in order. Skipping __post_init__ here saves a third of the time.
+                    column = new(Column)
+                    put(column, "position", p)
+                    put(column, "notes", tuple(cols[p]))
+                    row.append(column)
+                bars.append(Bar(width, tuple(row), repeat_start, repeat_end))
         if not bars:
             return None
         self.repeat_counts(bars, spans[ref], lines[ref], [c[1] for c in cut])
 
         if sum(s.body.count("-") for s in lines) < 3:
             return None
-        notes = [n for b in bars for n in b.notes]
-        if notes and all(n.technique == "x" for n in notes):
+        if notes and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes):
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
             return None
         words = sum(len(w) for s in lines for w in _WORD.findall(s.body, 0, s.length))
-        if words >= 12 and words > len(notes):
+        if words >= 12 and words > notes:
             self.diag(lines[0].index, 0, "stave lines hold words rather than notes; not read")
             return None
         tuning = self.tuning()
@@ -461,55 +500,74 @@ class _StaveReader:
         ends: list[int],
         columns: list[dict[int, list[Note]]],
         pm: list[tuple[int, int]],
-    ) -> None:
-        """Read one string line's notes into the bars' columns."""
+    ) -> int:
+        """Read one string line's notes into the bars' columns; the number read."""
         nbars = len(starts)
+        count = 0
         j = 0
+        start, end = starts[0], ends[0]
+        cols = columns[0]
         pos = 0
-        for gap, prefix, digits, suffix, natural, artificial, dead, stray in _TOKENS.findall(s.body):
-            pos += len(gap)
-            if stray:
-                pos += 1
-                continue
-            if digits:
-                at = pos + len(prefix)
-                pos = at + len(digits) + len(suffix)
-                if len(digits) == 1:
-                    found = [(at, int(digits), prefix or suffix)]
-                else:
-                    parts, message = split_digits(digits)
-                    if message:
-                        self.diag(s.index, s.start + at + 1, message)
-                    found = [(at + k, f, "") for k, f in parts]
-                    if prefix:
-                        found[0] = (at, found[0][1], prefix)
-                    if suffix and not found[-1][2]:
-                        found[-1] = (found[-1][0], found[-1][1], suffix)
-            elif dead:
-                found = [(pos, 0, "x")]
-                pos += 1
-            else:
-                harmonic = natural or artificial
-                at = pos + 1
-                pos = at + len(harmonic) + 1
-                fret = int(harmonic)
-                if fret > MAX_FRET:
-                    self.diag(s.index, s.start + at + 1, f"harmonic at fret {fret} is beyond fret {MAX_FRET}")
-                    continue
-                found = [(at, fret, "<>" if natural else "[]")]
-            for at, fret, technique in found:
-                while j < nbars and at >= ends[j]:
-                    j += 1
-                if j == nbars:
-                    return
-                if at < starts[j]:
+        known = _KNOWN[string]
+        for gap, token in _TOKENS.findall(s.body):
+            at = pos + len(gap)
+            pos = at + len(token)
+            found = known.get(token)
+            if found is None:
+                found = self.token(string, token)
+                if len(token) <= 6:  # bounded: the keys are short strings of few characters
+                    known[token] = found
+            notes, message = found
+            if message:
+                self.diag(s.index, s.start + at + 1, message)
+            for offset, note in notes:
+                here = at + offset
+                if here >= end:
+                    while j < nbars and here >= ends[j]:
+                        j += 1
+                    if j == nbars:
+                        return count
+                    start, end, cols = starts[j], ends[j], columns[j]
+                if here < start:
                     continue  # on a repeat mark or bar line
-                if pm and not technique and any(lo <= s.start + at < hi for lo, hi in pm):
-                    technique = "pm"
-                note = _NOTES.get((string, fret, technique))
-                if note is None:
-                    note = _NOTES[(string, fret, technique)] = Note(string, fret, technique)
-                columns[j].setdefault(at - starts[j], []).append(note)
+                count += 1
+                if pm and not note.technique and any(lo <= s.start + here < hi for lo, hi in pm):
+                    note = _note(string, note.fret, "pm")
+                col = cols.get(here - start)
+                if col is None:
+                    cols[here - start] = [note]
+                else:
+                    col.append(note)
+        return count
+
+    @staticmethod
+    def token(string: int, token: str) -> tuple[tuple[tuple[int, Note], ...], str]:
+        """The notes of a token as (offset in the token, note), and a diagnostic or ''."""
+        first, last = token[0], token[-1]
+        if first == "<" or first == "[":
+            if len(token) < 3 or last not in ">]":
+                return (), ""  # a stray bracket
+            fret = int(token[1:-1])
+            if fret > MAX_FRET:
+                return (), f"harmonic at fret {fret} is beyond fret {MAX_FRET}; skipped"
+            return ((1, _note(string, fret, "<>" if first == "<" else "[]")),), ""
+        if first in "xX" and len(token) == 1:
+            return ((0, _note(string, 0, "x")),), ""
+        prefix = "" if first.isdigit() else first
+        suffix = "" if last.isdigit() else last
+        digits = token[len(prefix) : len(token) - len(suffix)]
+        if not digits.isdigit():
+            return (), ""  # a stray technique letter
+        at = len(prefix)
+        if len(digits) == 1:
+            return ((at, _note(string, int(digits), prefix or suffix)),), ""
+        parts, message = split_digits(digits)
+        found = [[at + k, f, ""] for k, f in parts]
+        if prefix:
+            found[0][2] = prefix
+        if suffix and not found[-1][2]:
+            found[-1][2] = suffix
+        return tuple((k, _note(string, f, t)) for k, f, t in found), message or ""
 
     def palm_mute_spans(self) -> list[tuple[int, int]]:
         spans = []

@@ -7,6 +7,11 @@ the same character offset, which is the column's position when the text is parse
 
 A tab whose columns already sit at character offsets (a parsed tab) is written at those offsets
 when they fit; otherwise (a grid tab) each position ``p`` becomes offset ``p * k + 1``.
+
+Above a stave go the lines the parser reads back as annotations: ``x3`` over the closing bar line
+of a bar played three times (``:|`` alone means twice), and a ``PM--`` line over runs of columns
+holding palm-muted notes. Palm muting is marked per column, so in a column with a palm-muted note
+every plain note reads back palm-muted.
 """
 
 from __future__ import annotations
