@@ -176,10 +176,12 @@ def chord_bass(part: Any, meter: tuple[int, int], bar_ql: Fraction, slots: int) 
     """Per measure: strong-beat slot -> the root of the chord symbol in force there, in E2..D#3."""
     from music21 import harmony
 
+    measures = part.getElementsByClass("Measure")
+    if part.recurse().getElementsByClass(harmony.ChordSymbol).first() is None:
+        return [{} for _ in measures]
     out: list[dict[int, int]] = []
     current: int | None = None
     strong = _strong_slots(meter, slots)
-    measures = part.getElementsByClass("Measure")
     for m, shift in zip(measures, measure_shifts(part, bar_ql), strict=True):
         roots: list[tuple[int, int]] = []
         for cs in m.getElementsByClass(harmony.ChordSymbol):
@@ -308,6 +310,7 @@ def collection_files(name: str) -> list[str]:
 
 
 def entry_scores(collection: str, entry: str) -> list[tuple[str, Any]]:
+    """The scores in one corpus entry (an ABC file may hold many tunes), each with its number."""
     from music21 import converter, corpus, stream
 
     if collection == "bach":
