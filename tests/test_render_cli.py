@@ -78,3 +78,26 @@ def test_bad_tempo_is_reported(tmp_path):
     result = runner.invoke(app, ["render", str(src), "--midi", str(tmp_path / "x.mid"), "--tempo", "0"])
     assert result.exit_code == 1 and "tempo" in result.output
     assert not (tmp_path / "x.mid").exists()
+
+
+def test_a_format_that_cannot_take_the_tab_stops_before_any_file_is_written(tmp_path):
+    src = tmp_path / "eight.txt"
+    src.write_text("".join(f"{label}|0---|\n" for label in "EBGDAEBF"))  # an 8-string stave
+    mid, gp5 = tmp_path / "e.mid", tmp_path / "e.gp5"
+    result = runner.invoke(app, ["render", str(src), "--midi", str(mid), "--gp5", str(gp5)])
+    assert result.exit_code == 1 and "at most 7 strings" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eight.txt"]
+    result = runner.invoke(
+        app, ["render", str(src), "--musicxml", str(tmp_path / "e.xml"), "--tempo", "1000"]
+    )
+    assert result.exit_code == 1 and "tempo must be in range" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eight.txt"]
+
+
+def test_a_bar_too_dense_for_the_grid_is_one_clear_line(tmp_path):
+    src = tmp_path / "tremolo.txt"
+    src.write_text("e|" + "2-" * 20 + "|\n" + "".join(f"{s}|" + "-" * 40 + "|\n" for s in "BGDAE"))
+    result = runner.invoke(app, ["render", str(src), "--midi", str(tmp_path / "t.mid")])
+    assert result.exit_code == 1
+    assert "bar 1 of the piece at line 1: 20 notes on string 1, more than the 16 slots" in result.output
+    assert not (tmp_path / "t.mid").exists()

@@ -9,13 +9,15 @@ import xml.etree.ElementTree as ET
 
 import guitarpro as gp
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tabgen.cli import app
 from tabgen.errors import InputError, RenderError
 from tabgen.render.gp import read_gp, read_gp_result, write_gp5
 from tabgen.tab.normalize import normalize
-from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
+from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
 
 MSCORE = shutil.which("mscore3") or shutil.which("mscore")
 
@@ -80,6 +82,7 @@ def test_gp5_round_trip_keeps_every_note(tmp_path, name):
     tab = FIXTURES[name]
     path = tmp_path / "out.gp5"
     write_gp5(tab, path)
+    assert all(filled == holds for filled, holds in _measure_ticks(gp.parse(str(path))))
     (back,) = read_gp(path)
     want = normalize(tab)
     assert back.tuning.pitches == tab.tuning.pitches
@@ -189,3 +192,65 @@ def test_musescore_opens_our_gp5_with_the_right_pitches(tmp_path):
             pitches.append((int(p.findtext("octave")) + 1) * 12 + steps[p.findtext("step")] + alter)
         per_measure.append(sorted(pitches))
     assert per_measure == [[43, 47, 67], [35]]
+
+
+def test_grace_note_without_a_main_note_on_its_string_is_kept_as_a_note(tmp_path):
+    tab = make_tab([[(0, [(2, 1)]), (3, [(1, 2, "g")]), (4, [(2, 0)])]])
+    write_gp5(tab, tmp_path / "g.gp5")
+    (back,) = read_gp(tmp_path / "g.gp5")
+    got = [(c.position, [(n.string, n.fret) for n in c.notes]) for c in back.bars[0].columns]
+    assert got == [(0, [(2, 1)]), (3, [(1, 2)]), (4, [(2, 0)])]
+
+
+def _measure_ticks(song):
+    """Per measure: (ticks its beats fill, ticks its time signature holds)."""
+    out = []
+    for m in song.tracks[0].measures:
+        ts = m.header.timeSignature
+        filled = sum(b.duration.time for b in m.voices[0].beats)
+        out.append((filled, ts.numerator * gp.Duration.quarterTime * 4 // ts.denominator.value))
+    return out
+
+
+@st.composite
+def plain_tabs(draw):
+    meter = draw(st.sampled_from([(4, 4), (3, 4), (6, 8), (7, 8)]))
+    width = slots_per_bar(meter)
+    bars = []
+    for _ in range(draw(st.integers(1, 3))):
+        positions = sorted(draw(st.lists(st.integers(0, width - 1), unique=True, max_size=6)))
+        columns = [
+            Column(
+                p,
+                tuple(
+                    Note(s, draw(st.integers(0, 20))) for s in draw(st.sets(st.integers(1, 6), min_size=1))
+                ),
+            )
+            for p in positions
+        ]
+        bars.append(Bar(width, tuple(columns)))
+    return Tab(Tuning.named("drop-d"), tuple(bars), meter=meter)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tab=plain_tabs())
+def test_any_plain_tab_round_trips_with_full_measures(tmp_path, tab):
+    path = tmp_path / "any.gp5"
+    write_gp5(tab, path)
+    assert all(filled == holds for filled, holds in _measure_ticks(gp.parse(str(path))))
+    (back,) = read_gp(path)
+    assert back.bars == tab.bars and back.meter == tab.meter
+
+
+def test_a_run_faster_than_the_grid_is_kept_on_a_finer_grid(tmp_path):
+    song = gp.Song()
+    voice = song.tracks[0].measures[0].voices[0]
+    for k in range(32):  # 32 thirty-second notes on the high e: more than the 16 slots of a 4/4 bar
+        beat = gp.Beat(voice, duration=gp.Duration(value=32), status=gp.BeatStatus.normal)
+        beat.notes.append(gp.Note(beat, value=k % 5, string=1, type=gp.NoteType.normal))
+        voice.beats.append(beat)
+    gp.write(song, str(tmp_path / "run.gp5"))
+    (tab,) = read_gp(tmp_path / "run.gp5")
+    (bar,) = tab.bars
+    assert bar.width == 32 and [c.position for c in bar.columns] == list(range(32))
+    assert [n.fret for n in bar.notes] == [k % 5 for k in range(32)]

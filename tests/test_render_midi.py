@@ -294,3 +294,27 @@ def test_plain_notes_start_on_their_grid_slot(bars):
         assert all(
             a_end <= b_start + 1e-9 for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False)
         )
+
+
+def test_ascii_drop_d_tab_with_techniques(tmp_path):
+    text = """\
+e|--------------------|
+B|--------------------|
+G|5h7p5---7b9r7-------|
+D|--------------------|
+A|--------------------|
+D|0-------------<12>--|
+"""
+    (tab,) = parse_text(text).tabs  # 20 characters onto 16 slots: offsets 0 2 4 8 10 12 15 -> 0 1 3 6 8 9 12
+    midi = read_back(tab, tmp_path)
+    assert notes_of(midi) == [
+        (38, 0.0, 1.8, 90),  # low D rings until the harmonic on its string
+        (60, 0.0, 0.15, 90),
+        (62, 0.15, 0.45, 70),  # hammer-on
+        (60, 0.45, 0.9, 70),  # pull-off
+        (62, 0.9, 2.4, 90),  # 7, bent to 9 and released to 7: one attack
+        (50, 1.8, 2.4, 90),  # natural harmonic at the 12th fret of the low D: D3
+    ]
+    bends = bends_of(midi)["string 3"]
+    assert [v for t, v in bends if t <= 1.2 + 0.075 + 1e-3][-1] == 8191
+    assert bends[-1] == (round(1.35 + 0.12, 3), 0)

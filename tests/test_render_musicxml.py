@@ -14,11 +14,13 @@ from pathlib import Path
 import musicxml
 import pytest
 import xmlschema
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tabgen.render.musicxml import write_musicxml
 from tabgen.render.timeline import split_duration
 from tabgen.tab.parse import parse_text
-from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
+from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
 
 REPO = Path(__file__).resolve().parents[1]
 MSCORE = shutil.which("mscore3") or shutil.which("mscore")
@@ -305,3 +307,49 @@ def test_musescore_renders_a_png(tmp_path):
     mscore("-r", "60", "-o", str(tmp_path / "out.png"), str(ours))
     png = tmp_path / "out-1.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- any tab gives a valid file ---------------------------------------------------------------------
+
+_METERS = [(4, 4), (3, 4), (6, 8), (5, 8), (7, 8), (2, 2), (2, 4)]
+_TECHNIQUES = ["", "", "", "h", "p", "b", "r", "/", "\\", "s", "~", "x", "t", "g", "<>", "[]", "pm"]
+
+
+@st.composite
+def random_tabs(draw):
+    meter = draw(st.sampled_from(_METERS))
+    width = slots_per_bar(meter)
+    strings = draw(st.sampled_from([4, 6, 7]))
+    tuning = Tuning.for_strings(strings)
+    bars = []
+    for _ in range(draw(st.integers(1, 3))):
+        positions = draw(st.lists(st.integers(0, width - 1), unique=True, max_size=6))
+        columns = []
+        for pos in sorted(positions):
+            chosen = draw(st.lists(st.integers(1, strings), unique=True, min_size=1, max_size=3))
+            notes = tuple(
+                Note(s, draw(st.integers(0, 15)), draw(st.sampled_from(_TECHNIQUES))) for s in chosen
+            )
+            columns.append(Column(pos, notes))
+        bars.append(Bar(width, tuple(columns)))
+    return Tab(tuning, tuple(bars), meter=meter)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tab=random_tabs(), tab_only=st.booleans())
+def test_any_tab_gives_a_valid_file_with_every_note(tmp_path, tab, tab_only):
+    root = write_valid(tab, tmp_path / "any.musicxml", tab_only=tab_only)
+    staff = "1" if tab_only else "2"
+    assert sorted(tab_staff_notes(root, staff)) == sorted(expected_notes(tab))
+    bar = tab.meter[0] * 4 / tab.meter[1]
+    assert measure_lengths(root, staff) == [bar] * len(tab.bars)
+
+
+def test_same_tab_same_bytes(tmp_path):
+    a, b = tmp_path / "a.musicxml", tmp_path / "b.musicxml"
+    write_musicxml(FIXTURES["techniques"], a)
+    write_musicxml(FIXTURES["techniques"], b)
+    assert a.read_bytes() == b.read_bytes()
+    root = ET.parse(a).getroot()
+    assert [p.get("id") for p in root.iter("part")] == ["P1"]
+    assert root.find(".//encoding-date") is None

@@ -90,13 +90,19 @@ def _trim(src: Path, dst: Path, seconds: float) -> None:
         w.writeframes(audio.astype("<i2").tobytes())
 
 
+def check_synth() -> tuple[Path, str | None]:
+    """The soundfont and the fluidsynth program (None: use pyfluidsynth) to render with;
+    RenderError saying what to install when there is no soundfont."""
+    soundfont = find_soundfont()
+    if soundfont is None:
+        raise RenderError(f"no General MIDI soundfont found: {INSTALL_HINT}, or set TABGEN_SOUNDFONT")
+    return soundfont, shutil.which("fluidsynth")
+
+
 def write_wav(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEMPO) -> None:
     """Render `tab` to a WAV file at `path` (44.1 kHz), atomically; RenderError saying what to install
     when FluidSynth or a soundfont is missing."""
-    soundfont = find_soundfont()
-    binary = shutil.which("fluidsynth")
-    if soundfont is None:
-        raise RenderError(f"no General MIDI soundfont found: {INSTALL_HINT}, or set TABGEN_SOUNDFONT")
+    soundfont, binary = check_synth()
     midi = tab_to_midi(tab, tempo)
     length = max(len(tab.bars) * 60.0 / tempo * _quarters_per_bar(tab), midi.get_end_time()) + TAIL
     _with_tail(midi, length)

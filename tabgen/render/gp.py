@@ -12,7 +12,9 @@ beat onsets go onto the rhythm grid as `normalize` does; the effects map back to
 
 from __future__ import annotations
 
+import io
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -20,11 +22,11 @@ from pathlib import Path
 
 import guitarpro as gp
 
-from tabgen.atomic import atomic_path
+from tabgen.atomic import atomic_write
 from tabgen.errors import InputError, RenderError
-from tabgen.render.midi import DEFAULT_TEMPO, program_for
-from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, split_duration
-from tabgen.tab.normalize import normalize, normalize_bar
+from tabgen.render.midi import DEFAULT_TEMPO, check_tempo, program_for
+from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
+from tabgen.tab.normalize import normalize_bar
 from tabgen.tab.parse import Diagnostic, ParseResult
 from tabgen.tab.types import (
     MAX_FRET,
@@ -108,13 +110,32 @@ def _note(beat: gp.Beat, n: Note, tab: Tab, states: dict[int, _StringState], rin
     return note
 
 
+def _gp_columns(bar: Bar) -> tuple[list[list[Note]], list[list[Note]]]:
+    """`main_columns`, but a grace note whose main column has no note on its string is timed:
+    Guitar Pro keeps a grace note on its main note, which must be on the same string."""
+    timed_cols, grace_cols = main_columns(bar)
+    changed = True
+    while changed:
+        changed = False
+        for i, graces in enumerate(grace_cols):
+            target = next((j for j in range(i + 1, len(timed_cols)) if timed_cols[j]), None)
+            strings = {n.string for n in timed_cols[target]} if target is not None else set()
+            orphans = [g for g in graces if g.string not in strings]
+            if orphans:
+                timed_cols[i] += orphans
+                grace_cols[i] = [g for g in graces if g not in orphans]
+                changed = True
+    return timed_cols, grace_cols
+
+
 def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
     """The tab as a pyguitarpro Song with one track in the tab's tuning."""
     if tab.tuning.strings > GP_MAX_STRINGS:
         raise RenderError(
             f"Guitar Pro holds at most {GP_MAX_STRINGS} strings; this tab has {tab.tuning.strings}"
         )
-    tab = normalize(tab)
+    check_tempo(tempo)
+    tab = on_grid(tab)
     beats_per_bar, unit = meter_of(tab)
     length = bar_length((beats_per_bar, unit))
     song = gp.Song()
@@ -138,7 +159,7 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
         header.repeatClose = bar.repeat_end - 1 if bar.repeat_end else -1
         voice = track.measures[b].voices[0]
         offsets = column_offsets(bar, length)
-        timed_cols, grace_cols = main_columns(bar)
+        timed_cols, grace_cols = _gp_columns(bar)
         main = [i for i, t in enumerate(timed_cols) if t]
         onsets = [offsets[i] for i in main] + [length]
         bar_start = length * b
@@ -147,7 +168,7 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
             for part in split_duration(ql):
                 voice.beats.append(gp.Beat(voice, duration=_gp_duration(part), status=gp.BeatStatus.rest))
 
-        if onsets[0] > 0:
+        if onsets[0] > 0:  # (all of an empty bar)
             rest(onsets[0])
         pending: list[Note] = []
         for i in range(len(bar.columns)):
@@ -175,20 +196,19 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
                         pending.remove(grace)
             for n in timed_cols[i]:
                 last_end[n.string] = bar_start + onsets[k + 1]
-            if pending:
-                raise RenderError(
-                    f"bar {b + 1}: a grace note on string {pending[0].string} has no main note on its string"
-                )
-        if not main:
-            rest(length)
     return song
+
+
+def gp5_bytes(tab: Tab, tempo: float = DEFAULT_TEMPO) -> bytes:
+    """The tab as the bytes of a Guitar Pro 5 file."""
+    buffer = io.BytesIO()
+    gp.write(tab_to_song(tab, tempo), buffer, version=(5, 1, 0))
+    return buffer.getvalue()
 
 
 def write_gp5(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEMPO) -> None:
     """Render `tab` to a Guitar Pro 5 file at `path`, atomically."""
-    song = tab_to_song(tab, tempo)
-    with atomic_path(path) as tmp:
-        gp.write(song, str(tmp), version=(5, 1, 0))
+    atomic_write(path, gp5_bytes(tab, tempo))
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -290,7 +310,11 @@ def _track_tab(song: gp.Song, track: gp.Track) -> Tab:
                         _bend_within_beat(note, tick, beat.duration.time, put)
         fine = Bar(ticks, tuple(Column(t, tuple(placed[t].values())) for t in sorted(placed)))
         h = measure.header
-        grid = normalize_bar(fine, slots_per_bar((ts.numerator, ts.denominator.value)))
+        slots = slots_per_bar((ts.numerator, ts.denominator.value))
+        busiest = max(Counter(n.string for n in fine.notes).values(), default=0)
+        while slots < busiest:  # a run faster than the grid: keep it on a finer one
+            slots *= 2
+        grid = normalize_bar(fine, slots)
         bars.append(
             Bar(grid.width, grid.columns, h.isRepeatOpen, h.repeatClose + 1 if h.repeatClose > 0 else 0)
         )

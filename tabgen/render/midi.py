@@ -8,18 +8,20 @@ new picked note on a bent string first resets the wheel, so a bend never leaks o
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from dataclasses import dataclass, field
 
 import pretty_midi
 
-from tabgen.atomic import atomic_path
+from tabgen.atomic import atomic_write
 from tabgen.errors import RenderError
 from tabgen.render.timeline import Timed, meter_of, timeline
 from tabgen.tab.types import Tab
 
 DEFAULT_TEMPO = 100.0
+MIN_TEMPO, MAX_TEMPO = 20, 400
 RESOLUTION = 960  # ticks per quarter: every grid slot and bend step lands on a whole tick
 
 # General MIDI programs (0-based): acoustic nylon, acoustic steel, electric bass (finger)
@@ -37,6 +39,11 @@ SLIDE_TECHNIQUES = frozenset({"/", "\\", "s"})
 
 # natural harmonic: fret of the node -> semitones above the open string (the partial's pitch)
 NATURAL_HARMONICS = {12: 12, 7: 19, 19: 19, 5: 24, 24: 24, 4: 28, 9: 28, 16: 28, 3: 31}
+
+
+def check_tempo(tempo: float) -> None:
+    if not MIN_TEMPO <= tempo <= MAX_TEMPO:
+        raise RenderError(f"tempo must be in range {MIN_TEMPO}..{MAX_TEMPO} BPM, got {tempo:g}")
 
 
 def harmonic_pitch(open_pitch: int, fret: int, technique: str) -> int:
@@ -81,8 +88,7 @@ class _String:
 
 def tab_to_midi(tab: Tab, tempo: float = DEFAULT_TEMPO, program: int | None = None) -> pretty_midi.PrettyMIDI:
     """The tab as a PrettyMIDI: tempo and time-signature events, one instrument per string used."""
-    if not 20 <= tempo <= 400:
-        raise RenderError(f"tempo must be in range 20..400 BPM, got {tempo:g}")
+    check_tempo(tempo)
     program = program_for(tab) if program is None else program
     beats, unit = meter_of(tab)
     midi = pretty_midi.PrettyMIDI(resolution=RESOLUTION, initial_tempo=tempo)
@@ -212,8 +218,13 @@ def _write_bends(st: _String) -> None:
         st.instrument.pitch_bends.append(pretty_midi.PitchBend(value, time))
 
 
+def midi_bytes(tab: Tab, tempo: float = DEFAULT_TEMPO) -> bytes:
+    """The tab as the bytes of a standard MIDI file."""
+    buffer = io.BytesIO()
+    tab_to_midi(tab, tempo).write(buffer)
+    return buffer.getvalue()
+
+
 def write_midi(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEMPO) -> None:
     """Render `tab` to a standard MIDI file at `path`, atomically."""
-    midi = tab_to_midi(tab, tempo)
-    with atomic_path(path) as tmp:
-        midi.write(str(tmp))
+    atomic_write(path, midi_bytes(tab, tempo))

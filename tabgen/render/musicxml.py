@@ -43,8 +43,7 @@ from music21 import (
 )
 
 from tabgen.atomic import atomic_write
-from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, split_duration
-from tabgen.tab.normalize import normalize
+from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
 from tabgen.tab.types import Note, Tab
 
 SLIDES = frozenset({"/", "\\", "s"})
@@ -126,7 +125,7 @@ def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm
         timed_cols, grace_cols = main_columns(bar)
         main = [i for i, t in enumerate(timed_cols) if t]
         onsets = [offsets[i] for i in main] + [length]
-        if onsets[0] > 0:
+        if onsets[0] > 0:  # (all of an empty bar)
             for r in _rests(onsets[0]):
                 m.append(r)
         pending_grace: list[Note] = []
@@ -145,8 +144,6 @@ def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm
             _connect(tab, part, elements[0], timed_cols[i], last)
             if any(n.technique == "pm" for n in timed_cols[i]) and not is_tab_staff:
                 m.insert(offsets[i], expressions.TextExpression("P.M."))
-        if not bar.columns:
-            m.append(note.Rest(quarterLength=length))
         if bar.repeat_start:
             m.leftBarline = m21bar.Repeat(direction="start")
         if bar.repeat_end:
@@ -190,7 +187,7 @@ def tab_to_score(
     tab: Tab, title: str | None = None, tab_only: bool = False, tempo_bpm: float | None = None
 ) -> stream.Score:
     """The tab as a music21 Score: one guitar part, a notation staff over a TAB staff (or TAB only)."""
-    tab = normalize(tab)
+    tab = on_grid(tab)
     score = stream.Score()
     score.metadata = metadata.Metadata()
     score.metadata.title = title if title is not None else (tab.title or "Untitled")
@@ -234,6 +231,30 @@ def _note_pitch(el: ET.Element) -> int | None:
     return (octave + 1) * 12 + _ALTER[step] + alter
 
 
+def _make_stable(root: ET.Element) -> None:
+    """Same tab, same bytes: music21's random part and instrument ids become P1, I1, ... in order of
+    appearance, and the encoding date and music21's stand-in composer go."""
+    ident = root.find("identification")
+    if ident is not None:
+        for creator in ident.findall("creator"):
+            if creator.text == "Music21":
+                ident.remove(creator)
+        encoding = ident.find("encoding")
+        for date in encoding.findall("encoding-date") if encoding is not None else []:
+            encoding.remove(date)
+    renamed: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for el in root.iter():
+        old = el.get("id")
+        if old is None:
+            continue
+        if old not in renamed:
+            prefix = "I" if el.tag in ("score-instrument", "midi-instrument", "instrument") else "P"
+            counts[prefix] = counts.get(prefix, 0) + 1
+            renamed[old] = f"{prefix}{counts[prefix]}"
+        el.set("id", renamed[old])
+
+
 # <attributes> children in schema order: staff-details goes after these
 _BEFORE_STAFF_DETAILS = ("footnote", "level", "divisions", "key", "time", "staves", "part-symbol",
                          "instruments", "clef", "staff-details")  # fmt: skip
@@ -246,10 +267,7 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
     head, body = xml_text[:head_end], xml_text[head_end:]
     root = ET.fromstring(body)
     tuning = tab.tuning.pitches
-    ident = root.find("identification")
-    for creator in ident.findall("creator") if ident is not None else []:
-        if creator.text == "Music21":  # music21's stand-in when no composer is known
-            ident.remove(creator)
+    _make_stable(root)
     for part in root.iter("part"):
         first = part.find("measure")
         attrs = first.find("attributes") if first is not None else None
@@ -338,6 +356,10 @@ def tab_to_musicxml(
     tab: Tab, title: str | None = None, tab_only: bool = False, tempo_bpm: float | None = None
 ) -> str:
     """The tab as MusicXML 4.0 text with a complete TAB staff (tuning included)."""
+    if tempo_bpm is not None:
+        from tabgen.render.midi import check_tempo
+
+        check_tempo(tempo_bpm)
     score = tab_to_score(tab, title, tab_only, tempo_bpm)
     text = score_to_xml(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
     return add_staff_details(text, tab, None if tab_only else 2)

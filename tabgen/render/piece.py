@@ -52,33 +52,40 @@ def render_files(
     tempo: float = 100.0,
     tab_only: bool = False,
 ) -> list[Path]:
-    """Write each asked-for format of `tab` (atomically); returns the paths written."""
-    written: list[Path] = []
+    """Write each asked-for format of `tab`; returns the paths written.
+
+    Every format is made in memory first, so a tab that one format cannot take (a bad tempo, eight
+    strings for Guitar Pro, no synthesizer for WAV) stops the run before any file is written. Each
+    file is then written atomically."""
+    from tabgen.atomic import atomic_write
+
+    # imported only for the formats asked for: --midi alone never imports music21
+    payloads: list[tuple[PathLike, bytes | str]] = []
     if text is not None:
-        from tabgen.atomic import atomic_write
-        from tabgen.tab.normalize import normalize
+        from tabgen.render.timeline import on_grid
         from tabgen.tab.write import to_text
 
-        atomic_write(text, to_text(normalize(tab)))
-        written.append(Path(text))
-    if midi is not None:
-        from tabgen.render.midi import write_midi
+        payloads.append((text, to_text(on_grid(tab))))
+    if midi is not None or wav is not None:
+        from tabgen.render.midi import check_tempo, midi_bytes
 
-        write_midi(tab, midi, tempo)
-        written.append(Path(midi))
+        check_tempo(tempo)
+        if midi is not None:
+            payloads.append((midi, midi_bytes(tab, tempo)))
     if musicxml is not None:
-        from tabgen.render.musicxml import write_musicxml
+        from tabgen.render.musicxml import tab_to_musicxml
 
-        write_musicxml(tab, musicxml, tab_only=tab_only, tempo_bpm=tempo)
-        written.append(Path(musicxml))
+        payloads.append((musicxml, tab_to_musicxml(tab, tab_only=tab_only, tempo_bpm=tempo)))
     if gp5 is not None:
-        from tabgen.render.gp import write_gp5
+        from tabgen.render.gp import gp5_bytes
 
-        write_gp5(tab, gp5, tempo)
-        written.append(Path(gp5))
+        payloads.append((gp5, gp5_bytes(tab, tempo)))
     if wav is not None:
-        from tabgen.render.audio import write_wav
+        from tabgen.render.audio import check_synth, write_wav
 
+        check_synth()
+    for path, data in payloads:
+        atomic_write(path, data)
+    if wav is not None:
         write_wav(tab, wav, tempo)
-        written.append(Path(wav))
-    return written
+    return [Path(p) for p, _ in payloads] + ([Path(wav)] if wav is not None else [])

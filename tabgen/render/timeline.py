@@ -8,11 +8,13 @@ them to seconds (MIDI) or to note values (MusicXML, Guitar Pro) without rounding
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
+from tabgen.errors import RenderError
 from tabgen.tab.normalize import normalize
-from tabgen.tab.types import Bar, Note, Tab
+from tabgen.tab.types import Bar, Note, Tab, slots_per_bar
 
 DEFAULT_METER = (4, 4)
 
@@ -28,6 +30,23 @@ class Timed:
     start: Fraction
     end: Fraction
     prev: int | None
+
+
+def on_grid(tab: Tab) -> Tab:
+    """`normalize(tab)`, after checking that every bar fits the grid: a string with more notes in a
+    bar than the bar has slots (a long tremolo, a missing bar line) is a RenderError naming the bar."""
+    slots = slots_per_bar(tab.meter)
+    for b, bar in enumerate(tab.bars, start=1):
+        if bar.width == slots:
+            continue
+        string, count = max(Counter(n.string for n in bar.notes).items(), key=lambda x: x[1], default=(0, 0))
+        if count > slots:
+            where = f" of the piece at line {tab.line}" if tab.line else ""
+            raise RenderError(
+                f"bar {b}{where}: {count} notes on string {string}, more than the {slots} slots of a bar: "
+                "cannot put it on the rhythm grid (a missing bar line?)"
+            )
+    return normalize(tab)
 
 
 def meter_of(tab: Tab) -> tuple[int, int]:
@@ -81,7 +100,7 @@ def main_columns(bar: Bar) -> tuple[list[list[Note]], list[list[Note]]]:
 
 def timeline(tab: Tab) -> list[Timed]:
     """All notes of the (normalized) tab in playing order, with onsets and let-ring ends."""
-    tab = normalize(tab)
+    tab = on_grid(tab)
     length = bar_length(meter_of(tab))
     events: list[Timed] = []
     last_on_string: dict[int, int] = {}  # string -> index of its latest note
