@@ -361,7 +361,11 @@ def sample(
         if prime.tuning.pitches != tuning.pitches or (prime.meter or meter) != meter:
             raise InputError("the prime's tuning and meter must be those of the piece asked for")
         if len(prime.bars) >= bars:
-            raise InputError(f"the prime has {len(prime.bars)} bars; --bars must be more to continue it")
+            n = len(prime.bars)
+            raise InputError(
+                f"the prime has {n} bars and they count toward --bars: ask for more than {n} "
+                f"(--bars {n + 8} continues it with 8 new bars)"
+            )
         prime = normalize(replace(prime, meter=meter))
         prefix = fmt.prime(prime, bars)
         # a busy prime bar may sit on normalize's finer grid: let the grammar read it

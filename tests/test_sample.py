@@ -226,7 +226,7 @@ def test_priming_continues_the_prime():
         tab = fmt.decode(text, max_span=4).tab
         assert len(tab.bars) == 5
         assert tab.bars[:2] == prime.bars  # the prime's notes, exactly, then three new bars
-    with pytest.raises(InputError, match="prime has 2 bars"):
+    with pytest.raises(InputError, match="prime has 2 bars and they count toward --bars"):
         sample(tiny_run(), bars=2, prime=prime)
     with pytest.raises(InputError, match="tuning"):
         sample(tiny_run(), bars=4, prime=prime, tuning=Tuning.named("drop-d"))
