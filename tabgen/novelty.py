@@ -81,7 +81,7 @@ class TrainingText:
                 return None
             if manifest_hash:
                 manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-                if str(manifest.get("hash", "")) != manifest_hash:
+                if str(manifest.get("content_hash") or manifest.get("hash") or "") != manifest_hash:
                     return None
         except (OSError, ValueError, AttributeError):
             return None
