@@ -90,17 +90,21 @@ class LSTMStepper:
 
     def __init__(self, embedding: torch.Tensor, lstm: torch.nn.LSTM, head: torch.nn.Linear) -> None:
         hidden = lstm.hidden_size
-        # PyTorch's gate order is i, f, g, o: halve the sigmoid gates' rows for the tanh trick
-        scale = np.full(4 * hidden, 0.5, dtype=np.float32)
-        scale[2 * hidden : 3 * hidden] = 1.0
+        H = hidden
+        # PyTorch's gate order is i, f, g, o: put the three sigmoid gates first (i, f, o, g) and halve
+        # their rows for the tanh trick
+        order = torch.cat([torch.arange(0, 2 * H), torch.arange(3 * H, 4 * H), torch.arange(2 * H, 3 * H)])
+        scale = np.full(4 * H, 0.5, dtype=np.float32)
+        scale[3 * H :] = 1.0
         self.layers: list[tuple[np.ndarray, np.ndarray]] = []  # (weights (in+H, 4H) or table (V, 4H), bias)
         with torch.no_grad():
             for k in range(lstm.num_layers):
-                w_ih = getattr(lstm, f"weight_ih_l{k}").detach().float()
-                w_hh = getattr(lstm, f"weight_hh_l{k}").detach().float()
-                bias = torch.zeros(4 * hidden)
+                w_ih = getattr(lstm, f"weight_ih_l{k}").detach().float()[order]
+                w_hh = getattr(lstm, f"weight_hh_l{k}").detach().float()[order]
+                bias = torch.zeros(4 * H)
                 if lstm.bias:
                     bias = getattr(lstm, f"bias_ih_l{k}").detach().float() + getattr(lstm, f"bias_hh_l{k}")
+                    bias = bias[order]
                 if k == 0:
                     table = (embedding.detach().float() @ w_ih.T + bias).numpy() * scale
                     self.layers.append((w_hh.T.numpy() * scale, table))
@@ -144,18 +148,15 @@ class LSTMStepper:
             np.matmul(self.xh[k], w, out=g)
             g += b[idx] if k == 0 else b
             np.tanh(g, out=g)
-            sig = g[:, : 2 * H]
-            sig *= 0.5
-            sig += 0.5
-            sig = g[:, 3 * H :]
+            sig = g[:, : 3 * H]  # i, f, o: sigmoid = (tanh(x/2) + 1) / 2, the /2 is in the weights
             sig *= 0.5
             sig += 0.5
             c, h = self.c[k], self.h[k]
             c *= g[:, H : 2 * H]
-            np.multiply(g[:, :H], g[:, 2 * H : 3 * H], out=tmp)
+            np.multiply(g[:, :H], g[:, 3 * H :], out=tmp)
             c += tmp
             np.tanh(c, out=h)
-            h *= g[:, 3 * H :]
+            h *= g[:, 2 * H : 3 * H]
             if k + 1 < len(self.layers):
                 self.xh[k + 1][:, :H] = h
         np.matmul(self.h[-1], self.head_w, out=self.logits)
