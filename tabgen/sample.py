@@ -12,6 +12,7 @@ Nothing here validates, repairs or renders: that is compose.py.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -164,20 +165,34 @@ class LSTMStepper:
         return self.logits
 
 
+_steppers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (weights key, stepper)
+
+
 def stepper_for(model: Any, vocab: int) -> Stepper:
     """The fast LSTM stepper when the model is the plain embedding/LSTM/linear shape and gives the
-    same logits as the model's own step on a probe sequence; else the model's own step."""
+    same logits as the model's own step on a probe sequence; else the model's own step. Kept per
+    model until its weights change (eval samples many batches from one model)."""
+    key = tuple((p.data_ptr(), p._version) for p in model.parameters())
+    cached = _steppers.get(model)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    with _one_thread():
+        stepper = _choose_stepper(model, vocab)
+    _steppers[model] = (key, stepper)
+    return stepper
+
+
+def _choose_stepper(model: Any, vocab: int) -> Stepper:
     parts = _lstm_parts(model)
     if parts is None:
         return ModelStepper(model)
     fast, own = LSTMStepper(*parts), ModelStepper(model)
     probe = [i % vocab for i in range(0, 7 * 6, 7)]
-    with _one_thread():
-        a, b = fast.start(probe[:1], 1), own.start(probe[:1], 1)
-        for i in probe[1:]:
-            if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4):
-                return own
-            a, b = fast.step(np.full(1, i, np.int64)), own.step(np.full(1, i, np.int64))
+    a, b = fast.start(probe[:1], 1), own.start(probe[:1], 1)
+    for i in probe[1:]:
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4):
+            return own
+        a, b = fast.step(np.full(1, i, np.int64)), own.step(np.full(1, i, np.int64))
     return fast if a.shape == b.shape and np.allclose(a, b, rtol=1e-3, atol=1e-4) else own
 
 
