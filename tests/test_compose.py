@@ -190,3 +190,24 @@ def test_the_best_candidate_has_no_empty_bar_and_no_copied_window():
     assert all(c.playable and not c.repairs and not c.problems for c in scored)
     assert best_candidate(scored) == 2
     assert best_candidate(score_candidates(fmt, texts[:2], 4, 4, None)) == 0  # no training text: no copy term
+
+
+def test_compose_to_midi_does_not_import_music21(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from tabgen.cli import app\n"
+        f"r = CliRunner().invoke(app, ['compose', '--model', {str(tiny_run())!r}, '--bars', '2', "
+        f"'--midi', {str(tmp_path / 'x.mid')!r}])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('music21', 'matplotlib', 'guitarpro')))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "x.mid").stat().st_size > 0
