@@ -31,7 +31,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tabgen.device import cpu_threads  # noqa: E402
+from tabgen.device import cpu_threads, free_cpu_threads  # noqa: E402
 from tabgen.model import CharLSTM, ModelConfig, flops_per_char  # noqa: E402
 from tabgen.train import TrainConfig, train  # noqa: E402
 
@@ -147,6 +147,8 @@ def rss_child(data: str, steps: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--threads", type=int, help="threads for every run (default: as the trainer picks them)")
+    ap.add_argument("--steps", type=int, default=15, help="timed steps per run")
     ap.add_argument("--rss-child", help=argparse.SUPPRESS)
     ap.add_argument("--rss-steps", type=int, default=20, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -154,9 +156,10 @@ def main() -> None:
         rss_child(args.rss_child, args.rss_steps)
         return
 
-    steps = 6 if args.quick else 25
-    threads = cpu_threads()
-    print(f"torch {torch.__version__}, {threads} threads available, load average {os.getloadavg()[0]:.2f}")
+    steps = 4 if args.quick else args.steps
+    threads = args.threads or free_cpu_threads()
+    print(f"torch {torch.__version__}, {cpu_threads()} cores, {threads} threads used, "
+          f"load average before {os.getloadavg()[0]:.2f}")  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="tabgen-bench-"))
     data = make_corpus(work / "data10", 10)
 
@@ -185,8 +188,11 @@ def main() -> None:
         (32, 256, threads),
         (64, 256, threads),
     ]
-    if threads > 1:
-        variants.append((32, 128, 1))
+    other = 1 if threads > 1 else cpu_threads()
+    if (
+        other != threads and free_cpu_threads() == cpu_threads()
+    ):  # more threads than idle cores: minutes a step
+        variants.append((32, 128, other))
     for batch, seq, th in variants:
         cps = ours_chars_per_sec(
             data, work, base_shape, batch, seq, th, max(3, steps * 32 * 128 // (batch * seq))

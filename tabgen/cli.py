@@ -245,6 +245,20 @@ def _print_corpus_summary(summary: dict) -> None:
         out.print(f"  skipped {path}: {reason}", markup=False)
 
 
+def _prepare_with_progress(prepare: Callable[..., Any], paths: list[Path], fmt: str, show: bool) -> Any:
+    """corpus.prepare with a transient progress bar over the files read."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[bold]reading tabs"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
+        disable=not show,
+    ) as progress:  # fmt: skip
+        task = progress.add_task("read", total=None)
+        return prepare(
+            paths, fmt, progress=lambda done, total, _: progress.update(task, completed=done, total=total)
+        )
+
+
 class _TrainProgress:
     """Turns train()'s progress events into a rich progress bar (loss, val bpc, chars/s, ETA)."""
 
@@ -273,7 +287,7 @@ class _TrainProgress:
 
     def __call__(self, e: dict) -> None:
         kind = e["event"]
-        if kind == "start":
+        if kind == "start" and self.show:
             m = e["model"]
             self.progress.console.print(
                 f"model: {m['layers']} x {m['hidden']} LSTM, {e['params']:,} parameters on {e['device']}"
@@ -335,7 +349,7 @@ def train(
     cfg_format = format or DEFAULT_FORMAT
     rank, _, owns_group = init_distributed(device)
     try:
-        prepared = rank_zero_first(lambda: prepare(data, cfg_format))
+        prepared = rank_zero_first(lambda: _prepare_with_progress(prepare, data, cfg_format, show=rank == 0))
         if rank == 0:
             _print_corpus_summary(prepared.summary())
         cfg = TrainConfig(
