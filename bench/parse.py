@@ -13,14 +13,18 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tabgen.errors import TabgenError
-from tabgen.tab.parse import read_file
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
-SOURCE = Path(__file__).resolve().parents[2] / "shared" / "realworld-tabs"
+from tabgen.errors import TabgenError  # noqa: E402
+from tabgen.tab.parse import read_file  # noqa: E402
+
+SOURCE = REPO.parent / "shared" / "realworld-tabs"
 
 
 def peak_rss_mb() -> float:

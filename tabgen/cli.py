@@ -52,7 +52,7 @@ def _root() -> None:
 def check(
     tabs: Annotated[
         list[Path],
-        typer.Argument(help="Tab files to read (.txt .tab .md .html .rst, .gz).", metavar="TAB..."),
+        typer.Argument(help="Tab files to read (.txt .tab .md .html .rst, .gz).", metavar="TAB"),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="One line of JSON per file (JSON Lines).")] = False,
 ) -> None:

@@ -147,3 +147,10 @@ def test_html_tags_go_but_harmonics_stay() -> None:
         (1, 7, "<>"),
         (3, 3, ""),
     ]
+
+
+def test_a_header_field_given_again_replaces_the_first() -> None:
+    text = "Key: G\nSource: book\n\n" + STAVE + "\nKey: D\n\n" + STAVE
+    tabs = parse_text(text).tabs
+    assert [t.meta for t in tabs] == [(("key", "G"), ("source", "book")), (("key", "D"), ("source", "book"))]
+    assert len(join_staves(tabs)) == 2

@@ -10,6 +10,7 @@ below the string above it. That gives E4 B3 G3 D3 A2 E2 for ``e B G D A E``, D2 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from tabgen.errors import TabValueError
 from tabgen.tab.types import NAMED_TUNINGS, Tuning
@@ -53,12 +54,19 @@ def tuning_from_classes(classes: list[int]) -> Tuning:
     return _named(tuple(pitches))
 
 
-def tuning_from_labels(labels: list[str]) -> Tuning | None:
-    """Stave labels, highest string first ('e', 'B', ..., 'E'), to a tuning; None if one is no note."""
+@lru_cache(maxsize=1024)
+def tuning_from_labels(labels: tuple[str, ...]) -> Tuning | None:
+    """Stave labels, highest string first ('e', 'B', ..., 'E'), to a tuning; None if one is no note.
+    Cached: a file repeats its labels on every stave."""
     classes = [pitch_class(s) for s in labels]
     if any(c is None for c in classes):
         return None
     return tuning_from_classes([c for c in classes if c is not None])
+
+
+def same_classes(tuning: Tuning, labels: tuple[str, ...]) -> bool:
+    """True when the labels name the tuning's open strings (octaves aside)."""
+    return [p % 12 for p in tuning.pitches] == [pitch_class(s) for s in labels]
 
 
 def parse_tuning(value: str) -> Tuning:

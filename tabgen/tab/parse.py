@@ -48,7 +48,7 @@ from pathlib import Path
 
 from tabgen.errors import InputError, TabgenError
 from tabgen.tab.decode import decode_bytes, unwrap
-from tabgen.tab.labels import parse_tuning, pitch_class, tuning_from_labels
+from tabgen.tab.labels import parse_tuning, same_classes, tuning_from_labels
 from tabgen.tab.types import MAX_FRET, MAX_STRINGS, MIN_STRINGS, Bar, Column, Note, Tab, Tuning
 
 
@@ -93,6 +93,7 @@ class _Line:
     body: str  # without trailing spaces
     opened: bool  # a bar line sits right before the body
     length: int  # of the body without a remark after its last bar line
+    other: int  # characters in it that are no stave characters (letters of words, ...)
 
 
 def _goes_on(after: str) -> bool:
@@ -125,7 +126,7 @@ def _string_line(index: int, text: str) -> _Line | None:
     if " " in core and _SPACED_WORD.search(core):
         return None  # prose with dashes ("- CVE-2024-21208", "success (2003-08-08)")
     opened = bars is not None or (sep is not None and sep.endswith("|"))
-    return _Line(index, label, start, body, opened, n)
+    return _Line(index, label, start, body, opened, n, other)
 
 
 # --- header lines ------------------------------------------------------------------------------
@@ -205,7 +206,9 @@ class _Reader:
                 ctx.tuning = parse_tuning(value)
             except TabgenError as e:
                 self.diag(index, 0, f"{e}; the tuning comes from the stave labels")
-        elif (key, value) not in ctx.meta:
+        elif any(k == key for k, _ in ctx.meta):  # given again (a second piece without a Title:)
+            ctx.meta = [(k, value if k == key else v) for k, v in ctx.meta]
+        else:
             ctx.meta.append((key, value))
 
     # the main loop ------------------------------------------------------------------------------
@@ -287,6 +290,8 @@ class _Reader:
 
 def _trim(run: list[_Line]) -> list[_Line]:
     """Drop lines at either end of a run that do not match the rest (a stray rule of dashes)."""
+    if len({s.length for s in run}) == 1:
+        return run  # the usual case: all lines as long as each other
     lengths = sorted(s.length for s in run)
     median = lengths[len(lengths) // 2]
     bars = sorted(s.body.count("|") for s in run)
@@ -306,7 +311,6 @@ def _trim(run: list[_Line]) -> list[_Line]:
 
 # --- notes ---------------------------------------------------------------------------------------
 
-_BAR_LINES = re.compile(r"\|+")
 # a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
 _TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)([hpbr/\\st]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
 _NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
@@ -433,7 +437,8 @@ class _StaveReader:
                 row = []
                 for p in sorted(cols):
                     # Column's checks (position >= 0, notes sorted by string) hold by construction:
-                    # strings are read in order. Skipping __post_init__ here saves a third of the time.
+                    # strings are read in order. Skipping __post_init__ more than halves the cost
+                    # of a column (measured 4.0 vs 1.7 us).
                     column = new(Column)
                     put(column, "position", p)
                     put(column, "notes", tuple(cols[p]))
@@ -448,7 +453,9 @@ class _StaveReader:
         if notes and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes):
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
             return None
-        words = sum(len(w) for s in lines for w in _WORD.findall(s.body, 0, s.length))
+        words = 0
+        if sum(s.other for s in lines) >= 5:  # words have vowels, which are no stave characters
+            words = sum(len(w) for s in lines for w in _WORD.findall(s.body, 0, s.length))
         if words >= 12 and words > notes:
             self.diag(lines[0].index, 0, "stave lines hold words rather than notes; not read")
             return None
@@ -459,7 +466,7 @@ class _StaveReader:
 
     def bar_layout(
         self, j: int, spans: list[list[tuple[int, int]]]
-    ) -> tuple[list[int], list[int], int, bool, bool | int]:
+    ) -> tuple[list[int], list[int], int, bool, int]:
         """Where bar j's content starts and ends on each line (repeat marks taken off), its width
         and its repeat marks."""
         starts, ends = [], []
@@ -602,12 +609,12 @@ class _StaveReader:
         lines = self.lines
         ctx = self.reader.ctx
         header = ctx.tuning if ctx.tuning is not None and ctx.tuning.strings == self.strings else None
-        labels = [s.label for s in lines]
-        if all(label is not None for label in labels):
-            from_labels = tuning_from_labels([label for label in labels if label is not None])
+        labels = tuple(s.label for s in lines)
+        if None not in labels:
+            from_labels = tuning_from_labels(labels)  # type: ignore[arg-type]
             if from_labels is not None:
                 if header is not None:
-                    if [p % 12 for p in header.pitches] == [pitch_class(x) for x in labels]:  # type: ignore[arg-type]
+                    if header == from_labels or same_classes(header, labels):  # type: ignore[arg-type]
                         return header
                     self.diag(
                         lines[0].index, 0, "the stave labels disagree with the Tuning: line; labels win"
