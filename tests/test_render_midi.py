@@ -318,3 +318,14 @@ D|0-------------<12>--|
     bends = bends_of(midi)["string 3"]
     assert [v for t, v in bends if t <= 1.2 + 0.075 + 1e-3][-1] == 8191
     assert bends[-1] == (round(1.35 + 0.12, 3), 0)
+
+
+def test_slide_in_from_nowhere_starts_below_and_glides_up(tmp_path):
+    tab = make_tab([[(4, [(4, 7, "/")])], [(4, [(4, 7, "\\")])]])
+    midi = read_back(tab, tmp_path)
+    assert [(p, s) for p, s, _, _ in notes_of(midi)] == [(57, 0.6), (57, 3.0)]
+    bends = bends_of(midi)["string 4"]
+    up = [v for t, v in bends if 0.6 <= t <= 0.6 + 0.081]
+    down = [v for t, v in bends if 3.0 <= t <= 3.0 + 0.081]
+    assert up[0] == -8192 and up[-1] == 0 and up == sorted(up)
+    assert down[0] == 8191 and down[-1] == 0 and down == sorted(down, reverse=True)

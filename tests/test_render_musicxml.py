@@ -353,3 +353,18 @@ def test_same_tab_same_bytes(tmp_path):
     root = ET.parse(a).getroot()
     assert [p.get("id") for p in root.iter("part")] == ["P1"]
     assert root.find(".//encoding-date") is None
+
+
+def test_a_bar_denser_than_the_grid_is_written_in_32nd_notes(tmp_path):
+    tab = make_tab([[(k, [(1, k % 3)]) for k in range(20)]], width=20)  # 20 notes on one string in 4/4
+    root = write_valid(tab, tmp_path / "dense.musicxml", tab_only=True)
+    assert tab_staff_notes(root, "1") == expected_notes(tab)
+    assert measure_lengths(root, "1") == [4.0]
+    assert "32nd" in {n.findtext("type") for n in root.iter("note")}
+
+
+def test_hammer_on_starts_from_the_last_tied_part(tmp_path):
+    tab = make_tab([[(0, [(3, 5)]), (5, [(3, 7, "h")])]])  # 5 sixteenths: a quarter tied to a 16th
+    root = write_valid(tab, tmp_path / "h.musicxml", tab_only=True)
+    starts = [n for n in root.iter("note") if n.find(".//hammer-on[@type='start']") is not None]
+    assert len(starts) == 1 and [t.get("type") for t in starts[0].findall("tie")] == ["stop"]

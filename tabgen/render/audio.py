@@ -18,7 +18,8 @@ import pretty_midi
 
 from tabgen.atomic import atomic_path
 from tabgen.errors import RenderError
-from tabgen.render.midi import DEFAULT_TEMPO, tab_to_midi
+from tabgen.render.midi import tab_to_midi
+from tabgen.render.settings import DEFAULT_TEMPO
 from tabgen.tab.types import Tab
 
 SAMPLE_RATE = 44100

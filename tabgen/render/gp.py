@@ -24,7 +24,7 @@ import guitarpro as gp
 
 from tabgen.atomic import atomic_write
 from tabgen.errors import InputError, RenderError
-from tabgen.render.midi import DEFAULT_TEMPO, check_tempo, program_for
+from tabgen.render.settings import DEFAULT_TEMPO, ELECTRIC_BASS, check_tempo, program_for
 from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
 from tabgen.tab.normalize import normalize_bar
 from tabgen.tab.parse import Diagnostic, ParseResult
@@ -143,7 +143,7 @@ def tab_to_song(tab: Tab, tempo: float = DEFAULT_TEMPO) -> gp.Song:
     song.tempo = round(tempo)
     track = song.tracks[0]
     program = program_for(tab)
-    track.name = "Bass" if program == 33 else "Guitar"
+    track.name = "Bass" if program == ELECTRIC_BASS else "Guitar"
     track.channel.instrument = program
     track.strings = [gp.GuitarString(i + 1, p) for i, p in enumerate(tab.tuning.pitches)]
     track.fretCount = MAX_FRET

@@ -16,16 +16,18 @@ from dataclasses import dataclass, field
 import pretty_midi
 
 from tabgen.atomic import atomic_write
-from tabgen.errors import RenderError
+from tabgen.render.settings import (  # noqa: F401 (re-exported: callers import them from here)
+    DEFAULT_TEMPO,
+    MAX_TEMPO,
+    MIN_TEMPO,
+    check_tempo,
+    program_for,
+)
 from tabgen.render.timeline import Timed, meter_of, timeline
 from tabgen.tab.types import Tab
 
-DEFAULT_TEMPO = 100.0
-MIN_TEMPO, MAX_TEMPO = 20, 400
 RESOLUTION = 960  # ticks per quarter: every grid slot and bend step lands on a whole tick
 
-# General MIDI programs (0-based): acoustic nylon, acoustic steel, electric bass (finger)
-NYLON_GUITAR, STEEL_GUITAR, ELECTRIC_BASS = 24, 25, 33
 
 VELOCITY = {"": 90, "legato": 70, "x": 40, "g": 70, "pm": 80}
 BEND_TIME = 0.12  # seconds a bend or release takes to reach its pitch
@@ -41,26 +43,12 @@ SLIDE_TECHNIQUES = frozenset({"/", "\\", "s"})
 NATURAL_HARMONICS = {12: 12, 7: 19, 19: 19, 5: 24, 24: 24, 4: 28, 9: 28, 16: 28, 3: 31}
 
 
-def check_tempo(tempo: float) -> None:
-    if not MIN_TEMPO <= tempo <= MAX_TEMPO:
-        raise RenderError(f"tempo must be in range {MIN_TEMPO}..{MAX_TEMPO} BPM, got {tempo:g}")
-
-
 def harmonic_pitch(open_pitch: int, fret: int, technique: str) -> int:
     """The sounding pitch of a harmonic: natural (<>) from the node's partial, artificial ([]) an octave
     over the fretted note. A natural harmonic at a fret with no strong node sounds fretted + 12."""
     if technique == "<>" and fret in NATURAL_HARMONICS:
         return open_pitch + NATURAL_HARMONICS[fret]
     return open_pitch + fret + 12
-
-
-def program_for(tab: Tab) -> int:
-    """Electric bass for bass tunings (at most 5 strings, the lowest below B1), nylon guitar when the
-    tab's metadata says classical or nylon, else steel-string guitar."""
-    if tab.tuning.strings <= 5 and min(tab.tuning.pitches) < 35:
-        return ELECTRIC_BASS
-    hints = " ".join(v for _, v in tab.meta).lower()
-    return NYLON_GUITAR if "nylon" in hints or "classical" in hints else STEEL_GUITAR
 
 
 @dataclass
@@ -160,17 +148,14 @@ def _play(tab: Tab, events: list[Timed], i: int, st: _String, sec: float) -> Non
             if st.note is not None and st.note.end == float(ev.start) * sec:
                 st.note.end = start  # the note before rings up to the grace note
     if t in SLIDE_TECHNIQUES:
-        direction = -1.0 if t == "\\" else 1.0
         if ringing is not None:
             # glide the ringing note toward this fret just before this note arrives
-            if t == "s":
-                direction = 1.0 if n.fret >= st.base_fret else -1.0
             glide = min(SLIDE_TIME, (ringing.end - ringing.start) / 2)
             st.ramp(start - glide, glide - TICK_GUARD, float(n.fret - st.base_fret), steps=3)
             st.wheel(start, 0.0)
         else:
-            # slide in from two frets away
-            st.wheel(start, -2.0 * direction)
+            # slide in from two frets below (or above, for a slide down)
+            st.wheel(start, 2.0 if t == "\\" else -2.0)
             st.ramp(start, min(SLIDE_TIME, (end - start) / 2), 0.0, steps=3)
 
     note = pretty_midi.Note(velocity=velocity, pitch=max(0, min(127, pitch)), start=start, end=end)

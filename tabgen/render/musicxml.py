@@ -17,12 +17,14 @@ never pays for it.
 
 from __future__ import annotations
 
+import copy
 import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
 from music21 import (
     articulations,
+    beam,
     chord,
     clef,
     duration,
@@ -41,18 +43,16 @@ from music21 import (
 from music21 import (
     bar as m21bar,
 )
+from music21.exceptions21 import Music21Exception
 
 from tabgen.atomic import atomic_write
+from tabgen.render.settings import check_tempo, is_bass
 from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
 from tabgen.tab.types import Note, Tab
 
 SLIDES = frozenset({"/", "\\", "s"})
 _STRING_MARK = "tabgen-string-"  # a chord note's string, rewritten to <string> and <fret> after export
 _STEPS = ("C", "C", "D", "D", "E", "F", "F", "G", "G", "A", "A", "B")
-
-
-def is_bass(tab: Tab) -> bool:
-    return tab.tuning.strings <= 5 and min(tab.tuning.pitches) < 35
 
 
 def _sounding(tab: Tab, n: Note) -> note.Note:
@@ -104,10 +104,13 @@ def _rests(ql: Fraction) -> list[note.Rest]:
     return [note.Rest(quarterLength=part) for part in split_duration(ql)]
 
 
-def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm: float | None) -> None:
-    """Fill `part` with one measure per bar; connecting techniques become spanners in the part."""
+def _staff_measures(
+    tab: Tab, part: stream.Stream, is_tab_staff: bool, first_staff: bool, tempo_bpm: float | None
+) -> None:
+    """Fill `part` with one measure per bar; connecting techniques become spanners in the part.
+    The first staff of the part carries the instrument and the metronome mark."""
     length = bar_length(meter_of(tab))
-    last: dict[int, tuple[Note, note.NotRest, note.Note | None]] = {}  # string -> (note, element, member)
+    last: dict[int, tuple[Note, note.NotRest]] = {}  # string -> its latest note and the element ending it
     for b, bar in enumerate(tab.bars):
         m = stream.Measure(number=b + 1)
         if b == 0:
@@ -117,10 +120,10 @@ def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm
             else:
                 m.insert(0, clef.Bass8vbClef() if is_bass(tab) else clef.Treble8vbClef())
             m.insert(0, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
-            if not is_tab_staff or isinstance(part, stream.Part) and not isinstance(part, stream.PartStaff):
+            if first_staff:
                 m.insert(0, instrument.ElectricBass() if is_bass(tab) else instrument.AcousticGuitar())
-            if tempo_bpm and not is_tab_staff:
-                m.insert(0, tempo.MetronomeMark(number=tempo_bpm))
+                if tempo_bpm:
+                    m.insert(0, tempo.MetronomeMark(number=tempo_bpm))
         offsets = column_offsets(bar, length)
         timed_cols, grace_cols = main_columns(bar)
         main = [i for i, t in enumerate(timed_cols) if t]
@@ -141,7 +144,7 @@ def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm
             elements = _column_elements(tab, tuple(timed_cols[i]), onsets[k + 1] - onsets[k])
             for el in elements:
                 m.append(el)
-            _connect(tab, part, elements[0], timed_cols[i], last)
+            _connect(tab, part, elements[0], elements[-1], timed_cols[i], last)
             if any(n.technique == "pm" for n in timed_cols[i]) and not is_tab_staff:
                 m.insert(offsets[i], expressions.TextExpression("P.M."))
         if bar.repeat_start:
@@ -154,24 +157,24 @@ def _staff_measures(tab: Tab, is_tab_staff: bool, part: stream.Stream, tempo_bpm
 def _connect(
     tab: Tab,
     part: stream.Stream,
-    el: note.NotRest,
+    first: note.NotRest,
+    final: note.NotRest,
     notes: list[Note],
-    last: dict[int, tuple[Note, note.NotRest, note.Note | None]],
+    last: dict[int, tuple[Note, note.NotRest]],
 ) -> None:
-    """Attach hammer-ons, pull-offs, slides and bends from the previous note on each string."""
-    for idx, n in enumerate(notes):
-        member = el.notes[idx] if isinstance(el, chord.Chord) else el
+    """Attach hammer-ons, pull-offs, slides and bends from the previous note on each string.
+    `first` and `final` are the column's first and last tied element (the same when not tied)."""
+    for n in notes:
         prev = last.get(n.string)
         t = n.technique
-        target = el if isinstance(el, chord.Chord) else member
         if prev is not None:
-            prev_note, prev_el, _ = prev
+            prev_note, prev_el = prev
             if t == "h":
-                part.insert(0, articulations.HammerOn([prev_el, target]))
+                part.insert(0, articulations.HammerOn([prev_el, first]))
             elif t == "p":
-                part.insert(0, articulations.PullOff([prev_el, target]))
+                part.insert(0, articulations.PullOff([prev_el, first]))
             elif t in SLIDES:
-                gl = spanner.Glissando([prev_el, target], lineType="solid")
+                gl = spanner.Glissando([prev_el, first], lineType="solid")
                 gl.slideType = "continuous"  # written as <slide>
                 part.insert(0, gl)
             elif t in ("b", "r"):
@@ -179,8 +182,8 @@ def _connect(
                 prev_el.articulations.append(articulations.FretBend(bendAlter=alter))
         marks = _marks(tab, n, prev[0] if prev else None)
         if marks:
-            target.articulations += marks
-        last[n.string] = (n, target, member)
+            first.articulations += marks
+        last[n.string] = (n, final)
 
 
 def tab_to_score(
@@ -199,13 +202,13 @@ def tab_to_score(
     if tab_only:
         part = stream.Part()
         part.partName = name
-        _staff_measures(tab, True, part, tempo_bpm)
+        _staff_measures(tab, part, is_tab_staff=True, first_staff=True, tempo_bpm=tempo_bpm)
         score.insert(0, part)
         return score
     notation, tablature = stream.PartStaff(), stream.PartStaff()
     notation.partName = name
-    _staff_measures(tab, False, notation, tempo_bpm)
-    _staff_measures(tab, True, tablature, tempo_bpm)
+    _staff_measures(tab, notation, is_tab_staff=False, first_staff=True, tempo_bpm=tempo_bpm)
+    _staff_measures(tab, tablature, is_tab_staff=True, first_staff=False, tempo_bpm=tempo_bpm)
     score.insert(0, notation)
     score.insert(0, tablature)
     score.insert(0, layout.StaffGroup([notation, tablature], symbol="brace", barTogether=True))
@@ -316,14 +319,18 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
 def _beam_and_spell(measures: list[stream.Measure], ts: meter.TimeSignature) -> None:
     """Beams from the time signature, and accidentals shown only where they change within a
     measure: the cheap parts of music21's makeNotation that a grid-built score needs."""
+    patterns: dict[tuple[tuple[float, bool], ...], list[beam.Beams | None]] = {}  # rhythm -> beams
     for m in measures:
         notes = [n for n in m.notesAndRests if not n.duration.isGrace]
-        try:
-            for n, beams in zip(notes, ts.getBeams(notes), strict=True):
-                if beams is not None:
-                    n.beams = beams
-        except Exception:  # music21 cannot beam an irregular group: leave the notes flagged
-            pass
+        rhythm = tuple((n.quarterLength, n.isRest) for n in notes)
+        if rhythm not in patterns:
+            try:
+                patterns[rhythm] = ts.getBeams(notes)
+            except Music21Exception:  # a group music21 cannot beam: leave its notes flagged
+                patterns[rhythm] = [None] * len(notes)
+        for n, beams in zip(notes, patterns[rhythm], strict=True):
+            if beams is not None:
+                n.beams = copy.deepcopy(beams)
         shown: dict[tuple[str, int | None], float] = {}  # (step, octave) -> alter in force
         for el in m.notes:
             for p in el.pitches:
@@ -357,8 +364,6 @@ def tab_to_musicxml(
 ) -> str:
     """The tab as MusicXML 4.0 text with a complete TAB staff (tuning included)."""
     if tempo_bpm is not None:
-        from tabgen.render.midi import check_tempo
-
         check_tempo(tempo_bpm)
     score = tab_to_score(tab, title, tab_only, tempo_bpm)
     text = score_to_xml(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))

@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tabgen.errors import InputError
+from tabgen.errors import InputError, RenderError
+from tabgen.render.settings import check_tempo
 from tabgen.tab.types import Tab
 
 PathLike = str | os.PathLike[str]
@@ -59,6 +60,9 @@ def render_files(
     file is then written atomically."""
     from tabgen.atomic import atomic_write
 
+    if not tab.bars:
+        raise RenderError("the tab has no bars: nothing to render")
+    check_tempo(tempo)
     # imported only for the formats asked for: --midi alone never imports music21
     payloads: list[tuple[PathLike, bytes | str]] = []
     if text is not None:
@@ -67,9 +71,8 @@ def render_files(
 
         payloads.append((text, to_text(on_grid(tab))))
     if midi is not None or wav is not None:
-        from tabgen.render.midi import check_tempo, midi_bytes
+        from tabgen.render.midi import midi_bytes
 
-        check_tempo(tempo)
         if midi is not None:
             payloads.append((midi, midi_bytes(tab, tempo)))
     if musicxml is not None:

@@ -12,8 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from tabgen.errors import RenderError
-from tabgen.tab.normalize import normalize
+from tabgen.tab.normalize import normalize_bar
 from tabgen.tab.types import Bar, Note, Tab, slots_per_bar
 
 DEFAULT_METER = (4, 4)
@@ -33,20 +32,18 @@ class Timed:
 
 
 def on_grid(tab: Tab) -> Tab:
-    """`normalize(tab)`, after checking that every bar fits the grid: a string with more notes in a
-    bar than the bar has slots (a long tremolo, a missing bar line) is a RenderError naming the bar."""
+    """`normalize(tab)`, except that a bar holding more notes on one string than the grid has slots
+    (a tremolo, a fast run) goes onto a grid two, four, ... times finer, so no note is lost and its
+    timing stays exact (a slot of 16 becomes a 32nd note)."""
     slots = slots_per_bar(tab.meter)
-    for b, bar in enumerate(tab.bars, start=1):
-        if bar.width == slots:
-            continue
-        string, count = max(Counter(n.string for n in bar.notes).items(), key=lambda x: x[1], default=(0, 0))
-        if count > slots:
-            where = f" of the piece at line {tab.line}" if tab.line else ""
-            raise RenderError(
-                f"bar {b}{where}: {count} notes on string {string}, more than the {slots} slots of a bar: "
-                "cannot put it on the rhythm grid (a missing bar line?)"
-            )
-    return normalize(tab)
+    bars = []
+    for bar in tab.bars:
+        busiest = max(Counter(n.string for n in bar.notes).values(), default=0)
+        width = slots
+        while width < busiest:
+            width *= 2
+        bars.append(normalize_bar(bar, width))
+    return Tab(tab.tuning, tuple(bars), tab.meter, tab.title, tab.meta, tab.line)
 
 
 def meter_of(tab: Tab) -> tuple[int, int]:
