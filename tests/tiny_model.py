@@ -74,7 +74,7 @@ def make_prepared(folder: Path, train_pieces: int = 120, val_pieces: int = 12) -
 
 @functools.cache
 def tiny_run() -> Path:
-    """A run folder trained once per process (about two seconds on one core)."""
+    """A run folder trained once per process (80 steps: a few seconds on one core)."""
     from tabgen.model import ModelConfig
     from tabgen.train import TrainConfig, train
 
@@ -85,13 +85,13 @@ def tiny_run() -> Path:
     cfg = TrainConfig(
         data=data,
         out_dir=root / "run",
-        steps=120,
+        steps=80,
         model=model,
         batch=16,
         seq_len=64,
         lr=1e-2,
         warmup=10,
-        eval_interval=60,
+        eval_interval=40,
         eval_chars=4000,
         threads=1,
         handle_signals=False,
