@@ -149,12 +149,15 @@ def compose(
     tuning: Annotated[
         str | None, typer.Option(help="A named tuning (standard, drop-d, dadgad, ...); default: the model's.")
     ] = None,
+    meter: Annotated[
+        str | None, typer.Option(help="Time signature such as 3/4 or 6/8 (default 4/4).")
+    ] = None,
     candidates: Annotated[int, typer.Option(min=1, max=64, help="Samples to choose the best from.")] = 4,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
 ) -> None:
     """Compose a new piece and print its tab; write tab, MIDI, MusicXML, Guitar Pro or WAV files if asked."""
     from tabgen.compose import compose as run_compose
-    from tabgen.compose import describe, read_prime, write_outputs
+    from tabgen.compose import describe, parse_meter, read_prime, write_outputs
     from tabgen.tab.types import Tuning
     from tabgen.tab.write import to_text
 
@@ -162,6 +165,7 @@ def compose(
         model,
         bars=bars,
         tuning=Tuning.named(tuning) if tuning else None,
+        meter=parse_meter(meter) if meter else None,
         temperature=temperature,
         top_k=top_k,
         seed=seed,

@@ -71,6 +71,18 @@ def load_model(model: str | os.PathLike[str] | Checkpoint | None) -> Checkpoint:
     return load_checkpoint(find_checkpoint(Path(model)))
 
 
+def parse_meter(text: str) -> tuple[int, int]:
+    """'3/4' -> (3, 4); InputError naming the form otherwise."""
+    from tabgen.tab.types import Tab, Tuning
+
+    beats, slash, unit = text.strip().partition("/")
+    if not (slash and beats.isdigit() and unit.isdigit()):
+        raise InputError(f"bad meter {text!r}: expected beats/unit such as 4/4, 3/4 or 6/8")
+    meter = (int(beats), int(unit))
+    Tab(Tuning.named("standard"), (), meter)  # checks the range (TabValueError naming it)
+    return meter
+
+
 def read_prime(path: str | os.PathLike[str]) -> Tab:
     """The first piece of a tab file (its staves joined), to continue."""
     from tabgen.tab.parse import join_staves, read_file

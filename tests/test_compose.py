@@ -123,6 +123,13 @@ def test_cli_prime_tuning_and_verbose(tmp_path):
     assert "* candidate" in res.stderr
     res = runner.invoke(app, ["compose", "--model", str(run), "--bars", "2", "--tuning", "dadgad"])
     assert res.exit_code == 0 and "Tuning: D2 A2 D3 G3 A3 D4" in res.stdout
+    out3 = tmp_path / "waltz.txt"
+    res = runner.invoke(
+        app, ["compose", "--model", str(run), "--bars", "3", "--meter", "3/4", "--tab", str(out3)]
+    )
+    assert res.exit_code == 0 and "Meter: 3/4" in res.stdout
+    waltz = join_staves(read_file(out3).tabs)[0]
+    assert waltz.meter == (3, 4) and len(waltz.bars) == 3
 
 
 def test_cli_errors_are_one_line(tmp_path, monkeypatch):
@@ -137,6 +144,9 @@ def test_cli_errors_are_one_line(tmp_path, monkeypatch):
     assert res.exit_code == 1 and "bad.txt" in res.stderr
     res = runner.invoke(app, ["compose", "--model", str(tiny_run()), "--tuning", "banjo"])
     assert res.exit_code == 1 and "unknown tuning" in res.stderr
+    for bad in ("waltz", "3/5", "0/4"):
+        res = runner.invoke(app, ["compose", "--model", str(tiny_run()), "--meter", bad])
+        assert res.exit_code == 1 and "meter" in res.stderr and "Traceback" not in res.output
     midi = tmp_path / "dir.mid"
     midi.mkdir()
     res = runner.invoke(app, ["compose", "--model", str(tiny_run()), "--bars", "2", "--midi", str(midi)])
