@@ -251,12 +251,11 @@ def generate(
     rng = np.random.Generator(np.random.PCG64(seed))
     k = min(top_k, vocab) if top_k else None
     out: list[list[str]] = [[] for _ in range(candidates)]
-    live = np.ones(candidates, dtype=bool)
-    if grammars is not None:
-        live[:] = [not g.done for g in grammars]
-    masks = np.ones((candidates, vocab), dtype=bool)
-    if not live.any():
+    live = [True] * candidates if grammars is None else [not g.done for g in grammars]
+    if not any(live):
         return ["" for _ in range(candidates)]
+    current: list[np.ndarray] = [np.ones(vocab, dtype=bool)] * candidates  # each row's mask
+    negated: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     tails = [prefix[-len(stop) :] if stop else "" for _ in range(candidates)]
     inv_t = np.float32(1.0 / temperature)
@@ -273,8 +272,12 @@ def generate(
             if grammars is not None:
                 for r in rows:
                     if live[r]:
-                        masks[r] = grammars[r].allowed_mask()
-                np.copyto(z, -np.inf, where=~masks)
+                        m = current[r] = grammars[r].allowed_mask()
+                        # the grammar hands out a few cached masks: negate each once
+                        entry = negated.get(id(m))
+                        if entry is None or entry[0] is not m:
+                            entry = negated[id(m)] = (m, ~m)
+                        np.putmask(z[r], entry[1], -np.inf)
             if k is not None and k < vocab:  # the k best of the allowed characters
                 kth = np.partition(z, vocab - k, axis=1)[:, vocab - k, None]
                 z[z < kth] = -np.inf
@@ -283,12 +286,12 @@ def generate(
                 noise = rng.gumbel(size=(block, candidates, vocab)).astype(np.float32)
             z += noise[t % block]
             choice = z.argmax(axis=1)
-            for r in rows:
+            for r, c in enumerate(choice.tolist()):
                 if not live[r]:
                     continue
-                ch = alphabet[choice[r]]
+                ch = alphabet[c]
                 if grammars is not None:
-                    if not masks[r, choice[r]]:
+                    if not current[r][c]:
                         raise TabgenError(
                             "the grammar allows no character here (a bug in the format's grammar)"
                         )
@@ -300,7 +303,7 @@ def generate(
                     if tails[r] == stop:
                         live[r] = False
                 out[r].append(ch)
-            if not live.any():
+            if not any(live):
                 break
             logits = stepper.step(choice)
     return ["".join(chars) for chars in out]
