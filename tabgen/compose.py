@@ -84,14 +84,13 @@ def parse_meter(text: str) -> tuple[int, int]:
 
 
 def read_prime(path: str | os.PathLike[str]) -> Tab:
-    """The first piece of a tab file (its staves joined), to continue."""
-    from tabgen.tab.parse import join_staves, read_file
+    """The piece in a tab file (text or Guitar Pro) to continue, read as `tabgen render` reads it."""
+    from tabgen.render.piece import load_piece
 
-    result = read_file(path)
-    tabs = join_staves(result.tabs)
-    if not tabs or not tabs[0].bars:
-        raise InputError(f"{path}: no tab staves found to prime with")
-    return tabs[0]
+    tab, _ = load_piece(path)
+    if not tab.bars:
+        raise InputError(f"{path}: no bars to prime with")
+    return tab
 
 
 def compose(
