@@ -48,6 +48,41 @@ def _root() -> None:
     """tabgen: learn guitar music from ASCII tabs and compose new pieces."""
 
 
+@app.command()
+def check(
+    tabs: Annotated[
+        list[Path],
+        typer.Argument(help="Tab files to read (.txt .tab .md .html .rst, .gz).", metavar="TAB"),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="One line of JSON per file (JSON Lines).")] = False,
+) -> None:
+    """Read tab files and report their staves, tunings, bars, notes and diagnostics.
+
+    Exit 0 when at least one stave was read, 1 when none was or a file could not be read."""
+    from tabgen.tab.parse import read_file
+    from tabgen.tab.report import report_dict, report_renderable
+
+    staves, failed = 0, False
+    for path in tabs:
+        try:
+            result = read_file(path)
+        except TabgenError as e:
+            err.print(f"[bold red]error:[/] {e}", markup=True)
+            if as_json:
+                out.print(json.dumps({"file": str(path), "error": str(e)}), markup=False)
+            failed = True
+            continue
+        staves += len(result.tabs)
+        if as_json:
+            out.print(json.dumps(report_dict(str(path), result)), markup=False, soft_wrap=True)
+        else:
+            out.print(report_renderable(str(path), result))
+            if not result.tabs:
+                err.print(f"[bold red]error:[/] {path}: no tab staves found", markup=True)
+    if failed or staves == 0:
+        raise typer.Exit(1)
+
+
 corpus_app = typer.Typer(help="Build the public-domain training corpus.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
 
@@ -90,77 +125,111 @@ def corpus_build(
 
 
 @app.command()
-def check(
-    tabs: Annotated[
-        list[Path],
-        typer.Argument(help="Tab files to read (.txt .tab .md .html .rst, .gz).", metavar="TAB"),
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="One line of JSON per file (JSON Lines).")] = False,
-) -> None:
-    """Read tab files and report their staves, tunings, bars, notes and diagnostics.
-
-    Exit 0 when at least one stave was read, 1 when none was or a file could not be read."""
-    from tabgen.tab.parse import read_file
-    from tabgen.tab.report import report_dict, report_renderable
-
-    staves, failed = 0, False
-    for path in tabs:
-        try:
-            result = read_file(path)
-        except TabgenError as e:
-            err.print(f"[bold red]error:[/] {e}", markup=True)
-            if as_json:
-                out.print(json.dumps({"file": str(path), "error": str(e)}), markup=False)
-            failed = True
-            continue
-        staves += len(result.tabs)
-        if as_json:
-            out.print(json.dumps(report_dict(str(path), result)), markup=False, soft_wrap=True)
-        else:
-            out.print(report_renderable(str(path), result))
-            if not result.tabs:
-                err.print(f"[bold red]error:[/] {path}: no tab staves found", markup=True)
-    if failed or staves == 0:
-        raise typer.Exit(1)
-
-
-@app.command()
 @friendly_errors
-def render(
-    tab: Annotated[Path, typer.Argument(help="A tab file (text, or .gp3/.gp4/.gp5).")],
-    midi: Annotated[Path | None, typer.Option(help="Write a MIDI file.")] = None,
-    musicxml: Annotated[Path | None, typer.Option(help="Write MusicXML with a TAB staff.")] = None,
-    tab_only: Annotated[bool, typer.Option(help="MusicXML with the TAB staff only.")] = False,
-    gp5: Annotated[Path | None, typer.Option(help="Write a Guitar Pro 5 file.")] = None,
-    wav: Annotated[Path | None, typer.Option(help="Write audio (needs FluidSynth).")] = None,
-    text: Annotated[Path | None, typer.Option("--tab", help="Write the canonical stave text.")] = None,
-    tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
-    title: Annotated[str | None, typer.Option(help="Title for the score (default: the tab's).")] = None,
+def compose(
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="A checkpoint file or a run folder (default: the bundled model)."),
+    ] = None,
+    bars: Annotated[int, typer.Option(min=1, max=1024, help="Bars in the piece (exactly).")] = 16,
+    tab: Annotated[Path | None, typer.Option("--tab", help="Write the tab text here.")] = None,
+    midi: Annotated[Path | None, typer.Option("--midi", help="Write a MIDI file here.")] = None,
+    musicxml: Annotated[Path | None, typer.Option("--musicxml", help="Write MusicXML here.")] = None,
+    gp5: Annotated[Path | None, typer.Option("--gp5", help="Write a Guitar Pro 5 file here.")] = None,
+    wav: Annotated[Path | None, typer.Option("--wav", help="Write audio here (needs FluidSynth).")] = None,
+    temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed: same seed, same piece.")] = 0,
+    prime: Annotated[
+        Path | None, typer.Option("--prime", help="A tab file to continue (its bars count toward --bars).")
+    ] = None,
+    tempo: Annotated[
+        float, typer.Option(min=20, max=400, help="Beats per minute for MIDI/MusicXML.")
+    ] = 100.0,
+    tuning: Annotated[
+        str | None, typer.Option(help="A named tuning (standard, drop-d, dadgad, ...); default: the model's.")
+    ] = None,
+    meter: Annotated[
+        str | None, typer.Option(help="Time signature such as 3/4 or 6/8 (default 4/4).")
+    ] = None,
+    candidates: Annotated[int, typer.Option(min=1, max=64, help="Samples to choose the best from.")] = 4,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
 ) -> None:
-    """Render a tab to MIDI, MusicXML, Guitar Pro or WAV; with no output given, print its stave text."""
-    from tabgen.render.piece import load_piece, render_files
+    """Compose a new piece and print its tab; write tab, MIDI, MusicXML, Guitar Pro or WAV files if asked."""
+    from tabgen.compose import compose as run_compose
+    from tabgen.compose import describe, parse_meter, read_prime, write_outputs
+    from tabgen.tab.types import Tuning
+    from tabgen.tab.write import to_text
 
-    piece, note = load_piece(tab)
-    if title is not None:
-        from dataclasses import replace
+    result = run_compose(
+        model,
+        bars=bars,
+        tuning=Tuning.named(tuning) if tuning else None,
+        meter=parse_meter(meter) if meter else None,
+        temperature=temperature,
+        top_k=top_k,
+        seed=seed,
+        prime=read_prime(prime) if prime else None,
+        candidates=candidates,
+    )
+    if verbose:
+        for line in describe(result):
+            err.print(line, markup=False)
+    out.print(to_text(result.tab), markup=False, emoji=False, end="")
+    written = write_outputs(
+        result.tab,
+        tab_path=tab,
+        midi_path=midi,
+        musicxml_path=musicxml,
+        gp5_path=gp5,
+        wav_path=wav,
+        tempo=tempo,
+    )
+    for path in written:
+        err.print(f"wrote {path}", markup=False)
 
-        piece = replace(piece, title=title)
-    if note:
-        err.print(note)
-    if not any((midi, musicxml, gp5, wav, text)):
-        from tabgen.tab.normalize import normalize
-        from tabgen.tab.write import to_text
 
-        out.print(to_text(normalize(piece)), markup=False)
-        return
-    for path in render_files(
-        piece, text=text, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo, tab_only=tab_only
-    ):
-        out.print(f"wrote {path}", markup=False)
+@app.command("eval")
+@friendly_errors
+def eval_command(
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="A checkpoint file or a run folder (default: the bundled model)."),
+    ] = None,
+    samples: Annotated[int, typer.Option(min=1, max=10_000, help="Pieces to sample.")] = 32,
+    bars: Annotated[int, typer.Option(min=4, max=256, help="Bars per piece.")] = 16,
+    temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    candidates: Annotated[
+        int, typer.Option(min=1, max=64, help="Each masked piece the best of K, as compose chooses.")
+    ] = 1,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            help="The training tabs (or their prepared folder), when the checkpoint's are not on disk."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
+) -> None:
+    """Sample pieces and report validity, playability, novelty and musical statistics."""
+    from tabgen.evaluate import evaluate, report_lines
 
-
-def main() -> None:
-    app()
+    report = evaluate(
+        model,
+        samples=samples,
+        bars=bars,
+        temperature=temperature,
+        top_k=top_k,
+        seed=seed,
+        candidates=candidates,
+        corpus=corpus,
+    )
+    if as_json:
+        out.print(json.dumps(report), markup=False, soft_wrap=True)
+    else:
+        for line in report_lines(report):
+            out.print(line, markup=False)
 
 
 # --- train ------------------------------------------------------------------------------------------------
@@ -332,3 +401,42 @@ def train(
                 args += [flag, str(value)]
         prog = "torchrun ... -m tabgen train" if os.environ.get("WORLD_SIZE") else "tabgen train"
         out.print(f"interrupted: checkpoint saved. resume with: {prog} {shlex.join(args)} --resume")
+
+
+@app.command()
+@friendly_errors
+def render(
+    tab: Annotated[Path, typer.Argument(help="A tab file (text, or .gp3/.gp4/.gp5).")],
+    midi: Annotated[Path | None, typer.Option(help="Write a MIDI file.")] = None,
+    musicxml: Annotated[Path | None, typer.Option(help="Write MusicXML with a TAB staff.")] = None,
+    tab_only: Annotated[bool, typer.Option(help="MusicXML with the TAB staff only.")] = False,
+    gp5: Annotated[Path | None, typer.Option(help="Write a Guitar Pro 5 file.")] = None,
+    wav: Annotated[Path | None, typer.Option(help="Write audio (needs FluidSynth).")] = None,
+    text: Annotated[Path | None, typer.Option("--tab", help="Write the canonical stave text.")] = None,
+    tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
+    title: Annotated[str | None, typer.Option(help="Title for the score (default: the tab's).")] = None,
+) -> None:
+    """Render a tab to MIDI, MusicXML, Guitar Pro or WAV; with no output given, print its stave text."""
+    from tabgen.render.piece import load_piece, render_files
+
+    piece, note = load_piece(tab)
+    if title is not None:
+        from dataclasses import replace
+
+        piece = replace(piece, title=title)
+    if note:
+        err.print(note)
+    if not any((midi, musicxml, gp5, wav, text)):
+        from tabgen.tab.normalize import normalize
+        from tabgen.tab.write import to_text
+
+        out.print(to_text(normalize(piece)), markup=False)
+        return
+    for path in render_files(
+        piece, text=text, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo, tab_only=tab_only
+    ):
+        out.print(f"wrote {path}", markup=False)
+
+
+def main() -> None:
+    app()

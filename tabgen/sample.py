@@ -1,0 +1,446 @@
+"""Checkpoint to text in the model's format, one character at a time, under a grammar mask.
+
+At each step the model gives logits for every character of the format's alphabet; the format's
+grammar (a small state machine over the text) says which characters keep the text well formed,
+within the bar count and playable, and the rest get zero probability before temperature and
+top-k. So a masked sample is valid by construction and has exactly the bars asked for.
+
+K candidates are sampled as one batch (model state of batch K). The random draws come from one
+NumPy ``Generator(PCG64(seed))``: same seed, model and options give the same text, byte for byte.
+Nothing here validates, repairs or renders: that is compose.py.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import torch
+
+from tabgen.errors import CheckpointError, InputError, TabgenError
+
+if TYPE_CHECKING:
+    from tabgen.checkpoint import Checkpoint
+    from tabgen.tab.types import Tab, Tuning
+
+
+class Grammar(Protocol):
+    """What the sampler needs from a format's grammar (see tabgen.formats)."""
+
+    done: bool
+
+    def allowed_mask(self) -> np.ndarray: ...
+
+    def advance(self, ch: str) -> None: ...
+
+
+class Stepper(Protocol):
+    """A language model stepped one character at a time, for a batch of rows."""
+
+    def start(self, prefix: Sequence[int], batch: int) -> np.ndarray:
+        """Reset, feed `prefix` to every row; logits (batch, V) for the next character."""
+        ...
+
+    def step(self, idx: np.ndarray) -> np.ndarray:
+        """Feed one character id per row; logits (batch, V) for the next."""
+        ...
+
+
+# --- stepping the model -------------------------------------------------------------------------
+
+
+class ModelStepper:
+    """Steps any model with ``init_state(batch, device)`` and ``step(idx, state) -> (logits, state)``."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model.eval()
+        self.state: Any = None
+
+    @torch.inference_mode()
+    def start(self, prefix: Sequence[int], batch: int) -> np.ndarray:
+        self.state = self.model.init_state(batch, torch.device("cpu"))
+        logits = None
+        for i in prefix:
+            logits = self._step(torch.full((batch,), i, dtype=torch.long))
+        if logits is None:
+            raise TabgenError("sampling needs a non-empty prefix (the format's header)")
+        return logits
+
+    @torch.inference_mode()
+    def step(self, idx: np.ndarray) -> np.ndarray:
+        return self._step(torch.from_numpy(idx))
+
+    def _step(self, idx: torch.Tensor) -> np.ndarray:
+        logits, self.state = self.model.step(idx, self.state)
+        return logits.float().numpy()
+
+
+class LSTMStepper:
+    """A faster stepper for an embedding -> nn.LSTM -> linear model, in NumPy, from the same weights.
+
+    At batch 1 the per-call overhead of nn.LSTM dominates (TOOLCHAIN.md: ~1,500 chars/s at 256x2),
+    so this steps the cells with one matmul per layer into preallocated buffers. The embedding is
+    folded into layer 0's input weights (one table row per character replaces the lookup and the
+    input matmul), and sigmoid(x) = (tanh(x/2) + 1) / 2 lets one tanh serve all four gates.
+    """
+
+    def __init__(self, embedding: torch.Tensor, lstm: torch.nn.LSTM, head: torch.nn.Linear) -> None:
+        hidden = lstm.hidden_size
+        H = hidden
+        # PyTorch's gate order is i, f, g, o: put the three sigmoid gates first (i, f, o, g) and halve
+        # their rows for the tanh trick
+        order = torch.cat([torch.arange(0, 2 * H), torch.arange(3 * H, 4 * H), torch.arange(2 * H, 3 * H)])
+        scale = np.full(4 * H, 0.5, dtype=np.float32)
+        scale[3 * H :] = 1.0
+        self.layers: list[tuple[np.ndarray, np.ndarray]] = []  # (weights (in+H, 4H) or table (V, 4H), bias)
+        with torch.no_grad():
+            for k in range(lstm.num_layers):
+                w_ih = getattr(lstm, f"weight_ih_l{k}").detach().float()[order]
+                w_hh = getattr(lstm, f"weight_hh_l{k}").detach().float()[order]
+                bias = torch.zeros(4 * H)
+                if lstm.bias:
+                    bias = getattr(lstm, f"bias_ih_l{k}").detach().float() + getattr(lstm, f"bias_hh_l{k}")
+                    bias = bias[order]
+                if k == 0:
+                    table = (embedding.detach().float() @ w_ih.T + bias).numpy() * scale
+                    self.layers.append((w_hh.T.numpy() * scale, table))
+                else:
+                    w = torch.cat([w_ih, w_hh], dim=1).T.numpy() * scale
+                    self.layers.append((w, bias.numpy() * scale))
+            self.head_w = np.ascontiguousarray(head.weight.detach().float().T.numpy())
+            vocab = self.head_w.shape[1]
+            hb = head.bias
+            self.head_b = (
+                hb.detach().float().numpy().copy() if hb is not None else np.zeros(vocab, np.float32)
+            )
+        self.layers = [
+            (np.ascontiguousarray(w, np.float32), np.asarray(b, np.float32)) for w, b in self.layers
+        ]
+        self.hidden = hidden
+        self.batch = 0
+
+    def start(self, prefix: Sequence[int], batch: int) -> np.ndarray:
+        H = self.hidden
+        self.batch = batch
+        # layer k > 0 reads [input, own h] from one buffer; its h is a view into it
+        self.xh = [np.zeros((batch, H), np.float32)] + [
+            np.zeros((batch, w.shape[0]), np.float32) for w, _ in self.layers[1:]
+        ]
+        self.h = [self.xh[0]] + [xh[:, -H:] for xh in self.xh[1:]]
+        self.c = [np.zeros((batch, H), np.float32) for _ in self.layers]
+        self.gates = np.zeros((batch, 4 * H), np.float32)
+        self.tmp = np.zeros((batch, H), np.float32)
+        self.logits = np.zeros((batch, self.head_w.shape[1]), np.float32)
+        logits = None
+        for i in prefix:
+            logits = self.step(np.full(batch, i, dtype=np.int64))
+        if logits is None:
+            raise TabgenError("sampling needs a non-empty prefix (the format's header)")
+        return logits
+
+    def step(self, idx: np.ndarray) -> np.ndarray:
+        H, g, tmp = self.hidden, self.gates, self.tmp
+        for k, (w, b) in enumerate(self.layers):
+            np.matmul(self.xh[k], w, out=g)
+            g += b[idx] if k == 0 else b
+            np.tanh(g, out=g)
+            sig = g[:, : 3 * H]  # i, f, o: sigmoid = (tanh(x/2) + 1) / 2, the /2 is in the weights
+            sig *= 0.5
+            sig += 0.5
+            c, h = self.c[k], self.h[k]
+            c *= g[:, H : 2 * H]
+            np.multiply(g[:, :H], g[:, 3 * H :], out=tmp)
+            c += tmp
+            np.tanh(c, out=h)
+            h *= g[:, 2 * H : 3 * H]
+            if k + 1 < len(self.layers):
+                self.xh[k + 1][:, :H] = h
+        np.matmul(self.h[-1], self.head_w, out=self.logits)
+        self.logits += self.head_b
+        return self.logits
+
+
+_steppers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (weights key, stepper)
+
+
+def stepper_for(model: Any, vocab: int) -> Stepper:
+    """The fast LSTM stepper when the model is the plain embedding/LSTM/linear shape and gives the
+    same logits as the model's own step on a probe sequence; else the model's own step. Kept per
+    model until its weights change (eval samples many batches from one model)."""
+    key = tuple((p.data_ptr(), p._version) for p in model.parameters())
+    cached = _steppers.get(model)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    with _one_thread():
+        stepper = _choose_stepper(model, vocab)
+    _steppers[model] = (key, stepper)
+    return stepper
+
+
+def _choose_stepper(model: Any, vocab: int) -> Stepper:
+    parts = _lstm_parts(model)
+    if parts is None:
+        return ModelStepper(model)
+    fast, own = LSTMStepper(*parts), ModelStepper(model)
+    probe = [i % vocab for i in range(0, 7 * 6, 7)]
+    a, b = fast.start(probe[:1], 1), own.start(probe[:1], 1)
+    for i in probe[1:]:
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4):
+            return own
+        a, b = fast.step(np.full(1, i, np.int64)), own.step(np.full(1, i, np.int64))
+    return fast if a.shape == b.shape and np.allclose(a, b, rtol=1e-3, atol=1e-4) else own
+
+
+def _lstm_parts(model: Any) -> tuple[torch.Tensor, torch.nn.LSTM, torch.nn.Linear] | None:
+    children = dict(model.named_children())
+    lstms = [m for m in children.values() if isinstance(m, torch.nn.LSTM)]
+    embeds = [m for m in children.values() if isinstance(m, torch.nn.Embedding)]
+    heads = [m for m in children.values() if isinstance(m, torch.nn.Linear)]
+    others = [
+        m
+        for m in children.values()
+        if not isinstance(m, torch.nn.LSTM | torch.nn.Embedding | torch.nn.Linear | torch.nn.Dropout)
+    ]
+    if len(lstms) != 1 or len(embeds) != 1 or len(heads) != 1 or others:
+        return None
+    lstm = lstms[0]
+    if lstm.bidirectional or lstm.proj_size:
+        return None
+    return embeds[0].weight, lstm, heads[0]
+
+
+# --- the sampling loop --------------------------------------------------------------------------
+
+
+def generate(
+    stepper: Stepper,
+    alphabet: str,
+    prefix: str,
+    grammars: Sequence[Grammar] | None,
+    *,
+    candidates: int = 1,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int = 0,
+    max_chars: int = 10_000,
+    stop: str | None = None,
+) -> list[str]:
+    """Sample `candidates` continuations of `prefix`, one per row of a batch.
+
+    With `grammars` (one per row, already fed the prefix) each row stops when its grammar is done and
+    never takes a character its grammar forbids. Without them (raw sampling) a row stops when its
+    text ends with `stop`, or after `max_chars` characters. Returns the continuations, prefix not included.
+    """
+    if temperature <= 0:
+        raise InputError(f"temperature must be > 0, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise InputError(f"top-k must be >= 1, got {top_k}")
+    if grammars is not None and len(grammars) != candidates:
+        raise TabgenError(f"{len(grammars)} grammars for {candidates} candidates")
+    index = {ch: i for i, ch in enumerate(alphabet)}
+    try:
+        prefix_ids = [index[ch] for ch in prefix]
+    except KeyError as e:
+        raise InputError(f"character {e.args[0]!r} is not in the model's alphabet") from None
+    vocab = len(alphabet)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    k = min(top_k, vocab) if top_k else None
+    out: list[list[str]] = [[] for _ in range(candidates)]
+    live = [True] * candidates if grammars is None else [not g.done for g in grammars]
+    if not any(live):
+        return ["" for _ in range(candidates)]
+    current: list[np.ndarray] = [np.ones(vocab, dtype=bool)] * candidates  # each row's mask
+    negated: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    tails = [prefix[-len(stop) :] if stop else "" for _ in range(candidates)]
+    inv_t = np.float32(1.0 / temperature)
+    z = np.empty((candidates, vocab), np.float32)
+    rows = range(candidates)
+    block = max(1, 4096 // candidates)  # steps of Gumbel noise drawn at once (the same stream)
+    noise = np.empty((0, candidates, vocab), np.float32)
+    # one thread: at these sizes a second one costs more in hand-offs than it gives (and the
+    # machine may be shared); batched matmuls are still small
+    with _one_thread():
+        logits = stepper.start(prefix_ids, candidates)
+        for t in range(max_chars):
+            np.multiply(logits, inv_t, out=z)
+            if grammars is not None:
+                for r in rows:
+                    if live[r]:
+                        m = current[r] = grammars[r].allowed_mask()
+                        # the grammar hands out a few cached masks: negate each once
+                        entry = negated.get(id(m))
+                        if entry is None or entry[0] is not m:
+                            entry = negated[id(m)] = (m, ~m)
+                        np.putmask(z[r], entry[1], -np.inf)
+            if k is not None and k < vocab:  # the k best of the allowed characters
+                kth = np.partition(z, vocab - k, axis=1)[:, vocab - k, None]
+                z[z < kth] = -np.inf
+            # Gumbel-max: argmax(z + Gumbel noise) is a draw from softmax(z); -inf (masked) never wins
+            if t % block == 0:
+                noise = rng.gumbel(size=(block, candidates, vocab)).astype(np.float32)
+            z += noise[t % block]
+            choice = z.argmax(axis=1)
+            for r, c in enumerate(choice.tolist()):
+                if not live[r]:
+                    continue
+                ch = alphabet[c]
+                if grammars is not None:
+                    if not current[r][c]:
+                        raise TabgenError(
+                            "the grammar allows no character here (a bug in the format's grammar)"
+                        )
+                    grammars[r].advance(ch)
+                    if grammars[r].done:
+                        live[r] = False
+                elif stop:
+                    tails[r] = (tails[r] + ch)[-len(stop) :]
+                    if tails[r] == stop:
+                        live[r] = False
+                out[r].append(ch)
+            if not any(live):
+                break
+            logits = stepper.step(choice)
+    return ["".join(chars) for chars in out]
+
+
+_controller: list[Any] = []  # threadpoolctl's scan of the loaded libraries, done once
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    from threadpoolctl import ThreadpoolController
+
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with _controller[0].limit(limits=1, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(torch_threads)
+
+
+# --- checkpoint to texts ------------------------------------------------------------------------
+
+
+def sample(
+    checkpoint: Checkpoint | str | Path,
+    *,
+    bars: int,
+    tuning: Tuning | None = None,
+    meter: tuple[int, int] | None = None,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int = 0,
+    prime: Tab | None = None,
+    candidates: int = 1,
+    masked: bool = True,
+    max_span: int = 4,
+    max_chars: int | None = None,
+) -> list[str]:
+    """`candidates` pieces of `bars` bars each, as texts in the checkpoint's format.
+
+    Each text is a whole piece (header, body, end marker), ready for ``format.decode``. A `prime` tab
+    is written in the model's format and continued: its bars count toward `bars` (the piece starts
+    with the prime), so `bars` must be larger than the prime's bar count. `tuning` and `meter`
+    default to the prime's, then to the checkpoint's tuning and 4/4. With ``masked=False`` the model
+    samples raw (to measure raw validity): a row stops after an end-marker line or `max_chars`.
+    """
+    from tabgen.checkpoint import find_checkpoint, load_checkpoint
+    from tabgen.formats import get_format
+    from tabgen.formats.base import END_MARK
+    from tabgen.tab.normalize import normalize
+    from tabgen.tab.types import slots_per_bar
+
+    ckpt = checkpoint
+    if isinstance(checkpoint, str | Path):
+        ckpt = load_checkpoint(find_checkpoint(Path(checkpoint)))
+    if bars < 1:
+        raise InputError(f"bars must be >= 1, got {bars}")
+    if candidates < 1:
+        raise InputError(f"candidates must be >= 1, got {candidates}")
+    fmt = get_format(ckpt.format)
+    if fmt.version != ckpt.format_version or fmt.alphabet != ckpt.vocab.get("alphabet"):
+        raise CheckpointError(
+            f"the checkpoint was trained on format {ckpt.format!r} v{ckpt.format_version}; "
+            f"this tabgen writes v{fmt.version} with another alphabet"
+        )
+    tuning, meter = resolve_tuning_and_meter(ckpt, tuning, meter, prime)
+    fine = 1
+    if prime is None:
+        prefix = fmt.header(tuning, meter)
+    else:
+        if prime.tuning.pitches != tuning.pitches or (prime.meter or meter) != meter:
+            raise InputError("the prime's tuning and meter must be those of the piece asked for")
+        if len(prime.bars) >= bars:
+            n = len(prime.bars)
+            raise InputError(
+                f"the prime has {n} bars and they count toward --bars: ask for more than {n} "
+                f"(--bars {n + 8} continues it with 8 new bars)"
+            )
+        prime = normalize(replace(prime, meter=meter))
+        prefix = fmt.prime(prime, bars)
+        # a busy prime bar may sit on normalize's finer grid: let the grammar read it
+        fine = max(b.width for b in prime.bars) // slots_per_bar(meter)
+    grammars = None
+    if masked:
+        grammars = []
+        for _ in range(candidates):
+            g = fmt.grammar(tuning, meter, bars, max_span=max_span, max_fine=fine)
+            g.feed(prefix)
+            grammars.append(g)
+    budget = max_chars or _char_budget(fmt, tuning, meter, bars)
+    stepper = stepper_for(ckpt.model.cpu().eval(), len(fmt.alphabet))
+    texts = generate(
+        stepper,
+        fmt.alphabet,
+        prefix,
+        grammars,
+        candidates=candidates,
+        temperature=temperature,
+        top_k=top_k,
+        seed=seed,
+        max_chars=budget,
+        stop=None if masked else f"\n{END_MARK}\n",
+    )
+    if grammars is not None and not all(g.done for g in grammars):
+        raise TabgenError(f"sampling passed {budget} characters before the piece was complete")
+    return [prefix + t for t in texts]
+
+
+def resolve_tuning_and_meter(
+    ckpt: Any, tuning: Tuning | None, meter: tuple[int, int] | None, prime: Tab | None
+) -> tuple[Tuning, tuple[int, int]]:
+    """The piece's tuning (asked, else the prime's, the checkpoint's, standard) and meter (asked, else
+    the prime's, else 4/4)."""
+    from tabgen.tab.types import NAMED_TUNINGS, Tuning
+
+    if tuning is None:
+        if prime is not None:
+            tuning = prime.tuning
+        elif getattr(ckpt, "tuning", None):
+            pitches = tuple(int(p) for p in ckpt.tuning)
+            named = [t for t in NAMED_TUNINGS.values() if t.pitches == pitches]
+            tuning = named[0] if named else Tuning(pitches)
+        else:
+            tuning = Tuning.named("standard")
+    if meter is None:
+        meter = prime.meter if prime is not None and prime.meter else (4, 4)
+    return tuning, meter
+
+
+def _char_budget(fmt: Any, tuning: Tuning, meter: tuple[int, int], bars: int) -> int:
+    """Raw sampling stops here: twice the text of a piece whose every slot holds a full chord."""
+    from tabgen.tab.types import Bar, Column, Note, Tab, slots_per_bar
+
+    slots = slots_per_bar(meter)
+    chord = tuple(Note(i + 1, 12, "h") for i in range(tuning.strings))
+    dense = Bar(slots, tuple(Column(s, chord) for s in range(slots)))
+    return 2 * len(fmt.encode(Tab(tuning, (dense,) * bars, meter)))
