@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -142,6 +143,7 @@ def rss_child(data: str, steps: int) -> None:
     train(TrainConfig(data=Path(data), out_dir=work / "run", steps=steps, size="base", eval_interval=10**9,
                       eval_chars=1000))  # fmt: skip
     print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:
@@ -223,8 +225,6 @@ def main() -> None:
                               capture_output=True, text=True, check=True)  # fmt: skip
         print(f"  {name} corpus: {json.loads(done.stdout.strip().splitlines()[-1])['peak_rss_mb']:.0f} MB")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
-    import shutil
-
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -340,6 +340,9 @@ def train(
     seq_len: Annotated[int, typer.Option("--seq-len", help="Characters per sequence per step.")] = 128,
     lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-3,
     eval_interval: Annotated[int, typer.Option("--eval-interval", help="Steps between validations.")] = 250,
+    threads: Annotated[
+        int | None, typer.Option(min=1, help="CPU threads (default: the cores other processes leave idle).")
+    ] = None,
 ) -> None:
     """Train a model on your tabs (runs under torchrun for several processes or GPUs)."""
     import os
@@ -359,7 +362,7 @@ def train(
         cfg = TrainConfig(
             data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size, batch=batch,
             seq_len=seq_len, lr=lr, eval_interval=eval_interval, device=device, seed=seed, resume=resume,
-            format=cfg_format,
+            format=cfg_format, threads=threads,
         )  # fmt: skip
         with _TrainProgress(show=rank == 0) as progress:
             metrics = run_training(cfg, on_progress=progress)
@@ -388,6 +391,7 @@ def train(
             "--batch": batch,
             "--seq-len": seq_len,
             "--lr": lr,
+            "--threads": threads,  # the same threads keep a resumed run bit-identical
         }
         defaults = {"--size": "base", "--device": "auto", "--seed": 1337, "--batch": 32, "--seq-len": 128,
                     "--lr": 3e-3}  # fmt: skip
