@@ -153,11 +153,6 @@ def test_cli_errors_are_one_line(tmp_path, monkeypatch):
     assert res.exit_code == 1 and "folder" in res.stderr
 
 
-@pytest.mark.xfail(
-    reason="integration pending between branches train and formats: train's CLI reads keys of "
-    "Prepared.summary() that corpus.py does not write yet; the library path is tested above",
-    strict=False,
-)
 def test_a_run_from_tabgen_train_composes(tmp_path, monkeypatch):
     from tests.tiny_model import synthetic_tabs
 
