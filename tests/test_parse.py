@@ -477,3 +477,10 @@ def test_prose_with_dashes_is_not_a_stave() -> None:
     assert parse_text(changelog).tabs == []
     remark = BASIC.replace("G|-2-------|---------|", "G|-2-------|---------|(repeat from line 3)")
     assert rows(one(remark)) == rows(one(BASIC))
+
+
+def test_a_labelled_stave_of_dead_notes_is_guitar_not_drums() -> None:
+    # Only x marks, but the labels spell standard tuning: a strummed mute, read as dead notes.
+    text = "e|x---x---|\nB|x---x---|\nG|--------|\nD|--------|\nA|--------|\nE|--------|\n"
+    (tab,) = parse_text(text).tabs
+    assert [(n.string, n.fret, n.technique) for n in tab.notes] == [(1, 0, "x"), (2, 0, "x")] * 2

@@ -450,7 +450,11 @@ class _StaveReader:
 
         if sum(s.body.count("-") for s in lines) < 3:
             return None
-        if notes and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes):
+        if (
+            notes
+            and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes)
+            and not self.guitar_labels(lines)
+        ):
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
             return None
         words = 0
@@ -604,6 +608,16 @@ class _StaveReader:
             if 1 <= count <= 99:
                 b = bars[j]
                 bars[j] = Bar(b.width, b.columns, b.repeat_start, count)
+
+    @staticmethod
+    def guitar_labels(lines: list[_Line]) -> bool:
+        """True when every line is labelled and the labels spell a named tuning (e B G D A E, not HH SD
+        BD, nor drum letters that happen to be note names such as C H B A)."""
+        labels = tuple(s.label for s in lines)
+        if None in labels:
+            return False
+        tuning = tuning_from_labels(labels)  # type: ignore[arg-type]
+        return tuning is not None and bool(tuning.name)
 
     def tuning(self) -> Tuning:
         lines = self.lines
