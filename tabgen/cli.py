@@ -157,7 +157,8 @@ def compose(
 ) -> None:
     """Compose a new piece and print its tab; write tab, MIDI, MusicXML, Guitar Pro or WAV files if asked."""
     from tabgen.compose import compose as run_compose
-    from tabgen.compose import describe, parse_meter, read_prime, write_outputs
+    from tabgen.compose import describe, parse_meter, read_prime
+    from tabgen.render.piece import render_files
     from tabgen.tab.types import Tuning
     from tabgen.tab.write import to_text
 
@@ -176,15 +177,7 @@ def compose(
         for line in describe(result):
             err.print(line, markup=False)
     out.print(to_text(result.tab), markup=False, emoji=False, end="")
-    written = write_outputs(
-        result.tab,
-        tab_path=tab,
-        midi_path=midi,
-        musicxml_path=musicxml,
-        gp5_path=gp5,
-        wav_path=wav,
-        tempo=tempo,
-    )
+    written = render_files(result.tab, text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
     for path in written:
         err.print(f"wrote {path}", markup=False)
 

@@ -10,7 +10,6 @@ data (when the checkpoint's training data is still on disk; otherwise that term 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -164,69 +163,6 @@ def score_candidates(
 def best_candidate(scored: list[Candidate]) -> int:
     """The index of the highest score; ties go to the first."""
     return max(range(len(scored)), key=lambda i: (scored[i].score, -i))
-
-
-def write_outputs(
-    tab: Tab,
-    *,
-    tab_path: Path | None = None,
-    midi_path: Path | None = None,
-    musicxml_path: Path | None = None,
-    gp5_path: Path | None = None,
-    wav_path: Path | None = None,
-    tempo: float | None = None,
-) -> list[Path]:
-    """Write the asked files, each atomically. A renderer is imported only when its format is asked
-    for (music21 only for MusicXML), which keeps `compose --midi` quick to start."""
-    from tabgen.atomic import atomic_write
-    from tabgen.render.midi import DEFAULT_TEMPO
-
-    tempo = tempo or DEFAULT_TEMPO
-    written = []
-    if tab_path is not None:
-        from tabgen.tab.write import to_text
-
-        atomic_write(tab_path, to_text(tab))
-        written.append(tab_path)
-    if midi_path is not None:
-        from tabgen.render.midi import write_midi
-
-        write_midi(tab, midi_path, tempo)
-        written.append(midi_path)
-    if musicxml_path is not None:
-        from tabgen.render.musicxml import tab_to_musicxml
-
-        atomic_write(musicxml_path, stable_musicxml(tab_to_musicxml(tab, tempo_bpm=tempo)))
-        written.append(musicxml_path)
-    if gp5_path is not None:
-        from tabgen.render.gp import write_gp5
-
-        write_gp5(tab, gp5_path, tempo)
-        written.append(gp5_path)
-    if wav_path is not None:
-        from tabgen.render.audio import write_wav
-
-        write_wav(tab, wav_path, tempo)
-        written.append(wav_path)
-    return written
-
-
-_RANDOM_ID = re.compile(r'id="([PI])([0-9a-f]{32})"')
-_ENCODING_DATE = re.compile(r"[ \t]*<encoding-date>[^<]*</encoding-date>\n?")
-
-
-def stable_musicxml(text: str) -> str:
-    """The same MusicXML with music21's random part and instrument ids renumbered in order of
-    appearance (P1, I1, ...) and without the encoding date, so the same piece is the same bytes."""
-    names: dict[str, str] = {}
-    counts = {"P": 0, "I": 0}
-    for kind, digits in _RANDOM_ID.findall(text):
-        if kind + digits not in names:
-            counts[kind] += 1
-            names[kind + digits] = f"{kind}{counts[kind]}"
-    for old, new in names.items():
-        text = text.replace(f'"{old}"', f'"{new}"')
-    return _ENCODING_DATE.sub("", text)
 
 
 def describe(result: ComposeResult) -> list[str]:
