@@ -667,8 +667,18 @@ def read_file(path: str | Path) -> ParseResult:
 def join_staves(tabs: list[Tab]) -> list[Tab]:
     """Consecutive staves of one piece (same tuning, title, meter and metadata) joined into one Tab."""
     joined: list[Tab] = []
+    group: list[Tab] = []  # staves of the piece being joined: built once at its end, so linear time
+
+    def close() -> None:
+        if len(group) == 1:
+            joined.append(group[0])
+        elif group:
+            first = group[0]
+            bars = tuple(bar for tab in group for bar in tab.bars)
+            joined.append(Tab(first.tuning, bars, first.meter, first.title, first.meta, first.line))
+
     for tab in tabs:
-        last = joined[-1] if joined else None
+        last = group[-1] if group else None
         if (
             last is not None
             and last.tuning == tab.tuning
@@ -676,7 +686,9 @@ def join_staves(tabs: list[Tab]) -> list[Tab]:
             and last.meter == tab.meter
             and last.meta == tab.meta
         ):
-            joined[-1] = Tab(last.tuning, last.bars + tab.bars, last.meter, last.title, last.meta, last.line)
+            group.append(tab)
         else:
-            joined.append(tab)
+            close()
+            group = [tab]
+    close()
     return joined
