@@ -88,7 +88,7 @@ _SPACED_WORD = re.compile(r"\s[A-Za-z]{2}")
 _STAVE_CHARS = str.maketrans("", "", "-|0123456789~=<>[]()/\\hpbrstxX*:")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     index: int  # 0-based line index in the text
     label: str | None
@@ -112,7 +112,7 @@ def _string_line(index: int, text: str) -> _Line | None:
     n = len(body)
     if n < 3 or body[0] == " ":
         return None
-    label, sep, bars = m.group(2), m.group(3), m.group(4)
+    _, label, sep, bars = m.groups()
     if label is None and bars is None and body[0] not in _BARE_START:
         return None
     # a labelled line closed by a bar line may be a short bar of notes ("e|<12>|"); others need dashes
