@@ -6,24 +6,27 @@ in one process on one core, and prints MB/s with the peak RSS after 10 MB and at
 
     python bench/parse.py            # 50 MB
     python bench/parse.py --mb 100
+    python bench/parse.py --against main --rounds 3   # this checkout vs the reader at a git revision
+
+With --against, each round reads the whole corpus once with the revision's reader and once with
+this checkout's, each in a fresh process, alternating, so that both see the same machine load; the
+best round of each counts. It also times a plain Python loop, to say how fast the machine was.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import shutil
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # run from a checkout without installing
-
-from tabgen.errors import TabgenError  # noqa: E402
-from tabgen.tab.parse import read_file  # noqa: E402
-
 SOURCE = REPO.parent / "shared" / "realworld-tabs"
 
 
@@ -34,6 +37,15 @@ def peak_rss_mb() -> float:
 def current_rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def loop_seconds() -> float:
+    """CPU seconds of a plain 10-million-step Python loop: how fast this machine is right now."""
+    t = time.process_time()
+    s = 0
+    for i in range(10_000_000):
+        s += i
+    return time.process_time() - t
 
 
 def build(folder: Path, source: Path, megabytes: float) -> list[Path]:
@@ -51,37 +63,105 @@ def build(folder: Path, source: Path, megabytes: float) -> list[Path]:
     return paths
 
 
+def read_all(paths: list[Path], code: Path) -> dict:
+    """Read every file with the reader found in `code` (a checkout root); counts, CPU time, memory."""
+    sys.path.insert(0, str(code))
+    from tabgen.errors import TabgenError
+    from tabgen.tab.parse import read_file
+
+    rss_at_10 = None
+    done = staves = notes = failed = 0
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for path in paths:
+        try:
+            result = read_file(path)
+        except TabgenError:
+            failed += 1  # the broken UTF-16 file: rejected, as it should be
+        else:
+            staves += len(result.tabs)
+            notes += sum(len(t.notes) for t in result.tabs)
+        done += path.stat().st_size
+        if rss_at_10 is None and done >= 10e6:
+            rss_at_10 = (current_rss_mb(), peak_rss_mb())
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return {
+        "cpu": cpu,
+        "wall": wall,
+        "staves": staves,
+        "notes": notes,
+        "failed": failed,
+        "rss_at_10": rss_at_10,
+        "rss": (current_rss_mb(), peak_rss_mb()),
+    }
+
+
+def export(revision: str, folder: Path) -> Path:
+    """The `tabgen` package as it was at a git revision, unpacked under `folder`."""
+    data = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", revision, "tabgen"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    archive = folder / "old.tar"
+    archive.write_bytes(data)
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder / "old", filter="data")
+    return folder / "old"
+
+
+def child(code: Path, corpus: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(code), "--corpus", str(corpus)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=50.0, help="corpus size in megabytes")
     parser.add_argument("--source", type=Path, default=SOURCE, help="folder of tab files to repeat")
+    parser.add_argument("--against", metavar="REV", help="also time the reader at this git revision")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds with --against")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:  # one timed read of an existing corpus folder, as JSON
+        print(json.dumps(read_all(sorted(args.corpus.iterdir()), args.child)))
+        return
     if not args.source.is_dir():
         raise SystemExit(f"no such folder: {args.source}")
     with tempfile.TemporaryDirectory(prefix="tabgen-bench-") as tmp:
-        paths = build(Path(tmp), args.source, args.mb)
-        total = sum(p.stat().st_size for p in paths)
-        print(f"corpus: {len(paths)} files, {total / 1e6:.1f} MB in {tmp}")
-        rss_at_10 = None
-        done = staves = notes = failed = 0
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        for path in paths:
-            try:
-                result = read_file(path)
-            except TabgenError:
-                failed += 1  # the broken UTF-16 file: rejected, as it should be
-            else:
-                staves += len(result.tabs)
-                notes += sum(len(t.notes) for t in result.tabs)
-            done += path.stat().st_size
-            if rss_at_10 is None and done >= 10e6:
-                rss_at_10 = (current_rss_mb(), peak_rss_mb())
-        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    print(f"read: {staves} staves, {notes} notes, {failed} files rejected")
-    print(f"speed: {total / 1e6 / cpu:.1f} MB/s of CPU time ({total / 1e6 / wall:.1f} MB/s wall clock)")
-    if rss_at_10:
-        print(f"memory: RSS {rss_at_10[0]:.0f} MB (peak {rss_at_10[1]:.0f} MB) after 10 MB")
-    print(f"memory: RSS {current_rss_mb():.0f} MB (peak {peak_rss_mb():.0f} MB) after {total / 1e6:.0f} MB")
+        corpus = Path(tmp) / "corpus"
+        corpus.mkdir()
+        paths = build(corpus, args.source, args.mb)
+        total = sum(p.stat().st_size for p in paths) / 1e6
+        print(f"corpus: {len(paths)} files, {total:.1f} MB in {corpus}")
+        print(f"machine: a plain 10-million-step Python loop takes {loop_seconds():.2f} s of CPU time")
+        if args.against:
+            trees = {args.against: export(args.against, Path(tmp)), "this checkout": REPO}
+            best: dict[str, dict] = {}
+            for _ in range(args.rounds):
+                for name, code in trees.items():
+                    r = child(code, corpus)
+                    if name not in best or r["cpu"] < best[name]["cpu"]:
+                        best[name] = r
+            for name, r in best.items():
+                print(
+                    f"{name}: {total / r['cpu']:.1f} MB/s of CPU time, {r['staves']} staves, "
+                    f"{r['notes']} notes, peak RSS {r['rss'][1]:.0f} MB"
+                )
+            old, new = (best[name]["cpu"] for name in trees)
+            print(f"speed-up: {old / new:.2f}x (best of {args.rounds} rounds each)")
+            return
+        r = read_all(paths, REPO)
+    print(f"read: {r['staves']} staves, {r['notes']} notes, {r['failed']} files rejected")
+    print(f"speed: {total / r['cpu']:.1f} MB/s of CPU time ({total / r['wall']:.1f} MB/s wall clock)")
+    if r["rss_at_10"]:
+        print(f"memory: RSS {r['rss_at_10'][0]:.0f} MB (peak {r['rss_at_10'][1]:.0f} MB) after 10 MB")
+    print(f"memory: RSS {r['rss'][0]:.0f} MB (peak {r['rss'][1]:.0f} MB) after {total:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,10 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import add, itemgetter
 from pathlib import Path
 
 from tabgen.errors import InputError, TabgenError
@@ -85,7 +88,7 @@ _SPACED_WORD = re.compile(r"\s[A-Za-z]{2}")
 _STAVE_CHARS = str.maketrans("", "", "-|0123456789~=<>[]()/\\hpbrstxX*:")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     index: int  # 0-based line index in the text
     label: str | None
@@ -109,7 +112,7 @@ def _string_line(index: int, text: str) -> _Line | None:
     n = len(body)
     if n < 3 or body[0] == " ":
         return None
-    label, sep, bars = m.group(2), m.group(3), m.group(4)
+    _, label, sep, bars = m.groups()
     if label is None and bars is None and body[0] not in _BARE_START:
         return None
     # a labelled line closed by a bar line may be a short bar of notes ("e|<12>|"); others need dashes
@@ -312,6 +315,10 @@ def _trim(run: list[_Line]) -> list[_Line]:
 # --- notes ---------------------------------------------------------------------------------------
 
 # a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
+_NOTE_SPLIT = re.compile(
+    r"(?=[hpbr/\\st\d<\[xX])([hpbr/\\st]?\d+[~g]?|<\d+>|\[\d+\]|[xX])"
+).split  # _TOKENS without gaps, strays
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)([hpbr/\\st]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
 _NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
 # per string: token text -> its notes and diagnostic (tokens repeat a lot: "0", "2", "h5", "12")
@@ -323,6 +330,55 @@ def _note(string: int, fret: int, technique: str) -> Note:
     if note is None:
         note = _NOTES[(string, fret, technique)] = Note(string, fret, technique)
     return note
+
+
+# single-note columns are shared too: (position, id of the interned note) -> Column
+_COLUMNS: dict[tuple[int, int], Column] = {}
+# per string: tokens that are one note with nothing to report -> (offset in the token, note)
+_PLAIN: list[dict[str, tuple[int, Note]]] = [{} for _ in range(MAX_STRINGS + 1)]
+_new = object.__new__
+
+
+def _column(position: int, notes: list[Note]) -> Column:
+    """A Column without re-running its checks: the reader builds it sorted by string at a
+    position >= 0 (skipping __post_init__ more than halves the cost of a column)."""
+    if len(notes) == 1 and position < 256:
+        key = (position, id(notes[0]))  # notes are interned in _NOTES: ids stay unique
+        column = _COLUMNS.get(key)
+        if column is None:
+            column = _COLUMNS[key] = Column(position, (notes[0],))
+        return column
+    column = _new(Column)
+    fields = column.__dict__
+    fields["position"] = position
+    fields["notes"] = tuple(notes)
+    return column
+
+
+def _bar(width: int, columns: tuple[Column, ...], repeat_start: bool, repeat_end: int) -> Bar:
+    """A Bar without re-running its checks: the reader's columns increase and lie inside it."""
+    bar = _new(Bar)
+    fields = bar.__dict__
+    fields["width"] = width
+    fields["columns"] = columns
+    fields["repeat_start"] = repeat_start
+    fields["repeat_end"] = repeat_end
+    return bar
+
+
+def _tab(
+    tuning: Tuning,
+    bars: tuple[Bar, ...],
+    meter: tuple[int, int] | None,
+    title: str,
+    meta: tuple[tuple[str, str], ...],
+    line: int,
+) -> Tab:
+    """A Tab without re-running its checks: the tuning has one string per stave line and the
+    meter passed `_meter`."""
+    tab = _new(Tab)
+    tab.__dict__.update(tuning=tuning, bars=bars, meter=meter, title=title, meta=meta, line=line)
+    return tab
 
 
 _MARKS = ":*o"
@@ -416,37 +472,16 @@ class _StaveReader:
             spans.append(segs)
 
         first = spans[0]
+        annotations = self.reader.annotation_lines(lines)
+        pm = self.palm_mute_spans(annotations)
         if all(sp == first for sp in spans) and not any(_has_marks(s.body) for s in lines):
             # the usual stave: bar lines line up and no repeat marks
-            starts = [[a for a, _ in first]] * self.strings
-            ends = [[b for _, b in first]] * self.strings
-            layout = [(starts, ends, b - a, False, 0) for a, b in first]
+            bars, notes = self.aligned_bars(first, pm)
         else:
-            layout = [self.bar_layout(j, spans) for j in range(majority)]
-            starts = [[lay[0][i] for lay in layout] for i in range(self.strings)]
-            ends = [[lay[1][i] for lay in layout] for i in range(self.strings)]
-        columns: list[dict[int, list[Note]]] = [{} for _ in range(majority)]
-        pm = self.palm_mute_spans()
-        notes = 0
-        for i, s in enumerate(lines):
-            notes += self.notes(i + 1, s, starts[i], ends[i], columns, pm)
-        bars = []
-        new, put = object.__new__, object.__setattr__
-        for (_, _, width, repeat_start, repeat_end), cols in zip(layout, columns, strict=True):
-            if width > 0:
-                row = []
-                for p in sorted(cols):
-                    # Column's checks (position >= 0, notes sorted by string) hold by construction:
-                    # strings are read in order. Skipping __post_init__ more than halves the cost
-                    # of a column (measured 4.0 vs 1.7 us).
-                    column = new(Column)
-                    put(column, "position", p)
-                    put(column, "notes", tuple(cols[p]))
-                    row.append(column)
-                bars.append(Bar(width, tuple(row), repeat_start, repeat_end))
+            bars, notes = self.bars(spans, majority, pm)
         if not bars:
             return None
-        self.repeat_counts(bars, spans[ref], lines[ref], [c[1] for c in cut])
+        self.repeat_counts(bars, spans[ref], lines[ref], [c[1] for c in cut], annotations)
 
         if sum(s.body.count("-") for s in lines) < 3:
             return None
@@ -466,7 +501,112 @@ class _StaveReader:
         tuning = self.tuning()
         ctx = self.reader.ctx
         ctx.previous[self.strings] = tuning
-        return Tab(tuning, tuple(bars), ctx.meter, ctx.title, tuple(ctx.meta), lines[0].index + 1)
+        return _tab(tuning, tuple(bars), ctx.meter, ctx.title, tuple(ctx.meta), lines[0].index + 1)
+
+    def bars(
+        self, spans: list[list[tuple[int, int]]], majority: int, pm: list[tuple[int, int]]
+    ) -> tuple[list[Bar], int]:
+        """Bars of a stave whose bar lines do not all line up, or with repeat marks; notes read."""
+        layout = [self.bar_layout(j, spans) for j in range(majority)]
+        starts = [[lay[0][i] for lay in layout] for i in range(self.strings)]
+        ends = [[lay[1][i] for lay in layout] for i in range(self.strings)]
+        columns: list[dict[int, list[Note]]] = [{} for _ in range(majority)]
+        notes = 0
+        for i, s in enumerate(self.lines):
+            notes += self.notes(i + 1, s, starts[i], ends[i], columns, pm)
+        bars = []
+        for (_, _, width, repeat_start, repeat_end), cols in zip(layout, columns, strict=True):
+            if width > 0:
+                row = [_column(p, cols[p]) for p in sorted(cols)]
+                bars.append(_bar(width, tuple(row), repeat_start, repeat_end))
+        return bars, notes
+
+    def aligned_bars(self, segs: list[tuple[int, int]], pm: list[tuple[int, int]]) -> tuple[list[Bar], int]:
+        """Bars of the usual stave, whose bar lines line up on every line, without repeat marks;
+        notes read. Each line's notes are found by offset, then all are sorted into columns by
+        offset and string and cut into bars: the per-note work runs in C (split, map, sort)."""
+        end = segs[-1][1]  # nothing after the last bar line is read
+        offsets: list[int] = []
+        strings: list[int] = []
+        notes: list[Note] = []
+        for string, s in enumerate(self.lines, 1):
+            parts = _NOTE_SPLIT(s.body)  # gap, token, gap, token, ..., gap
+            if len(parts) == 1:
+                continue  # no notes on this line
+            tokens = parts[1::2]
+            hits = list(map(_PLAIN[string].get, tokens))
+            if pm or None in hits:  # a palm mute, or a token never seen or with a diagnostic
+                line_offsets, line_notes = self.line_notes(string, s, tokens, parts, end, pm)
+            else:
+                starts = list(accumulate(map(len, parts)))[0:-1:2]  # where each token starts
+                line_offsets = list(map(add, starts, map(_FIRST, hits)))
+                line_notes = list(map(_SECOND, hits))
+                if line_offsets[-1] >= end:  # notes after the last bar line are not read
+                    keep = bisect_left(line_offsets, end)
+                    del line_offsets[keep:], line_notes[keep:]
+            offsets += line_offsets
+            strings += [string] * len(line_offsets)
+            notes += line_notes
+        bars = []
+        columns_get = _COLUMNS.get
+        found = sorted(zip(offsets, strings, notes, strict=True))  # (offset, string) pairs are unique
+        k, n = 0, len(found)
+        for a, b in segs:
+            row = []
+            while k < n and found[k][0] < b:
+                p = found[k][0]
+                if k + 1 < n and found[k + 1][0] == p:  # a chord
+                    j = k + 2
+                    while j < n and found[j][0] == p:
+                        j += 1
+                    if p >= a:  # (a note on a bar line cannot be: tokens hold no "|")
+                        row.append(_column(p - a, list(map(_THIRD, found[k:j]))))
+                    k = j
+                    continue
+                k += 1
+                if p >= a:
+                    note = found[k - 1][2]
+                    column = columns_get((p - a, id(note)))
+                    row.append(column if column is not None else _column(p - a, [note]))
+            bars.append(_bar(b - a, tuple(row), False, 0))
+        return bars, len(found)
+
+    def line_notes(
+        self, string: int, s: _Line, tokens: list[str], parts: list[str], end: int, pm: list[tuple[int, int]]
+    ) -> tuple[list[int], list[Note]]:
+        """One line's notes token by token, with diagnostics and palm mutes; up to the first note
+        after the last bar line."""
+        plain, known = _PLAIN[string], _KNOWN[string]
+        offsets: list[int] = []
+        notes: list[Note] = []
+        pos = 0
+        for k, token in enumerate(tokens):
+            at = pos + len(parts[2 * k])
+            pos = at + len(token)
+            found = known.get(token)
+            if found is None:
+                hit = plain.get(token)
+                if hit is not None:
+                    found = ((hit,), "")
+                else:
+                    found = self.token(string, token)
+                    if len(token) <= 6:  # bounded: the keys are short strings of few characters
+                        if len(found[0]) == 1 and not found[1]:
+                            plain[token] = found[0][0]
+                        else:
+                            known[token] = found
+            token_notes, message = found
+            if message:
+                self.diag(s.index, s.start + at + 1, message)
+            for offset, note in token_notes:
+                here = at + offset
+                if here >= end:
+                    return offsets, notes
+                if pm and not note.technique and any(lo <= s.start + here < hi for lo, hi in pm):
+                    note = _note(string, note.fret, "pm")
+                offsets.append(here)
+                notes.append(note)
+        return offsets, notes
 
     def bar_layout(
         self, j: int, spans: list[list[tuple[int, int]]]
@@ -580,26 +720,36 @@ class _StaveReader:
             found[-1][2] = suffix
         return tuple((k, _note(string, f, t)) for k, f, t in found), message or ""
 
-    def palm_mute_spans(self) -> list[tuple[int, int]]:
+    @staticmethod
+    def palm_mute_spans(annotations: list[tuple[int, str]]) -> list[tuple[int, int]]:
         spans = []
-        for _, text in self.reader.annotation_lines(self.lines):
+        for _, text in annotations:
             if "PM" in text or "P.M" in text:
                 if _PM_LINE.fullmatch(text):
                     spans.extend(m.span() for m in _PM_SPAN.finditer(text))
         return spans
 
+    @staticmethod
     def repeat_counts(
-        self, bars: list[Bar], segs: list[tuple[int, int]], ref: _Line, trailing: list[str]
+        bars: list[Bar],
+        segs: list[tuple[int, int]],
+        ref: _Line,
+        trailing: list[str],
+        annotations: list[tuple[int, str]],
     ) -> None:
         """xN above the stave (at a closing bar line) or after its last bar line."""
         found: dict[int, int] = {}
         for text in trailing:
-            m = _REPEAT_COUNT.search(text)
+            m = _REPEAT_COUNT.search(text) if text else None
             if m:
                 found[len(bars) - 1] = int(m.group(1))
         closing = [ref.start + b for _, b in segs][: len(bars)]
-        for _, text in self.reader.annotation_lines(self.lines):
-            if _REPEAT_COUNT.search(text) and not _REPEAT_COUNT.sub("", text).strip():
+        for _, text in annotations:
+            if (
+                ("x" in text or "X" in text)
+                and _REPEAT_COUNT.search(text)
+                and not _REPEAT_COUNT.sub("", text).strip()
+            ):
                 for m in _REPEAT_COUNT.finditer(text):
                     c = m.start()
                     j = min(range(len(closing)), key=lambda k: abs(closing[k] - c))
@@ -681,8 +831,18 @@ def read_file(path: str | Path) -> ParseResult:
 def join_staves(tabs: list[Tab]) -> list[Tab]:
     """Consecutive staves of one piece (same tuning, title, meter and metadata) joined into one Tab."""
     joined: list[Tab] = []
+    group: list[Tab] = []  # staves of the piece being joined: built once at its end, so linear time
+
+    def close() -> None:
+        if len(group) == 1:
+            joined.append(group[0])
+        elif group:
+            first = group[0]
+            bars = tuple(bar for tab in group for bar in tab.bars)
+            joined.append(Tab(first.tuning, bars, first.meter, first.title, first.meta, first.line))
+
     for tab in tabs:
-        last = joined[-1] if joined else None
+        last = group[-1] if group else None
         if (
             last is not None
             and last.tuning == tab.tuning
@@ -690,7 +850,9 @@ def join_staves(tabs: list[Tab]) -> list[Tab]:
             and last.meter == tab.meter
             and last.meta == tab.meta
         ):
-            joined[-1] = Tab(last.tuning, last.bars + tab.bars, last.meter, last.title, last.meta, last.line)
+            group.append(tab)
         else:
-            joined.append(tab)
+            close()
+            group = [tab]
+    close()
     return joined
