@@ -216,3 +216,16 @@ def test_compose_to_midi_does_not_import_music21(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "x.mid").stat().st_size > 0
+
+
+def test_the_bundled_model_composes_a_playable_piece_of_the_asked_length(tmp_path):
+    # What a user meets right after install: no --model, no training.
+    from tabgen.checkpoint import bundled_model_path
+
+    assert bundled_model_path().is_file()
+    out = tmp_path / "piece.txt"
+    res = runner.invoke(app, ["compose", "--bars", "6", "--seed", "11", "--tab", str(out)])
+    assert res.exit_code == 0, res.output
+    (piece,) = join_staves(read_file(out).tabs)
+    assert len(piece.bars) == 6 and piece.notes
+    assert validate(piece) == []
