@@ -45,7 +45,8 @@ def cpu_threads() -> int:
 
 
 def free_cpu_threads() -> int:
-    """The cores available minus those other processes keep busy (the 1-minute load average), at least 1.
+    """The cores available minus those other processes keep busy (whole cores of the 1-minute load average),
+    at least 1.
 
     OpenMP threads spin while they wait for each other: on cores shared with busy processes, 2 threads on
     2 cores trained 14x slower than 1 thread here, while on idle cores 2 threads are about 1.8x faster."""
@@ -54,7 +55,9 @@ def free_cpu_threads() -> int:
         busy = os.getloadavg()[0]
     except (AttributeError, OSError):  # Windows
         return cores
-    return max(1, min(cores, round(cores - busy)))
+    # a core counts as taken only under a whole core's worth of load: stray activity (a load of 0.6 on an
+    # idle machine) must not halve the threads, which costs about 1.8x here
+    return max(1, min(cores, cores - int(busy)))
 
 
 def under_torchrun() -> bool:

@@ -93,3 +93,12 @@ def test_flops_per_char_counts_gates_and_head():
     c = ModelConfig(vocab_size=10, embed=4, hidden=8, layers=2)
     # layer 0: 2*4*8*(4+8); layer 1: 2*4*8*(8+8); head 2*8*10; times 3 for forward + backward
     assert flops_per_char(c) == 3 * (2 * 4 * 8 * 12 + 2 * 4 * 8 * 16 + 2 * 8 * 10)
+
+
+def test_free_threads_count_only_whole_cores_of_load(monkeypatch):
+    from tabgen import device
+
+    monkeypatch.setattr(device, "cpu_threads", lambda: 2)
+    for load, threads in [(0.0, 2), (0.6, 2), (1.2, 1), (1.9, 1), (5.0, 1)]:
+        monkeypatch.setattr(device.os, "getloadavg", lambda load=load: (load, load, load))
+        assert device.free_cpu_threads() == threads
