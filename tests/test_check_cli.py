@@ -77,12 +77,15 @@ def test_readable_report_names_staves_tuning_bars_notes_and_diagnostics(tab: Pat
 
 
 def test_missing_file_folder_and_binary_give_one_line_and_exit_1(tmp_path: Path) -> None:
-    binary = tmp_path / "song.gp5"
+    binary = tmp_path / "song.txt"
     binary.write_bytes(b"FICHIER GUITAR PRO\x00\x00\x01")
+    broken_gp5 = tmp_path / "song.gp5"
+    broken_gp5.write_bytes(b"FICHIER GUITAR PRO\x00\x00\x01")
     for path, message in (
         (tmp_path / "nope.txt", "nope.txt: no such file"),
         (tmp_path, "is a folder"),
-        (binary, "song.gp5: binary data"),
+        (binary, "song.txt: binary data"),
+        (broken_gp5, "song.gp5: not a readable Guitar Pro 3-5 file"),
     ):
         result = runner.invoke(app, ["check", str(path)])
         assert result.exit_code == 1
@@ -122,3 +125,19 @@ def test_realworld_files_without_tabs_exit_1_with_a_clear_message(name: str, mes
     assert result.exit_code == 1
     assert f"{name}: {message}" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_check_reads_guitar_pro_files_with_the_same_notes_as_their_text(tmp_path) -> None:
+    from tabgen.render.gp import write_gp5
+    from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
+
+    bar = Bar(16, (Column(0, (Note(6, 0), Note(1, 3))), Column(8, (Note(3, 2),))))
+    tab = Tab(Tuning.named("drop-d"), (bar, bar), meter=(4, 4))
+    write_gp5(tab, tmp_path / "song.gp5", 100)
+    res = CliRunner().invoke(app, ["check", "--json", str(tmp_path / "song.gp5")])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["staves"] == [{"tuning": [64, 59, 55, 50, 45, 38], "bars": 2}]
+    assert [(n["bar"], n["string"], n["fret"], n["pitch"]) for n in report["notes"]] == [
+        (0, 1, 3, 67), (0, 6, 0, 38), (0, 3, 2, 57), (1, 1, 3, 67), (1, 6, 0, 38), (1, 3, 2, 57)
+    ]  # fmt: skip

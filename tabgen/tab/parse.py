@@ -807,15 +807,23 @@ def parse_text(text: str, path: str = "") -> ParseResult:
         return ParseResult([], [Diagnostic(path, 0, 0, "text too deeply nested to read")])
 
 
+GUITAR_PRO_SUFFIXES = frozenset({".gp3", ".gp4", ".gp5"})
+
+
 def read_file(path: str | Path) -> ParseResult:
-    """Read one tab file (any encoding; ``.gz`` files are decompressed). InputError for a missing
-    file, a folder or binary data."""
+    """Read one tab file (any encoding; ``.gz`` files are decompressed; ``.gp3 .gp4 .gp5`` through
+    pyguitarpro, one Tab per guitar or bass track). InputError for a missing file, a folder or binary
+    data."""
     p = Path(path)
     name = str(path)
     if not p.exists():
         raise InputError(f"{name}: no such file")
     if p.is_dir():
         raise InputError(f"{name}: is a folder, not a tab file")
+    if p.suffix.lower() in GUITAR_PRO_SUFFIXES:
+        from tabgen.render.gp import read_gp_result  # imported only for Guitar Pro files
+
+        return read_gp_result(p)
     try:
         data = p.read_bytes()
     except OSError as e:
