@@ -18,24 +18,9 @@ from tabgen.errors import InputError, RenderError
 from tabgen.render.gp import read_gp, read_gp_result, write_gp5
 from tabgen.tab.normalize import normalize
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
+from tests.tab_fixtures import make_tab
 
 MSCORE = shutil.which("mscore3") or shutil.which("mscore")
-
-
-def make_tab(bars, tuning="standard", meter=None, width=16, title="", repeats=()):
-    return Tab(
-        Tuning.named(tuning),
-        tuple(
-            Bar(
-                width,
-                tuple(Column(pos, tuple(Note(*n) for n in notes)) for pos, notes in cols),
-                *(repeats[i] if i < len(repeats) else (False, 0)),
-            )
-            for i, cols in enumerate(bars)
-        ),
-        meter=meter,
-        title=title,
-    )
 
 
 FIXTURES = {

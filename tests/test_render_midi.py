@@ -16,21 +16,9 @@ from tabgen.errors import RenderError, TabgenError
 from tabgen.render.midi import tab_to_midi, write_midi
 from tabgen.tab.parse import parse_text
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
+from tests.tab_fixtures import make_tab
 
 BAR = 2.4
-
-
-def make_tab(bars, tuning="standard", meter=None, width=16, meta=()):
-    """bars: a list of bars, each a list of (slot, [(string, fret, technique), ...])."""
-    return Tab(
-        Tuning.named(tuning),
-        tuple(
-            Bar(width, tuple(Column(pos, tuple(Note(*n) for n in notes)) for pos, notes in cols))
-            for cols in bars
-        ),
-        meter=meter,
-        meta=meta,
-    )
 
 
 def read_back(tab, tmp_path, tempo=100.0):

@@ -21,6 +21,7 @@ from tabgen.render.musicxml import write_musicxml
 from tabgen.render.timeline import split_duration
 from tabgen.tab.parse import parse_text
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
+from tests.tab_fixtures import make_tab
 
 REPO = Path(__file__).resolve().parents[1]
 MSCORE = shutil.which("mscore3") or shutil.which("mscore")
@@ -37,18 +38,6 @@ def schema() -> xmlschema.XMLSchema:
             ("http://www.w3.org/XML/1998/namespace", str(xsd / "xml.xsd")),
             ("http://www.w3.org/1999/xlink", str(xlink)),
         ],
-    )
-
-
-def make_tab(bars, tuning="standard", meter=None, width=16, title=""):
-    return Tab(
-        Tuning.named(tuning),
-        tuple(
-            Bar(width, tuple(Column(pos, tuple(Note(*n) for n in notes)) for pos, notes in cols))
-            for cols in bars
-        ),
-        meter=meter,
-        title=title,
     )
 
 
