@@ -44,6 +44,7 @@ import gzip
 import re
 import zlib
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import add, itemgetter
@@ -53,6 +54,11 @@ from tabgen.errors import InputError, TabgenError
 from tabgen.tab.decode import decode_bytes, unwrap
 from tabgen.tab.labels import parse_tuning, same_classes, tuning_from_labels
 from tabgen.tab.types import MAX_FRET, MAX_STRINGS, MIN_STRINGS, Bar, Column, Note, Tab, Tuning
+
+try:  # the per-character loops compiled (tabgen/tab/_scan.c); same results, several times faster
+    from tabgen.tab import _scan
+except ImportError:  # built without a C compiler: the same rules in pure Python
+    _scan = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,7 @@ class _Line:
     opened: bool  # a bar line sits right before the body
     length: int  # of the body without a remark after its last bar line
     other: int  # characters in it that are no stave characters (letters of words, ...)
+    words: int  # letters in it that make words of three or more
 
 
 def _goes_on(after: str) -> bool:
@@ -104,8 +111,25 @@ def _goes_on(after: str) -> bool:
     return "-" in after and " " not in after
 
 
+def _events(lines: list[str]) -> Iterator[tuple[int, _Line | None]]:
+    """The lines worth a look, in order: (index, its _Line) for a stave line, (index, None) for
+    another line that may be a header line. What `_scan.classify` gives, in Python."""
+    for i, text in enumerate(lines):
+        found = _py_string_line(i, text) if "-" in text else None
+        if found is not None or ":" in text or "/" in text:
+            yield i, found
+
+
 def _string_line(index: int, text: str) -> _Line | None:
     """The line as a string line of a stave, or None."""
+    if _scan is not None:
+        found = _scan.string_line(text)
+        if found is not NotImplemented:  # (the C loop reads ASCII lines only)
+            return None if found is None else _Line(index, *found)
+    return _py_string_line(index, text)
+
+
+def _py_string_line(index: int, text: str) -> _Line | None:
     m = _HEAD.match(text)
     start = m.end()
     body = text[start:].rstrip()
@@ -129,7 +153,8 @@ def _string_line(index: int, text: str) -> _Line | None:
     if " " in core and _SPACED_WORD.search(core):
         return None  # prose with dashes ("- CVE-2024-21208", "success (2003-08-08)")
     opened = bars is not None or (sep is not None and sep.endswith("|"))
-    return _Line(index, label, start, body, opened, n, other)
+    words = sum(map(len, _WORD.findall(core)))
+    return _Line(index, label, start, body, opened, n, other, words)
 
 
 # --- header lines ------------------------------------------------------------------------------
@@ -142,6 +167,9 @@ _HEADER = re.compile(
     rf"(?:^|(?<=\s\s))\s*({_KEYS})\s*:\s*(.*?)\s*(?=\s\s+(?:{_KEYS})\s*:|$)",
     re.IGNORECASE,
 )
+# every key contains one of these: a line without any of them is no header line
+_HEADER_WORDS = ("title", "meter", "time", "key", "source", "tuning", "artist", "composer", "album")
+_HEADER_WORDS += ("author", "arranger", "capo", "tempo")
 _METER_LINE = re.compile(r"\s*(\d{1,2})\s*/\s*(\d{1,2})(?:\s+time)?\s*", re.IGNORECASE)
 _METER = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})")
 _KEY_ALIASES = {"time signature": "meter", "time": "meter", "key signature": "key"}
@@ -182,6 +210,10 @@ class _Reader:
 
     def header(self, index: int, text: str) -> None:
         if ":" in text:
+            if text.isascii():  # (case folds no other character onto an ASCII letter then)
+                lower = text.lower()
+                if not any(word in lower for word in _HEADER_WORDS):
+                    return  # the usual line with a colon: no header key in it, and no regex run
             for m in _HEADER.finditer(text):
                 self.field(index, m.group(1).lower(), m.group(2))
         elif "/" in text:
@@ -218,27 +250,33 @@ class _Reader:
 
     def read(self) -> ParseResult:
         lines = self.lines
-        n = len(lines)
-        i = 0
-        while i < n:
-            text = lines[i]
-            found = _string_line(i, text) if "-" in text else None
-            if found is None:
-                if text:
-                    self.header(i, text)
-                i += 1
+        run: list[_Line] = []  # consecutive stave lines
+        line = _Line
+        for i, found in _scan.classify(lines) if _scan is not None else _events(lines):
+            if found.__class__ is tuple:
+                found = line(i, *found)
+            elif found is NotImplemented:  # a line the C loop does not read (not ASCII)
+                found = _py_string_line(i, lines[i])
+            if found is not None:
+                if run and run[-1].index != i - 1:
+                    self.staves(run)
+                    run = []
+                run.append(found)
                 continue
-            run = [found]
-            i += 1
-            while i < n:
-                nxt = _string_line(i, lines[i]) if "-" in lines[i] else None
-                if nxt is None:
-                    break
-                run.append(nxt)
-                i += 1
-            for stave in self.split_run(run):
-                self.stave(stave)
+            if run:
+                self.staves(run)
+                run = []
+            self.header(i, lines[i])
+        if run:
+            self.staves(run)
         return self.result
+
+    def staves(self, run: list[_Line]) -> None:
+        if MIN_STRINGS <= len(run) <= MAX_STRINGS and len({s.length for s in run}) == 1:
+            self.stave(run)  # the usual run: one stave, nothing to trim or split
+            return
+        for stave in self.split_run(run):
+            self.stave(stave)
 
     def split_run(self, run: list[_Line]) -> list[list[_Line]]:
         """A run of string lines to staves of 4..8 lines."""
@@ -337,6 +375,15 @@ _COLUMNS: dict[tuple[int, int], Column] = {}
 # per string: tokens that are one note with nothing to report -> (offset in the token, note)
 _PLAIN: list[dict[str, tuple[int, Note]]] = [{} for _ in range(MAX_STRINGS + 1)]
 _new = object.__new__
+
+# For the C loop: every note a plain token can give, at ((string - 1) * 14 + technique) * 25 + fret
+SCAN_TECHNIQUES = ("", "h", "p", "b", "r", "/", "\\", "s", "t", "~", "g", "<>", "[]", "x")
+_SCAN_NOTES = [
+    _note(string, fret, technique)
+    for string in range(1, MAX_STRINGS + 1)
+    for technique in SCAN_TECHNIQUES
+    for fret in range(MAX_FRET + 1)
+]
 
 
 def _column(position: int, notes: list[Note]) -> Column:
@@ -439,6 +486,10 @@ class _StaveReader:
     @staticmethod
     def segments(line: _Line) -> tuple[list[tuple[int, int]], str]:
         """Body offsets (start, end) of the line's bars, and any text after its last bar line."""
+        if _scan is not None:
+            found = _scan.segments(line.body)
+            if found is not NotImplemented:
+                return found
         pieces = line.body.split("|")
         last = len(pieces) - 1
         segs: list[tuple[int, int]] = []
@@ -458,6 +509,52 @@ class _StaveReader:
 
     def read(self) -> Tab | None:
         lines = self.lines
+        annotations = self.reader.annotation_lines(lines)
+        pm = self.palm_mute_spans(annotations)
+        fast = None
+        if _scan is not None and not pm:
+            fast = _scan.stave([s.body for s in lines], _SCAN_NOTES, Column, Bar)
+        if fast is not None and fast is not NotImplemented:
+            # the usual stave (bar lines line up, no repeat marks) read in C
+            segs, trailing, bars, notes, reported = fast
+            ref_line = lines[0]
+            for k, at, token in reported:  # tokens read with a diagnostic
+                self.diag(lines[k].index, lines[k].start + at + 1, self.known(k + 1, token)[1])
+        else:
+            found = self.bars_and_notes(pm)
+            if found is None:
+                return None
+            bars, notes, segs, ref_line, trailing = found
+        if not bars:
+            return None
+        self.repeat_counts(bars, segs, ref_line, trailing, annotations)
+
+        if sum(s.body.count("-") for s in lines) < 3:
+            return None
+        if (
+            notes
+            and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes)
+            and not self.guitar_labels(lines)
+        ):
+            self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
+            return None
+        words = 0
+        if sum(s.other for s in lines) >= 5:  # words have vowels, which are no stave characters
+            words = sum(s.words for s in lines)
+        if words >= 12 and words > notes:
+            self.diag(lines[0].index, 0, "stave lines hold words rather than notes; not read")
+            return None
+        tuning = self.tuning()
+        ctx = self.reader.ctx
+        ctx.previous[self.strings] = tuning
+        return _tab(tuning, tuple(bars), ctx.meter, ctx.title, tuple(ctx.meta), lines[0].index + 1)
+
+    def bars_and_notes(
+        self, pm: list[tuple[int, int]]
+    ) -> tuple[list[Bar], int, list[tuple[int, int]], _Line, list[str]] | None:
+        """The stave's bars and the number of notes read, with the bar spans and the line they were
+        taken from and the text after each line's last bar line; None when no line has a bar."""
+        lines = self.lines
         cut = [self.segments(s) for s in lines]
         counts = [len(c[0]) for c in cut]
         majority = max(set(counts), key=lambda k: (counts.count(k), k))
@@ -472,36 +569,12 @@ class _StaveReader:
             spans.append(segs)
 
         first = spans[0]
-        annotations = self.reader.annotation_lines(lines)
-        pm = self.palm_mute_spans(annotations)
         if all(sp == first for sp in spans) and not any(_has_marks(s.body) for s in lines):
             # the usual stave: bar lines line up and no repeat marks
             bars, notes = self.aligned_bars(first, pm)
         else:
             bars, notes = self.bars(spans, majority, pm)
-        if not bars:
-            return None
-        self.repeat_counts(bars, spans[ref], lines[ref], [c[1] for c in cut], annotations)
-
-        if sum(s.body.count("-") for s in lines) < 3:
-            return None
-        if (
-            notes
-            and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes)
-            and not self.guitar_labels(lines)
-        ):
-            self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
-            return None
-        words = 0
-        if sum(s.other for s in lines) >= 5:  # words have vowels, which are no stave characters
-            words = sum(len(w) for s in lines for w in _WORD.findall(s.body, 0, s.length))
-        if words >= 12 and words > notes:
-            self.diag(lines[0].index, 0, "stave lines hold words rather than notes; not read")
-            return None
-        tuning = self.tuning()
-        ctx = self.reader.ctx
-        ctx.previous[self.strings] = tuning
-        return _tab(tuning, tuple(bars), ctx.meter, ctx.title, tuple(ctx.meta), lines[0].index + 1)
+        return bars, notes, spans[ref], lines[ref], [c[1] for c in cut]
 
     def bars(
         self, spans: list[list[tuple[int, int]]], majority: int, pm: list[tuple[int, int]]
@@ -691,6 +764,16 @@ class _StaveReader:
                     col.append(note)
         return count
 
+    @classmethod
+    def known(cls, string: int, token: str) -> tuple[tuple[tuple[int, Note], ...], str]:
+        """`token`, looked up first among the tokens already read on this string."""
+        found = _KNOWN[string].get(token)
+        if found is None:
+            found = cls.token(string, token)
+            if len(token) <= 6:  # bounded: the keys are short strings of few characters
+                _KNOWN[string][token] = found
+        return found
+
     @staticmethod
     def token(string: int, token: str) -> tuple[tuple[tuple[int, Note], ...], str]:
         """The notes of a token as (offset in the token, note), and a diagnostic or ''."""
@@ -743,13 +826,13 @@ class _StaveReader:
             m = _REPEAT_COUNT.search(text) if text else None
             if m:
                 found[len(bars) - 1] = int(m.group(1))
-        closing = [ref.start + b for _, b in segs][: len(bars)]
         for _, text in annotations:
             if (
                 ("x" in text or "X" in text)
                 and _REPEAT_COUNT.search(text)
                 and not _REPEAT_COUNT.sub("", text).strip()
             ):
+                closing = [ref.start + b for _, b in segs][: len(bars)]
                 for m in _REPEAT_COUNT.finditer(text):
                     c = m.start()
                     j = min(range(len(closing)), key=lambda k: abs(closing[k] - c))

@@ -1,0 +1,748 @@
+/* The tab reader's hot loops in C: what tabgen/tab/parse.py does per character.
+ *
+ * parse.py stays the definition of what is read. This module repeats, for ASCII text, the steps
+ * that touch every character, with exactly the same results (tests/test_parse_scan.py compares
+ * every result with the pure-Python reader's, on real tabs and on hypothesis-generated text):
+ *
+ *   classify(lines)   the stave lines and possible header lines of a text     (_Reader.read's loop)
+ *   string_line(text) (label, start, body, opened, length, other, words) or None      (_string_line)
+ *   segments(body)    ([(start, end), ...], text after the last bar line)  (_StaveReader.segments)
+ *   stave(bodies, notes, Column, Bar)                       (_StaveReader.read for the usual stave)
+ *                     (segments, trailing texts, bars, notes read, tokens to report) or None
+ *
+ * stave() returns None for anything but the usual stave (bar lines that do not line up, repeat
+ * marks): the Python reader then reads it. Tokens read with a diagnostic (an ambiguous digit run)
+ * come back as (line, offset, token) for parse.py to word. A function given text that is not pure ASCII returns
+ * NotImplemented and the Python reader reads it. The module is optional: built without a C
+ * compiler, tabgen reads tabs by the same rules in Python, several times slower.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#define MAX_FRET 24
+#define MAX_STRINGS 8
+#define TECHNIQUES 14 /* "" h p b r / \ s t ~ g <> [] x: the order of parse.SCAN_TECHNIQUES */
+#define T_HARMONIC 11
+#define T_ARTIFICIAL 12
+#define T_DEAD 13
+#define CACHED_POSITIONS 256
+
+static unsigned char is_space[128]; /* str.isspace() and the re module's \s, for ASCII */
+static unsigned char is_stave[128]; /* parse._STAVE_CHARS: characters a stave line is made of */
+static unsigned char prefix_code[128]; /* connecting technique before a fret: its code, else 0 */
+
+static PyObject *s_position, *s_notes, *s_width, *s_columns, *s_repeat_start, *s_repeat_end;
+static PyObject *empty_tuple, *zero;
+
+/* Single-note columns, shared (they are immutable): per note index, one per position in the bar.
+ * At most MAX_STRINGS * TECHNIQUES * (MAX_FRET + 1) * CACHED_POSITIONS of them, as in parse.py. */
+static PyObject **column_cache[MAX_STRINGS * TECHNIQUES * (MAX_FRET + 1)];
+static PyTypeObject *cached_type; /* the Column type the cache holds */
+
+/* (a, b) as a tuple of ints: Py_BuildValue parses its format on every call */
+static PyObject *pair(Py_ssize_t a, Py_ssize_t b)
+{
+    PyObject *x = PyLong_FromSsize_t(a), *y = PyLong_FromSsize_t(b);
+    PyObject *t = x && y ? PyTuple_New(2) : NULL;
+    if (!t) {
+        Py_XDECREF(x);
+        Py_XDECREF(y);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(t, 0, x);
+    PyTuple_SET_ITEM(t, 1, y);
+    return t;
+}
+
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static int is_letter(unsigned char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
+
+/* `-` in it and no space: text after a line's last bar line that goes on as bar (parse._goes_on) */
+static int goes_on(const unsigned char *s, Py_ssize_t n)
+{
+    int dash = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] == ' ')
+            return 0;
+        if (s[i] == '-')
+            dash = 1;
+    }
+    return dash;
+}
+
+/* Where a label's separator ends, or -1: ( ?-?:?\|+| ?:\|*|-) at p. Each optional character is
+ * distinct from the next element, so taking every one that is there is the regex's only match. */
+static Py_ssize_t separator(const unsigned char *s, Py_ssize_t n, Py_ssize_t p)
+{
+    Py_ssize_t q = p;
+    if (q < n && s[q] == ' ')
+        q++;
+    if (q < n && s[q] == '-')
+        q++;
+    if (q < n && s[q] == ':')
+        q++;
+    if (q < n && s[q] == '|') {
+        while (q < n && s[q] == '|')
+            q++;
+        return q;
+    }
+    q = p;
+    if (q < n && s[q] == ' ')
+        q++;
+    if (q < n && s[q] == ':') {
+        q++;
+        while (q < n && s[q] == '|')
+            q++;
+        return q;
+    }
+    if (p < n && s[p] == '-')
+        return p + 1;
+    return -1;
+}
+
+static PyObject *string_line(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "string_line() takes a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(text))
+        Py_RETURN_NOTIMPLEMENTED;
+    const unsigned char *s = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+
+    /* _HEAD: ( *)(?:([A-Ha-h][#b]?)( ?-?:?\|+| ?:\|*|-)|(\|+))? */
+    Py_ssize_t i = 0;
+    while (i < n && s[i] == ' ')
+        i++;
+    Py_ssize_t head = i, start = i, label_len = 0, sep_end = -1;
+    int bars = 0;
+    if (i < n && (s[i] | 32) >= 'a' && (s[i] | 32) <= 'h') {
+        int accidental = i + 1 < n && (s[i + 1] == '#' || s[i + 1] == 'b');
+        sep_end = separator(s, n, i + 1 + accidental);
+        label_len = 1 + accidental;
+        if (sep_end < 0 && accidental) {
+            sep_end = separator(s, n, i + 1);
+            label_len = 1;
+        }
+        if (sep_end >= 0)
+            start = sep_end;
+        else
+            label_len = 0;
+    }
+    if (sep_end < 0 && i < n && s[i] == '|') {
+        while (i < n && s[i] == '|')
+            i++;
+        start = i;
+        bars = 1;
+    }
+    int labelled = label_len > 0;
+
+    Py_ssize_t end = n;
+    while (end > start && is_space[s[end - 1]])
+        end--;
+    const unsigned char *body = s + start;
+    Py_ssize_t len = end - start;
+    if (len < 3 || body[0] == ' ')
+        Py_RETURN_NONE;
+    if (!labelled && !bars && !(body[0] == '-' || is_digit(body[0]) || body[0] == '<' || body[0] == '['))
+        Py_RETURN_NONE;
+    Py_ssize_t dashes = 0, last = -1;
+    for (Py_ssize_t k = 0; k < len; k++) {
+        if (body[k] == '-')
+            dashes++;
+        else if (body[k] == '|')
+            last = k;
+    }
+    if (dashes < 3 && !((labelled || bars) && body[len - 1] == '|'))
+        Py_RETURN_NONE;
+    Py_ssize_t core = len;
+    if (last > 0 && last < len - 1 && !goes_on(body + last + 1, len - last - 1))
+        core = last + 1; /* a remark after the last bar line is no stave text */
+    Py_ssize_t other = 0, spaces = 0, words = 0, letters = 0;
+    int spaced_word = 0;
+    for (Py_ssize_t k = 0; k < core; k++) {
+        unsigned char c = body[k];
+        other += !is_stave[c];
+        spaces += c == ' ';
+        /* _SPACED_WORD: \s[A-Za-z]{2} */
+        if (is_space[c] && k + 2 < core && is_letter(body[k + 1]) && is_letter(body[k + 2]))
+            spaced_word = 1;
+        /* _WORD: [A-Za-z]{3,}, the letters of such words counted */
+        if (is_letter(c)) {
+            letters++;
+        } else {
+            words += letters >= 3 ? letters : 0;
+            letters = 0;
+        }
+    }
+    words += letters >= 3 ? letters : 0;
+    if (other * 5 > core * 2 || spaces * 5 > core)
+        Py_RETURN_NONE;
+    if (spaces && spaced_word)
+        Py_RETURN_NONE; /* prose with dashes */
+    int opened = bars || (labelled && s[sep_end - 1] == '|');
+
+    PyObject *label = labelled ? PyUnicode_FromStringAndSize((const char *)s + head, label_len) : Py_NewRef(Py_None);
+    if (!label)
+        return NULL;
+    PyObject *body_str = PyUnicode_Substring(text, start, end);
+    if (!body_str) {
+        Py_DECREF(label);
+        return NULL;
+    }
+    PyObject *line = PyTuple_New(7);
+    if (!line) {
+        Py_DECREF(label);
+        Py_DECREF(body_str);
+        return NULL;
+    }
+    PyObject *numbers[4] = {PyLong_FromSsize_t(start), PyLong_FromSsize_t(core), PyLong_FromSsize_t(other),
+                            PyLong_FromSsize_t(words)};
+    PyTuple_SET_ITEM(line, 0, label);
+    PyTuple_SET_ITEM(line, 1, numbers[0]);
+    PyTuple_SET_ITEM(line, 2, body_str);
+    PyTuple_SET_ITEM(line, 3, Py_NewRef(opened ? Py_True : Py_False));
+    PyTuple_SET_ITEM(line, 4, numbers[1]);
+    PyTuple_SET_ITEM(line, 5, numbers[2]);
+    PyTuple_SET_ITEM(line, 6, numbers[3]);
+    if (!numbers[0] || !numbers[1] || !numbers[2] || !numbers[3]) {
+        Py_DECREF(line); /* (a tuple's NULL items are skipped when it is freed) */
+        return NULL;
+    }
+    return line;
+}
+
+static PyObject *segments(PyObject *module, PyObject *body)
+{
+    if (!PyUnicode_Check(body)) {
+        PyErr_SetString(PyExc_TypeError, "segments() takes a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(body))
+        Py_RETURN_NOTIMPLEMENTED;
+    const unsigned char *s = PyUnicode_1BYTE_DATA(body);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(body);
+    PyObject *segs = PyList_New(0);
+    if (!segs)
+        return NULL;
+    int first_piece_is_last = memchr(s, '|', n) == NULL;
+    Py_ssize_t pos = 0;
+    for (;;) {
+        const unsigned char *bar = memchr(s + pos, '|', n - pos);
+        Py_ssize_t stop = bar ? bar - s : n, len = stop - pos;
+        if (!bar) {
+            /* after the last bar line: more bar when it goes on with dashes, else a remark */
+            PyObject *rest;
+            if (len && (first_piece_is_last || goes_on(s + pos, len))) {
+                PyObject *seg = pair(pos, stop);
+                if (!seg || PyList_Append(segs, seg) < 0) {
+                    Py_XDECREF(seg);
+                    Py_DECREF(segs);
+                    return NULL;
+                }
+                Py_DECREF(seg);
+                rest = PyUnicode_FromStringAndSize("", 0);
+            } else {
+                rest = PyUnicode_Substring(body, pos, stop);
+            }
+            if (!rest) {
+                Py_DECREF(segs);
+                return NULL;
+            }
+            return Py_BuildValue("(NN)", segs, rest);
+        }
+        int blank = 1;
+        for (Py_ssize_t k = pos; k < stop && blank; k++)
+            blank = is_space[s[k]];
+        if (len && !blank) {
+            PyObject *seg = pair(pos, stop);
+            if (!seg || PyList_Append(segs, seg) < 0) {
+                Py_XDECREF(seg);
+                Py_DECREF(segs);
+                return NULL;
+            }
+            Py_DECREF(seg);
+        }
+        pos = stop + 1;
+    }
+}
+
+/* A frozen dataclass instance with its fields set directly, as parse._column and parse._bar do:
+ * the reader builds values that satisfy the checks by construction. */
+static PyObject *make(PyTypeObject *type, int count, PyObject **names, PyObject **values)
+{
+    PyObject *obj = PyBaseObject_Type.tp_new(type, empty_tuple, NULL);
+    if (!obj)
+        return NULL;
+    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
+    if (!dict) {
+        Py_DECREF(obj);
+        return NULL;
+    }
+    for (int k = 0; k < count; k++) {
+        if (PyDict_SetItem(dict, names[k], values[k]) < 0) {
+            Py_DECREF(dict);
+            Py_DECREF(obj);
+            return NULL;
+        }
+    }
+    Py_DECREF(dict);
+    return obj;
+}
+
+static PyObject *make_column(PyTypeObject *type, Py_ssize_t position, PyObject *notes)
+{
+    PyObject *pos = PyLong_FromSsize_t(position);
+    if (!pos)
+        return NULL;
+    PyObject *names[2] = {s_position, s_notes}, *values[2] = {pos, notes};
+    PyObject *column = make(type, 2, names, values);
+    Py_DECREF(pos);
+    return column;
+}
+
+/* A note on the grid; 1 when it lies after the last bar line, where the line's reading stops. */
+static int put(short *grid, int strings, int string, Py_ssize_t end, Py_ssize_t at, int technique, int fret,
+               Py_ssize_t *count)
+{
+    if (at >= end)
+        return 1;
+    grid[at * strings + string - 1] = (short)(((string - 1) * TECHNIQUES + technique) * (MAX_FRET + 1) + fret);
+    (*count)++;
+    return 0;
+}
+
+/* One line's notes onto the grid (note index per offset and string), token by token as parse.py's
+ * line_notes reads them; each token read with a diagnostic goes into `reported` as (line, offset,
+ * token), and parse.py words the message. 0, or -1 on error. */
+static int scan_line(const unsigned char *s, Py_ssize_t n, int string, int strings, Py_ssize_t end, short *grid,
+                     Py_ssize_t *count, Py_ssize_t line, PyObject *reported)
+{
+    Py_ssize_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        Py_ssize_t start = i, stop; /* the token */
+        if (is_digit(c) || (prefix_code[c] && i + 1 < n && is_digit(s[i + 1]))) {
+            /* [hpbr/\\st]?\d+[~g]? and the module's one rule for digit runs (parse.split_digits) */
+            int prefix = is_digit(c) ? 0 : prefix_code[c];
+            Py_ssize_t d = i + (prefix != 0), e = d;
+            while (e < n && is_digit(s[e]))
+                e++;
+            int suffix = e < n && (s[e] == '~' || s[e] == 'g') ? (s[e] == '~' ? 9 : 10) : 0;
+            stop = e + (suffix != 0);
+            Py_ssize_t len = e - d;
+            int first = s[d] - '0', pair = len >= 2 ? first * 10 + (s[d + 1] - '0') : 0;
+            if (len == 1 || (len == 2 && first && pair <= MAX_FRET)) {
+                if (put(grid, strings, string, end, d, prefix ? prefix : suffix, len == 1 ? first : pair, count))
+                    return 0;
+                i = stop;
+                continue;
+            }
+            PyObject *token = Py_BuildValue("(nns#)", line, start, (const char *)s + start, stop - start);
+            if (!token || PyList_Append(reported, token) < 0) {
+                Py_XDECREF(token);
+                return -1;
+            }
+            Py_DECREF(token);
+            int repeated = 1, pairs = len % 2 == 0;
+            for (Py_ssize_t k = d; k < e; k++)
+                repeated &= s[k] == s[d];
+            for (Py_ssize_t k = d; pairs && k < e; k += 2) {
+                int value = (s[k] - '0') * 10 + (s[k + 1] - '0');
+                pairs = s[k] != '0' && value >= 10 && value <= MAX_FRET;
+            }
+            int step = len > 2 && !repeated && pairs ? 2 : 1;
+            for (Py_ssize_t k = d; k < e; k += step) {
+                int fret = step == 2 ? (s[k] - '0') * 10 + (s[k + 1] - '0') : s[k] - '0';
+                int technique = k == d ? prefix : (k + step >= e ? suffix : 0);
+                if (put(grid, strings, string, end, k, technique, fret, count))
+                    return 0;
+            }
+            i = stop;
+        } else if (c == '<' || c == '[') {
+            /* <\d+> and \[\d+\] */
+            unsigned char close = c == '<' ? '>' : ']';
+            Py_ssize_t e = i + 1;
+            long value = 0;
+            while (e < n && is_digit(s[e])) {
+                if (value <= MAX_FRET)
+                    value = value * 10 + (s[e] - '0');
+                e++;
+            }
+            if (e == i + 1 || e >= n || s[e] != close) {
+                i++;
+                continue; /* no token starts here */
+            }
+            i = e + 1;
+            if (value > MAX_FRET) { /* beyond the last fret: skipped, with a diagnostic */
+                PyObject *token = Py_BuildValue("(nns#)", line, start, (const char *)s + start, i - start);
+                if (!token || PyList_Append(reported, token) < 0) {
+                    Py_XDECREF(token);
+                    return -1;
+                }
+                Py_DECREF(token);
+                continue;
+            }
+            if (put(grid, strings, string, end, start + 1, c == '<' ? T_HARMONIC : T_ARTIFICIAL, (int)value, count))
+                return 0;
+        } else if (c == 'x' || c == 'X') {
+            if (put(grid, strings, string, end, i, T_DEAD, 0, count))
+                return 0;
+            i++;
+        } else {
+            i++;
+        }
+    }
+    return 0;
+}
+
+/* Bar bounds of one line as segments() finds them: pairs into `bounds`, the number of bars, and
+ * where the text after the last bar line starts (n when it is bar too or there is none). */
+static Py_ssize_t cut(const unsigned char *s, Py_ssize_t n, Py_ssize_t *bounds, Py_ssize_t *rest)
+{
+    Py_ssize_t count = 0, pos = 0;
+    int any_bar = memchr(s, '|', n) != NULL;
+    for (;;) {
+        const unsigned char *bar = memchr(s + pos, '|', n - pos);
+        Py_ssize_t stop = bar ? bar - s : n, len = stop - pos;
+        if (!bar) {
+            if (len && (!any_bar || goes_on(s + pos, len))) {
+                bounds[2 * count] = pos;
+                bounds[2 * count + 1] = stop;
+                count++;
+                *rest = n;
+            } else {
+                *rest = pos;
+            }
+            return count;
+        }
+        int blank = 1;
+        for (Py_ssize_t k = pos; k < stop && blank; k++)
+            blank = is_space[s[k]];
+        if (len && !blank) {
+            bounds[2 * count] = pos;
+            bounds[2 * count + 1] = stop;
+            count++;
+        }
+        pos = stop + 1;
+    }
+}
+
+/* parse._has_marks: a repeat mark beside a bar line */
+static int has_marks(const unsigned char *s, Py_ssize_t n)
+{
+    if (n && (s[0] == ':' || s[0] == '*' || s[0] == 'o'))
+        return 1;
+    for (Py_ssize_t k = 0; k + 1 < n; k++) {
+        unsigned char a = s[k], b = s[k + 1];
+        if ((b == '|' && (a == ':' || a == '*' || a == 'o')) || (a == '|' && (b == ':' || b == '*' || b == 'o')))
+            return 1;
+    }
+    return 0;
+}
+
+static PyObject *bounds_list(const Py_ssize_t *bounds, Py_ssize_t count)
+{
+    PyObject *list = PyList_New(count);
+    if (!list)
+        return NULL;
+    for (Py_ssize_t j = 0; j < count; j++) {
+        PyObject *bar = pair(bounds[2 * j], bounds[2 * j + 1]);
+        if (!bar) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, j, bar);
+    }
+    return list;
+}
+
+/* The bars of the usual stave from its notes on the grid: one Column per position with notes. */
+static PyObject *build_bars(const Py_ssize_t *bounds, Py_ssize_t nsegs, const short *grid, Py_ssize_t strings,
+                            PyObject *table, PyTypeObject *column_type, PyTypeObject *bar_type)
+{
+    PyObject *bars = PyList_New(nsegs), *row = NULL, *chord[MAX_STRINGS];
+    if (!bars)
+        return NULL;
+    for (Py_ssize_t j = 0; j < nsegs; j++) {
+        Py_ssize_t a = bounds[2 * j], b = bounds[2 * j + 1];
+        row = PyList_New(0);
+        if (!row)
+            goto fail;
+        for (Py_ssize_t p = a; p < b; p++) {
+            const short *cell = grid + p * strings;
+            int found = 0, index = -1;
+            for (Py_ssize_t k = 0; k < strings; k++)
+                if (cell[k] >= 0) {
+                    index = cell[k];
+                    chord[found++] = PyList_GET_ITEM(table, index);
+                }
+            if (!found)
+                continue;
+            PyObject *column;
+            if (found == 1 && p - a < CACHED_POSITIONS && column_type == cached_type) {
+                /* single-note columns are shared: they are immutable */
+                PyObject **slots = column_cache[index];
+                if (!slots) {
+                    slots = column_cache[index] = PyMem_Calloc(CACHED_POSITIONS, sizeof(PyObject *));
+                    if (!slots) {
+                        PyErr_NoMemory();
+                        goto fail;
+                    }
+                }
+                column = slots[p - a];
+                if (column) {
+                    Py_INCREF(column);
+                } else {
+                    PyObject *notes = PyTuple_Pack(1, chord[0]);
+                    column = notes ? make_column(column_type, p - a, notes) : NULL;
+                    Py_XDECREF(notes);
+                    slots[p - a] = Py_XNewRef(column);
+                }
+            } else {
+                PyObject *notes = PyTuple_New(found);
+                if (!notes)
+                    goto fail;
+                for (int k = 0; k < found; k++)
+                    PyTuple_SET_ITEM(notes, k, Py_NewRef(chord[k]));
+                column = make_column(column_type, p - a, notes);
+                Py_DECREF(notes);
+            }
+            if (!column)
+                goto fail;
+            int appended = PyList_Append(row, column);
+            Py_DECREF(column);
+            if (appended < 0)
+                goto fail;
+        }
+        PyObject *columns = PyList_AsTuple(row);
+        Py_CLEAR(row);
+        PyObject *width = columns ? PyLong_FromSsize_t(b - a) : NULL;
+        if (!width) {
+            Py_XDECREF(columns);
+            goto fail;
+        }
+        PyObject *names[4] = {s_width, s_columns, s_repeat_start, s_repeat_end};
+        PyObject *values[4] = {width, columns, Py_False, zero};
+        PyObject *bar = make(bar_type, 4, names, values);
+        Py_DECREF(width);
+        Py_DECREF(columns);
+        if (!bar)
+            goto fail;
+        PyList_SET_ITEM(bars, j, bar);
+    }
+    return bars;
+fail:
+    Py_XDECREF(row);
+    Py_DECREF(bars);
+    return NULL;
+}
+
+/* The usual stave read at once: (segments of its first line, text after each line's last bar line,
+ * bars, notes read, tokens read with a diagnostic), or None when it is not the usual stave (bar
+ * lines that do not line up, repeat marks, no bars), which the Python reader then reads. */
+static PyObject *stave(PyObject *module, PyObject *args)
+{
+    PyObject *bodies, *table;
+    PyTypeObject *column_type, *bar_type;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!", &PyList_Type, &bodies, &PyList_Type, &table, &PyType_Type, &column_type,
+                          &PyType_Type, &bar_type))
+        return NULL;
+    if (!cached_type)
+        cached_type = (PyTypeObject *)Py_NewRef(column_type);
+    Py_ssize_t strings = PyList_GET_SIZE(bodies);
+    if (strings < 1 || strings > MAX_STRINGS || PyList_GET_SIZE(table) != MAX_STRINGS * TECHNIQUES * (MAX_FRET + 1)) {
+        PyErr_SetString(PyExc_ValueError, "stave(): bad arguments");
+        return NULL;
+    }
+    Py_ssize_t longest = 0;
+    for (Py_ssize_t k = 0; k < strings; k++) {
+        PyObject *body = PyList_GET_ITEM(bodies, k);
+        if (!PyUnicode_Check(body) || !PyUnicode_IS_ASCII(body))
+            Py_RETURN_NOTIMPLEMENTED;
+        if (PyUnicode_GET_LENGTH(body) > longest)
+            longest = PyUnicode_GET_LENGTH(body);
+    }
+    /* at most one bar per two characters, plus one */
+    Py_ssize_t *bounds = PyMem_Malloc((longest / 2 + 2) * 2 * sizeof(Py_ssize_t) * 2);
+    Py_ssize_t *rests = PyMem_Malloc(strings * sizeof(Py_ssize_t));
+    short *grid = NULL;
+    PyObject *result = NULL;
+    if (!bounds || !rests) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t *other = bounds + (longest / 2 + 2) * 2;
+    Py_ssize_t nsegs = 0;
+    for (Py_ssize_t k = 0; k < strings; k++) {
+        PyObject *body = PyList_GET_ITEM(bodies, k);
+        const unsigned char *s = PyUnicode_1BYTE_DATA(body);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(body);
+        if (has_marks(s, n))
+            goto not_usual;
+        Py_ssize_t count = cut(s, n, k ? other : bounds, &rests[k]);
+        if (k == 0)
+            nsegs = count;
+        else if (count != nsegs || memcmp(other, bounds, 2 * count * sizeof(Py_ssize_t)))
+            goto not_usual;
+    }
+    if (!nsegs)
+        goto not_usual;
+    Py_ssize_t end = bounds[2 * nsegs - 1]; /* nothing after the last bar line is read */
+    grid = PyMem_Malloc((end + 1) * strings * sizeof(short));
+    if (!grid) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(grid, 0xff, (end + 1) * strings * sizeof(short)); /* -1: no note */
+    Py_ssize_t notes = 0;
+    PyObject *reported = PyList_New(0);
+    if (!reported)
+        goto done;
+    for (Py_ssize_t k = 0; k < strings; k++) {
+        PyObject *body = PyList_GET_ITEM(bodies, k);
+        if (scan_line(PyUnicode_1BYTE_DATA(body), PyUnicode_GET_LENGTH(body), (int)k + 1, (int)strings, end, grid,
+                      &notes, k, reported) < 0) {
+            Py_DECREF(reported);
+            goto done;
+        }
+    }
+    PyObject *segs = bounds_list(bounds, nsegs);
+    PyObject *trailing = segs ? PyList_New(strings) : NULL;
+    if (!trailing) {
+        Py_XDECREF(segs);
+        Py_DECREF(reported);
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < strings; k++) {
+        PyObject *body = PyList_GET_ITEM(bodies, k);
+        PyObject *rest = PyUnicode_Substring(body, rests[k], PyUnicode_GET_LENGTH(body));
+        if (!rest) {
+            Py_DECREF(segs);
+            Py_DECREF(trailing);
+            Py_DECREF(reported);
+            goto done;
+        }
+        PyList_SET_ITEM(trailing, k, rest);
+    }
+    PyObject *bars = build_bars(bounds, nsegs, grid, strings, table, column_type, bar_type);
+    if (!bars) {
+        Py_DECREF(segs);
+        Py_DECREF(trailing);
+        Py_DECREF(reported);
+        goto done;
+    }
+    result = Py_BuildValue("(NNNnN)", segs, trailing, bars, notes, reported);
+    goto done;
+not_usual:
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(grid);
+    PyMem_Free(rests);
+    PyMem_Free(bounds);
+    return result;
+}
+
+/* The lines worth a look, in order, as (index, what): what is string_line's tuple for a stave line,
+ * None for another line with a ':' or '/' (a header line, perhaps), NotImplemented for a line with a
+ * '-' that is not ASCII (the Python reader looks at it). Lines left out are neither. */
+static PyObject *classify(PyObject *module, PyObject *lines)
+{
+    if (!PyList_Check(lines)) {
+        PyErr_SetString(PyExc_TypeError, "classify() takes a list of str");
+        return NULL;
+    }
+    PyObject *events = PyList_New(0);
+    if (!events)
+        return NULL;
+    Py_ssize_t count = PyList_GET_SIZE(lines);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *text = PyList_GET_ITEM(lines, i), *what;
+        if (!PyUnicode_Check(text)) {
+            Py_DECREF(events);
+            PyErr_SetString(PyExc_TypeError, "classify() takes a list of str");
+            return NULL;
+        }
+        Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        if (!n)
+            continue;
+        int dash, header;
+        if (PyUnicode_IS_ASCII(text)) {
+            const unsigned char *s = PyUnicode_1BYTE_DATA(text);
+            dash = memchr(s, '-', n) != NULL;
+            header = memchr(s, ':', n) != NULL || memchr(s, '/', n) != NULL;
+        } else {
+            dash = PyUnicode_FindChar(text, '-', 0, n, 1) >= 0;
+            header = PyUnicode_FindChar(text, ':', 0, n, 1) >= 0 || PyUnicode_FindChar(text, '/', 0, n, 1) >= 0;
+        }
+        if (dash) {
+            what = string_line(module, text);
+            if (!what) {
+                Py_DECREF(events);
+                return NULL;
+            }
+            if (what == Py_None && !header) {
+                Py_DECREF(what);
+                continue;
+            }
+        } else if (header) {
+            what = Py_NewRef(Py_None);
+        } else {
+            continue;
+        }
+        PyObject *index = PyLong_FromSsize_t(i), *event = index ? PyTuple_New(2) : NULL;
+        if (event) {
+            PyTuple_SET_ITEM(event, 0, index);
+            PyTuple_SET_ITEM(event, 1, what);
+        } else {
+            Py_XDECREF(index);
+            Py_DECREF(what);
+        }
+        if (!event || PyList_Append(events, event) < 0) {
+            Py_XDECREF(event);
+            Py_DECREF(events);
+            return NULL;
+        }
+        Py_DECREF(event);
+    }
+    return events;
+}
+
+static PyMethodDef methods[] = {
+    {"string_line", string_line, METH_O, "A line as a stave line: (label, start, body, opened, length, other, words) or None."},
+    {"segments", segments, METH_O, "A stave line body's bars as (start, end) pairs, and the text after them."},
+    {"stave", stave, METH_VARARGS, "The usual stave's (segments, trailing texts, bars, notes read), or None."},
+    {"classify", classify, METH_O, "The stave lines and possible header lines of a text, as (index, what)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module_def = {PyModuleDef_HEAD_INIT, "_scan", "The tab reader's hot loops in C.", -1,
+                                        methods};
+
+PyMODINIT_FUNC PyInit__scan(void)
+{
+    const char *spaces = "\t\n\v\f\r\x1c\x1d\x1e\x1f ";
+    for (const char *c = spaces; *c; c++)
+        is_space[(unsigned char)*c] = 1;
+    for (const char *c = "-|0123456789~=<>[]()/\\hpbrstxX*:"; *c; c++)
+        is_stave[(unsigned char)*c] = 1;
+    /* codes as in parse.SCAN_TECHNIQUES: "" h p b r / \ s t ~ g <> [] x */
+    const char *prefixes = "hpbr/\\st";
+    for (int k = 0; prefixes[k]; k++)
+        prefix_code[(unsigned char)prefixes[k]] = (unsigned char)(k + 1);
+
+    s_position = PyUnicode_InternFromString("position");
+    s_notes = PyUnicode_InternFromString("notes");
+    s_width = PyUnicode_InternFromString("width");
+    s_columns = PyUnicode_InternFromString("columns");
+    s_repeat_start = PyUnicode_InternFromString("repeat_start");
+    s_repeat_end = PyUnicode_InternFromString("repeat_end");
+    empty_tuple = PyTuple_New(0);
+    zero = PyLong_FromLong(0);
+    if (!s_position || !s_notes || !s_width || !s_columns || !s_repeat_start || !s_repeat_end || !empty_tuple ||
+        !zero)
+        return NULL;
+    return PyModule_Create(&module_def);
+}
