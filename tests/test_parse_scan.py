@@ -142,12 +142,15 @@ def test_every_reading_path_matches_python() -> None:
 STAVE_CHARS = "----------||0123456789hpbrs/\\tgxX~<>[]:*o  eEBbGgDdAa#PMabcdefxyz"
 
 
+LABELS = ["", "e|", "B|", "G|", "D|", "A|", "E|", "F#|", "Bb-", "e ", "|", "  ", "d:"]
+
+
 @st.composite
 def stave_like(draw: st.DrawFn) -> str:
     """Lines of stave characters, labels and a little prose: mostly staves, some almost staves."""
     lines = []
     for _ in range(draw(st.integers(1, 14))):
-        label = draw(st.sampled_from(["", "e|", "B|", "G|", "D|", "A|", "E|", "F#|", "Bb-", "e ", "|", "  ", "d:"]))
+        label = draw(st.sampled_from(LABELS))
         body = draw(st.text(alphabet=STAVE_CHARS, min_size=0, max_size=40))
         lines.append(label + body)
     return "\n".join(lines)
