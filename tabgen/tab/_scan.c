@@ -8,7 +8,7 @@
  *   string_line(text) (label, start, body, opened, length, other, words) or None      (_string_line)
  *   segments(body)    ([(start, end), ...], text after the last bar line)  (_StaveReader.segments)
  *   stave(bodies, notes, Column, Bar)                       (_StaveReader.read for the usual stave)
- *                     (segments, trailing texts, bars, notes read, tokens to report) or None
+ *                     (segments, trailing texts, bars, notes, dead notes, tokens to report) or None
  *
  * stave() returns None for anything but the usual stave (bar lines that do not line up, repeat
  * marks): the Python reader then reads it. Tokens read with a diagnostic (an ambiguous digit run)
@@ -148,36 +148,50 @@ static PyObject *string_line(PyObject *module, PyObject *text)
         Py_RETURN_NONE;
     if (!labelled && !bars && !(body[0] == '-' || is_digit(body[0]) || body[0] == '<' || body[0] == '['))
         Py_RETURN_NONE;
-    Py_ssize_t dashes = 0, last = -1;
+    /* One pass: dashes and the last bar line over the body; characters that are no stave
+     * characters, spaces and letters of words over the core, taken at the last bar line when a
+     * remark follows it. Dashes, the usual character, take the short way. */
+    Py_ssize_t dashes = 0, last = -1, other = 0, spaces = 0, words = 0, letters = 0;
+    Py_ssize_t other_at = 0, spaces_at = 0, words_at = 0;
     for (Py_ssize_t k = 0; k < len; k++) {
-        if (body[k] == '-')
-            dashes++;
-        else if (body[k] == '|')
-            last = k;
-    }
-    if (dashes < 3 && !((labelled || bars) && body[len - 1] == '|'))
-        Py_RETURN_NONE;
-    Py_ssize_t core = len;
-    if (last > 0 && last < len - 1 && !goes_on(body + last + 1, len - last - 1))
-        core = last + 1; /* a remark after the last bar line is no stave text */
-    Py_ssize_t other = 0, spaces = 0, words = 0, letters = 0;
-    int spaced_word = 0;
-    for (Py_ssize_t k = 0; k < core; k++) {
         unsigned char c = body[k];
+        if (c == '-' || c == '|') {
+            if (letters) { /* _WORD: [A-Za-z]{3,}, the letters of such words counted */
+                words += letters >= 3 ? letters : 0;
+                letters = 0;
+            }
+            if (c == '-') {
+                dashes++;
+            } else {
+                last = k;
+                other_at = other;
+                spaces_at = spaces;
+                words_at = words;
+            }
+            continue;
+        }
         other += !is_stave[c];
         spaces += c == ' ';
-        /* _SPACED_WORD: \s[A-Za-z]{2} */
-        if (is_space[c] && k + 2 < core && is_letter(body[k + 1]) && is_letter(body[k + 2]))
-            spaced_word = 1;
-        /* _WORD: [A-Za-z]{3,}, the letters of such words counted */
         if (is_letter(c)) {
             letters++;
-        } else {
+        } else if (letters) {
             words += letters >= 3 ? letters : 0;
             letters = 0;
         }
     }
     words += letters >= 3 ? letters : 0;
+    if (dashes < 3 && !((labelled || bars) && body[len - 1] == '|'))
+        Py_RETURN_NONE;
+    Py_ssize_t core = len;
+    if (last > 0 && last < len - 1 && !goes_on(body + last + 1, len - last - 1)) {
+        core = last + 1; /* a remark after the last bar line is no stave text */
+        other = other_at;
+        spaces = spaces_at;
+        words = words_at;
+    }
+    int spaced_word = 0;
+    for (Py_ssize_t k = 0; spaces && k + 2 < core && !spaced_word; k++) /* _SPACED_WORD: \s[A-Za-z]{2} */
+        spaced_word = is_space[body[k]] && is_letter(body[k + 1]) && is_letter(body[k + 2]);
     if (other * 5 > core * 2 || spaces * 5 > core)
         Py_RETURN_NONE;
     if (spaces && spaced_word)
@@ -276,19 +290,13 @@ static PyObject *make(PyTypeObject *type, int count, PyObject **names, PyObject 
     PyObject *obj = PyBaseObject_Type.tp_new(type, empty_tuple, NULL);
     if (!obj)
         return NULL;
-    PyObject *dict = PyObject_GenericGetDict(obj, NULL);
-    if (!dict) {
-        Py_DECREF(obj);
-        return NULL;
-    }
     for (int k = 0; k < count; k++) {
-        if (PyDict_SetItem(dict, names[k], values[k]) < 0) {
-            Py_DECREF(dict);
+        /* object.__setattr__: the slot's descriptor, not the frozen class's __setattr__ */
+        if (PyObject_GenericSetAttr(obj, names[k], values[k]) < 0) {
             Py_DECREF(obj);
             return NULL;
         }
     }
-    Py_DECREF(dict);
     return obj;
 }
 
@@ -310,13 +318,15 @@ static int put(short *grid, int strings, int string, Py_ssize_t end, Py_ssize_t 
     if (at >= end)
         return 1;
     grid[at * strings + string - 1] = (short)(((string - 1) * TECHNIQUES + technique) * (MAX_FRET + 1) + fret);
-    (*count)++;
+    count[0]++;
+    count[1] += technique == T_DEAD;
     return 0;
 }
 
 /* One line's notes onto the grid (note index per offset and string), token by token as parse.py's
- * line_notes reads them; each token read with a diagnostic goes into `reported` as (line, offset,
- * token), and parse.py words the message. 0, or -1 on error. */
+ * line_notes reads them, counted in count[0] (dead notes also in count[1]); each token read with
+ * a diagnostic goes into `reported` as (line, offset, token), and parse.py words the message.
+ * 0, or -1 on error. */
 static int scan_line(const unsigned char *s, Py_ssize_t n, int string, int strings, Py_ssize_t end, short *grid,
                      Py_ssize_t *count, Py_ssize_t line, PyObject *reported)
 {
@@ -430,13 +440,14 @@ static Py_ssize_t cut(const unsigned char *s, Py_ssize_t n, Py_ssize_t *bounds, 
     }
 }
 
-/* parse._has_marks: a repeat mark beside a bar line */
-static int has_marks(const unsigned char *s, Py_ssize_t n)
+/* parse._has_marks: a repeat mark beside a bar line; the dashes are added to *dashes */
+static int has_marks(const unsigned char *s, Py_ssize_t n, Py_ssize_t *dashes)
 {
     if (n && (s[0] == ':' || s[0] == '*' || s[0] == 'o'))
         return 1;
-    for (Py_ssize_t k = 0; k + 1 < n; k++) {
-        unsigned char a = s[k], b = s[k + 1];
+    for (Py_ssize_t k = 0; k < n; k++) {
+        unsigned char a = s[k], b = k + 1 < n ? s[k + 1] : 0;
+        *dashes += a == '-';
         if ((b == '|' && (a == ':' || a == '*' || a == 'o')) || (a == '|' && (b == ':' || b == '*' || b == 'o')))
             return 1;
     }
@@ -541,8 +552,9 @@ fail:
 }
 
 /* The usual stave read at once: (segments of its first line, text after each line's last bar line,
- * bars, notes read, tokens read with a diagnostic), or None when it is not the usual stave (bar
- * lines that do not line up, repeat marks, no bars), which the Python reader then reads. */
+ * bars, notes read, dead notes among them, tokens read with a diagnostic), or None when it is not
+ * the usual stave (bar lines that do not line up, repeat marks, no bars, fewer than 3 dashes),
+ * which the Python reader then reads. */
 static PyObject *stave(PyObject *module, PyObject *args)
 {
     PyObject *bodies, *table;
@@ -575,12 +587,12 @@ static PyObject *stave(PyObject *module, PyObject *args)
         goto done;
     }
     Py_ssize_t *other = bounds + (longest / 2 + 2) * 2;
-    Py_ssize_t nsegs = 0;
+    Py_ssize_t nsegs = 0, dashes = 0;
     for (Py_ssize_t k = 0; k < strings; k++) {
         PyObject *body = PyList_GET_ITEM(bodies, k);
         const unsigned char *s = PyUnicode_1BYTE_DATA(body);
         Py_ssize_t n = PyUnicode_GET_LENGTH(body);
-        if (has_marks(s, n))
+        if (has_marks(s, n, &dashes))
             goto not_usual;
         Py_ssize_t count = cut(s, n, k ? other : bounds, &rests[k]);
         if (k == 0)
@@ -588,7 +600,7 @@ static PyObject *stave(PyObject *module, PyObject *args)
         else if (count != nsegs || memcmp(other, bounds, 2 * count * sizeof(Py_ssize_t)))
             goto not_usual;
     }
-    if (!nsegs)
+    if (!nsegs || dashes < 3)
         goto not_usual;
     Py_ssize_t end = bounds[2 * nsegs - 1]; /* nothing after the last bar line is read */
     grid = PyMem_Malloc((end + 1) * strings * sizeof(short));
@@ -597,14 +609,14 @@ static PyObject *stave(PyObject *module, PyObject *args)
         goto done;
     }
     memset(grid, 0xff, (end + 1) * strings * sizeof(short)); /* -1: no note */
-    Py_ssize_t notes = 0;
+    Py_ssize_t notes[2] = {0, 0}; /* all, dead */
     PyObject *reported = PyList_New(0);
     if (!reported)
         goto done;
     for (Py_ssize_t k = 0; k < strings; k++) {
         PyObject *body = PyList_GET_ITEM(bodies, k);
         if (scan_line(PyUnicode_1BYTE_DATA(body), PyUnicode_GET_LENGTH(body), (int)k + 1, (int)strings, end, grid,
-                      &notes, k, reported) < 0) {
+                      notes, k, reported) < 0) {
             Py_DECREF(reported);
             goto done;
         }
@@ -634,7 +646,7 @@ static PyObject *stave(PyObject *module, PyObject *args)
         Py_DECREF(reported);
         goto done;
     }
-    result = Py_BuildValue("(NNNnN)", segs, trailing, bars, notes, reported);
+    result = Py_BuildValue("(NNNnnN)", segs, trailing, bars, notes[0], notes[1], reported);
     goto done;
 not_usual:
     result = Py_NewRef(Py_None);

@@ -17,13 +17,12 @@ import re
 
 from tabgen.errors import InputError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _PRE = re.compile(r"<pre\b[^>]*>(.*?)</pre\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"</?[A-Za-z!][^>\n]*>")  # not "<12>", a harmonic
 # only the tag name ignores case: a pattern that starts with a plain "<" is searched for quickly
 _HTML_HINT = re.compile(r"<(?i:html|body|br|p|div|pre|head)\b[^>]*>")
-# the bytes of ASCII text that are no control characters: deleting them leaves the control ones
-_NOT_CONTROL = bytes(sorted(set(range(128)) - set(range(0, 9)) - {11} - set(range(14, 32)) - {127}))
+# the bytes of UTF-8 text that are no control characters: deleting them leaves the control ones
+_NOT_CONTROL = bytes(sorted(set(range(256)) - set(range(0, 9)) - {11} - set(range(14, 32)) - {127}))
 
 
 def _name(path: str) -> str:
@@ -35,10 +34,8 @@ def _looks_binary(text: str) -> bool:
     if "\x00" in text:
         return True
     sample = text[:65536]
-    if sample.isascii():  # the usual case, counted in C without a regex
-        controls = len(sample.encode("ascii").translate(None, _NOT_CONTROL))
-    else:
-        controls = len(_CONTROL.findall(sample))
+    # counted in C without a regex: control characters are ASCII, one byte each in UTF-8
+    controls = len(sample.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL))
     return controls * 100 > len(sample) + 100
 
 

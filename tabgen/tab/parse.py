@@ -47,7 +47,7 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
-from operator import add, itemgetter
+from operator import add, attrgetter, itemgetter
 from pathlib import Path
 
 from tabgen.errors import InputError, TabgenError
@@ -104,6 +104,10 @@ class _Line:
     length: int  # of the body without a remark after its last bar line
     other: int  # characters in it that are no stave characters (letters of words, ...)
     words: int  # letters in it that make words of three or more
+
+
+_BODY, _LABEL = attrgetter("body"), attrgetter("label")
+_OTHER, _WORDS = attrgetter("other"), attrgetter("words")
 
 
 def _goes_on(after: str) -> bool:
@@ -375,6 +379,7 @@ _COLUMNS: dict[tuple[int, int], Column] = {}
 # per string: tokens that are one note with nothing to report -> (offset in the token, note)
 _PLAIN: list[dict[str, tuple[int, Note]]] = [{} for _ in range(MAX_STRINGS + 1)]
 _new = object.__new__
+_set = object.__setattr__  # (the classes are frozen: their own __setattr__ refuses)
 
 # For the C loop: every note a plain token can give, at ((string - 1) * 14 + technique) * 25 + fret
 SCAN_TECHNIQUES = ("", "h", "p", "b", "r", "/", "\\", "s", "t", "~", "g", "<>", "[]", "x")
@@ -396,20 +401,18 @@ def _column(position: int, notes: list[Note]) -> Column:
             column = _COLUMNS[key] = Column(position, (notes[0],))
         return column
     column = _new(Column)
-    fields = column.__dict__
-    fields["position"] = position
-    fields["notes"] = tuple(notes)
+    _set(column, "position", position)
+    _set(column, "notes", tuple(notes))
     return column
 
 
 def _bar(width: int, columns: tuple[Column, ...], repeat_start: bool, repeat_end: int) -> Bar:
     """A Bar without re-running its checks: the reader's columns increase and lie inside it."""
     bar = _new(Bar)
-    fields = bar.__dict__
-    fields["width"] = width
-    fields["columns"] = columns
-    fields["repeat_start"] = repeat_start
-    fields["repeat_end"] = repeat_end
+    _set(bar, "width", width)
+    _set(bar, "columns", columns)
+    _set(bar, "repeat_start", repeat_start)
+    _set(bar, "repeat_end", repeat_end)
     return bar
 
 
@@ -424,7 +427,10 @@ def _tab(
     """A Tab without re-running its checks: the tuning has one string per stave line and the
     meter passed `_meter`."""
     tab = _new(Tab)
-    tab.__dict__.update(tuning=tuning, bars=bars, meter=meter, title=title, meta=meta, line=line)
+    for name, value in (("tuning", tuning), ("bars", bars), ("meter", meter), ("title", title)):
+        _set(tab, name, value)
+    _set(tab, "meta", meta)
+    _set(tab, "line", line)
     return tab
 
 
@@ -510,37 +516,35 @@ class _StaveReader:
     def read(self) -> Tab | None:
         lines = self.lines
         annotations = self.reader.annotation_lines(lines)
-        pm = self.palm_mute_spans(annotations)
+        pm = self.palm_mute_spans(annotations) if annotations else []
         fast = None
         if _scan is not None and not pm:
-            fast = _scan.stave([s.body for s in lines], _SCAN_NOTES, Column, Bar)
+            fast = _scan.stave(list(map(_BODY, lines)), _SCAN_NOTES, Column, Bar)
         if fast is not None and fast is not NotImplemented:
-            # the usual stave (bar lines line up, no repeat marks) read in C
-            segs, trailing, bars, notes, reported = fast
+            # the usual stave (bar lines line up, no repeat marks, 3 dashes or more) read in C
+            segs, trailing, bars, notes, dead, reported = fast
             ref_line = lines[0]
             for k, at, token in reported:  # tokens read with a diagnostic
                 self.diag(lines[k].index, lines[k].start + at + 1, self.known(k + 1, token)[1])
+            self.repeat_counts(bars, segs, ref_line, trailing, annotations)
+            only_dead = notes and dead == notes
         else:
             found = self.bars_and_notes(pm)
             if found is None:
                 return None
             bars, notes, segs, ref_line, trailing = found
-        if not bars:
-            return None
-        self.repeat_counts(bars, segs, ref_line, trailing, annotations)
-
-        if sum(s.body.count("-") for s in lines) < 3:
-            return None
-        if (
-            notes
-            and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes)
-            and not self.guitar_labels(lines)
-        ):
+            if not bars:
+                return None
+            self.repeat_counts(bars, segs, ref_line, trailing, annotations)
+            if sum(s.body.count("-") for s in lines) < 3:
+                return None
+            only_dead = notes and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes)
+        if only_dead and not self.guitar_labels(lines):
             self.diag(lines[0].index, 0, "stave with only x marks looks like a drum tab; not read")
             return None
         words = 0
-        if sum(s.other for s in lines) >= 5:  # words have vowels, which are no stave characters
-            words = sum(s.words for s in lines)
+        if sum(map(_OTHER, lines)) >= 5:  # words have vowels, which are no stave characters
+            words = sum(map(_WORDS, lines))
         if words >= 12 and words > notes:
             self.diag(lines[0].index, 0, "stave lines hold words rather than notes; not read")
             return None
@@ -856,7 +860,7 @@ class _StaveReader:
         lines = self.lines
         ctx = self.reader.ctx
         header = ctx.tuning if ctx.tuning is not None and ctx.tuning.strings == self.strings else None
-        labels = tuple(s.label for s in lines)
+        labels = tuple(map(_LABEL, lines))
         if None not in labels:
             from_labels = tuning_from_labels(labels)  # type: ignore[arg-type]
             if from_labels is not None:

@@ -45,7 +45,7 @@ def pitch_name(pitch: int) -> str:
     return f"{_NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tuning:
     """Open-string MIDI pitches, string 1 (highest) first."""
 
@@ -126,7 +126,7 @@ _ALIASES = {
 }
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Note:
     """One note: a string (1 = highest), a fret, and how it is played (a key of TECHNIQUES)."""
 
@@ -143,7 +143,7 @@ class Note:
             raise TabValueError(f"unknown technique {self.technique!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     """Notes struck together at one position of a bar, sorted by string."""
 
@@ -159,7 +159,7 @@ class Column:
             object.__setattr__(self, "notes", tuple(sorted(self.notes)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Bar:
     """Columns at increasing positions within ``range(width)``; repeat marks as written."""
 
@@ -182,7 +182,7 @@ class Bar:
         return [n for c in self.columns for n in c.notes]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tab:
     """A piece (or one stave of one): a tuning and its bars, with metadata.
 
