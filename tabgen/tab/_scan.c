@@ -7,12 +7,14 @@
  *   classify(lines)   the stave lines and possible header lines of a text     (_Reader.read's loop)
  *   string_line(text) (label, start, body, opened, length, other, words) or None      (_string_line)
  *   segments(body)    ([(start, end), ...], text after the last bar line)  (_StaveReader.segments)
- *   stave(bodies, notes, Column, Bar)                       (_StaveReader.read for the usual stave)
- *                     (segments, trailing texts, bars, notes, dead notes, tokens to report) or None
+ *   stave(bodies, opened, notes, Column, Bar)                    (_StaveReader.bars_and_notes)
+ *                     (bar bounds, reference line, trailing texts, bars, notes, dead notes,
+ *                     what to report) or None
  *
- * stave() returns None for anything but the usual stave (bar lines that do not line up, repeat
- * marks): the Python reader then reads it. Tokens read with a diagnostic (an ambiguous digit run)
- * come back as (line, offset, token) for parse.py to word. A function given text that is not pure ASCII returns
+ * stave() reads a stave whose bar lines line up through a shared grid and any other one bar by bar,
+ * as bars_and_notes does, and hands back what to report for parse.py to word. It returns None
+ * where parse.py reads on (no bar on most lines, fewer than 3 dashes); parse.py does not call it
+ * for staves under a palm-mute line. A function given text that is not pure ASCII returns
  * NotImplemented and the Python reader reads it. The module is optional: built without a C
  * compiler, tabgen reads tabs by the same rules in Python, several times slower.
  */
@@ -311,24 +313,61 @@ static PyObject *make_column(PyTypeObject *type, Py_ssize_t position, PyObject *
     return column;
 }
 
-/* A note on the grid; 1 when it lies after the last bar line, where the line's reading stops. */
-static int put(short *grid, int strings, int string, Py_ssize_t end, Py_ssize_t at, int technique, int fret,
-               Py_ssize_t *count)
+/* Where a line's notes go: the usual stave puts a note at its offset in the line (all lines share
+ * their bar lines); the general stave walks each line's own bars, as parse.py's notes() does. */
+typedef struct {
+    short *grid;
+    int strings, string;
+    int general;
+    Py_ssize_t end;                  /* usual: nothing at or after it is read */
+    Py_ssize_t nbars, bar;           /* general: the bar the reading is in */
+    const Py_ssize_t *starts, *ends; /* general: this line's bars */
+    const Py_ssize_t *base;          /* general: each bar's first cell in the grid */
+    Py_ssize_t count, dead;          /* notes read, dead notes among them */
+} placer;
+
+/* A note onto the grid (note index per cell and string); 1 when the line's reading stops there. */
+static int put(placer *pl, Py_ssize_t at, int technique, int fret)
 {
-    if (at >= end)
-        return 1;
-    grid[at * strings + string - 1] = (short)(((string - 1) * TECHNIQUES + technique) * (MAX_FRET + 1) + fret);
-    count[0]++;
-    count[1] += technique == T_DEAD;
+    Py_ssize_t cell = at;
+    if (!pl->general) {
+        if (at >= pl->end)
+            return 1;
+    } else {
+        Py_ssize_t j = pl->bar;
+        if (at >= pl->ends[j]) {
+            while (j < pl->nbars && at >= pl->ends[j])
+                j++;
+            if (j == pl->nbars)
+                return 1;
+            pl->bar = j;
+        }
+        if (at < pl->starts[j])
+            return 0; /* on a repeat mark: not a note */
+        cell = pl->base[j] + at - pl->starts[j];
+    }
+    pl->grid[cell * pl->strings + pl->string - 1] =
+        (short)(((pl->string - 1) * TECHNIQUES + technique) * (MAX_FRET + 1) + fret);
+    pl->count++;
+    pl->dead += technique == T_DEAD;
     return 0;
 }
 
-/* One line's notes onto the grid (note index per offset and string), token by token as parse.py's
- * line_notes reads them, counted in count[0] (dead notes also in count[1]); each token read with
- * a diagnostic goes into `reported` as (line, offset, token), and parse.py words the message.
+static int report(PyObject *reported, Py_ssize_t line, Py_ssize_t at, PyObject *what)
+{
+    PyObject *entry = what ? Py_BuildValue("(nnN)", line, at, what) : NULL;
+    if (!entry || PyList_Append(reported, entry) < 0) {
+        Py_XDECREF(entry);
+        return -1;
+    }
+    Py_DECREF(entry);
+    return 0;
+}
+
+/* One line's notes onto the grid, token by token as parse.py reads them; each token read with a
+ * diagnostic goes into `reported` as (line, offset, token), and parse.py words the message.
  * 0, or -1 on error. */
-static int scan_line(const unsigned char *s, Py_ssize_t n, int string, int strings, Py_ssize_t end, short *grid,
-                     Py_ssize_t *count, Py_ssize_t line, PyObject *reported)
+static int scan_line(const unsigned char *s, Py_ssize_t n, placer *pl, Py_ssize_t line, PyObject *reported)
 {
     Py_ssize_t i = 0;
     while (i < n) {
@@ -345,17 +384,13 @@ static int scan_line(const unsigned char *s, Py_ssize_t n, int string, int strin
             Py_ssize_t len = e - d;
             int first = s[d] - '0', pair = len >= 2 ? first * 10 + (s[d + 1] - '0') : 0;
             if (len == 1 || (len == 2 && first && pair <= MAX_FRET)) {
-                if (put(grid, strings, string, end, d, prefix ? prefix : suffix, len == 1 ? first : pair, count))
+                if (put(pl, d, prefix ? prefix : suffix, len == 1 ? first : pair))
                     return 0;
                 i = stop;
                 continue;
             }
-            PyObject *token = Py_BuildValue("(nns#)", line, start, (const char *)s + start, stop - start);
-            if (!token || PyList_Append(reported, token) < 0) {
-                Py_XDECREF(token);
+            if (report(reported, line, start, PyUnicode_FromStringAndSize((const char *)s + start, stop - start)) < 0)
                 return -1;
-            }
-            Py_DECREF(token);
             int repeated = 1, pairs = len % 2 == 0;
             for (Py_ssize_t k = d; k < e; k++)
                 repeated &= s[k] == s[d];
@@ -367,7 +402,7 @@ static int scan_line(const unsigned char *s, Py_ssize_t n, int string, int strin
             for (Py_ssize_t k = d; k < e; k += step) {
                 int fret = step == 2 ? (s[k] - '0') * 10 + (s[k + 1] - '0') : s[k] - '0';
                 int technique = k == d ? prefix : (k + step >= e ? suffix : 0);
-                if (put(grid, strings, string, end, k, technique, fret, count))
+                if (put(pl, k, technique, fret))
                     return 0;
             }
             i = stop;
@@ -387,18 +422,14 @@ static int scan_line(const unsigned char *s, Py_ssize_t n, int string, int strin
             }
             i = e + 1;
             if (value > MAX_FRET) { /* beyond the last fret: skipped, with a diagnostic */
-                PyObject *token = Py_BuildValue("(nns#)", line, start, (const char *)s + start, i - start);
-                if (!token || PyList_Append(reported, token) < 0) {
-                    Py_XDECREF(token);
+                if (report(reported, line, start, PyUnicode_FromStringAndSize((const char *)s + start, i - start)) < 0)
                     return -1;
-                }
-                Py_DECREF(token);
                 continue;
             }
-            if (put(grid, strings, string, end, start + 1, c == '<' ? T_HARMONIC : T_ARTIFICIAL, (int)value, count))
+            if (put(pl, start + 1, c == '<' ? T_HARMONIC : T_ARTIFICIAL, (int)value))
                 return 0;
         } else if (c == 'x' || c == 'X') {
-            if (put(grid, strings, string, end, i, T_DEAD, 0, count))
+            if (put(pl, i, T_DEAD, 0))
                 return 0;
             i++;
         } else {
@@ -470,20 +501,23 @@ static PyObject *bounds_list(const Py_ssize_t *bounds, Py_ssize_t count)
     return list;
 }
 
-/* The bars of the usual stave from its notes on the grid: one Column per position with notes. */
-static PyObject *build_bars(const Py_ssize_t *bounds, Py_ssize_t nsegs, const short *grid, Py_ssize_t strings,
-                            PyObject *table, PyTypeObject *column_type, PyTypeObject *bar_type)
+/* The stave's bars from its notes on the grid: bar j's cells start at base[j]; a bar of width 0 or
+ * less is no bar. One Column per position with notes. */
+static PyObject *build_bars(Py_ssize_t nbars, const Py_ssize_t *width, const Py_ssize_t *base, const int *opens,
+                            const int *closes, const short *grid, Py_ssize_t strings, PyObject *table,
+                            PyTypeObject *column_type, PyTypeObject *bar_type)
 {
-    PyObject *bars = PyList_New(nsegs), *row = NULL, *chord[MAX_STRINGS];
+    PyObject *bars = PyList_New(0), *row = NULL, *chord[MAX_STRINGS];
     if (!bars)
         return NULL;
-    for (Py_ssize_t j = 0; j < nsegs; j++) {
-        Py_ssize_t a = bounds[2 * j], b = bounds[2 * j + 1];
+    for (Py_ssize_t j = 0; j < nbars; j++) {
+        if (width[j] <= 0)
+            continue;
         row = PyList_New(0);
         if (!row)
             goto fail;
-        for (Py_ssize_t p = a; p < b; p++) {
-            const short *cell = grid + p * strings;
+        for (Py_ssize_t p = 0; p < width[j]; p++) {
+            const short *cell = grid + (base[j] + p) * strings;
             int found = 0, index = -1;
             for (Py_ssize_t k = 0; k < strings; k++)
                 if (cell[k] >= 0) {
@@ -493,7 +527,7 @@ static PyObject *build_bars(const Py_ssize_t *bounds, Py_ssize_t nsegs, const sh
             if (!found)
                 continue;
             PyObject *column;
-            if (found == 1 && p - a < CACHED_POSITIONS && column_type == cached_type) {
+            if (found == 1 && p < CACHED_POSITIONS && column_type == cached_type) {
                 /* single-note columns are shared: they are immutable */
                 PyObject **slots = column_cache[index];
                 if (!slots) {
@@ -503,14 +537,14 @@ static PyObject *build_bars(const Py_ssize_t *bounds, Py_ssize_t nsegs, const sh
                         goto fail;
                     }
                 }
-                column = slots[p - a];
+                column = slots[p];
                 if (column) {
                     Py_INCREF(column);
                 } else {
                     PyObject *notes = PyTuple_Pack(1, chord[0]);
-                    column = notes ? make_column(column_type, p - a, notes) : NULL;
+                    column = notes ? make_column(column_type, p, notes) : NULL;
                     Py_XDECREF(notes);
-                    slots[p - a] = Py_XNewRef(column);
+                    slots[p] = Py_XNewRef(column);
                 }
             } else {
                 PyObject *notes = PyTuple_New(found);
@@ -518,7 +552,7 @@ static PyObject *build_bars(const Py_ssize_t *bounds, Py_ssize_t nsegs, const sh
                     goto fail;
                 for (int k = 0; k < found; k++)
                     PyTuple_SET_ITEM(notes, k, Py_NewRef(chord[k]));
-                column = make_column(column_type, p - a, notes);
+                column = make_column(column_type, p, notes);
                 Py_DECREF(notes);
             }
             if (!column)
@@ -530,19 +564,25 @@ static PyObject *build_bars(const Py_ssize_t *bounds, Py_ssize_t nsegs, const sh
         }
         PyObject *columns = PyList_AsTuple(row);
         Py_CLEAR(row);
-        PyObject *width = columns ? PyLong_FromSsize_t(b - a) : NULL;
-        if (!width) {
+        PyObject *w = columns ? PyLong_FromSsize_t(width[j]) : NULL;
+        PyObject *end = w ? PyLong_FromLong(closes[j] ? 2 : 0) : NULL;
+        if (!end) {
             Py_XDECREF(columns);
+            Py_XDECREF(w);
             goto fail;
         }
         PyObject *names[4] = {s_width, s_columns, s_repeat_start, s_repeat_end};
-        PyObject *values[4] = {width, columns, Py_False, zero};
+        PyObject *values[4] = {w, columns, opens[j] ? Py_True : Py_False, end};
         PyObject *bar = make(bar_type, 4, names, values);
-        Py_DECREF(width);
+        Py_DECREF(w);
+        Py_DECREF(end);
         Py_DECREF(columns);
         if (!bar)
             goto fail;
-        PyList_SET_ITEM(bars, j, bar);
+        int appended = PyList_Append(bars, bar);
+        Py_DECREF(bar);
+        if (appended < 0)
+            goto fail;
     }
     return bars;
 fail:
@@ -551,24 +591,85 @@ fail:
     return NULL;
 }
 
-/* The usual stave read at once: (segments of its first line, text after each line's last bar line,
- * bars, notes read, dead notes among them, tokens read with a diagnostic), or None when it is not
- * the usual stave (bar lines that do not line up, repeat marks, no bars, fewer than 3 dashes),
- * which the Python reader then reads. */
+static int is_mark(unsigned char c) { return c == ':' || c == '*' || c == 'o'; }
+
+/* parse.py's bar_layout for every bar: each line's bar bounds with repeat marks taken off (into
+ * starts and ends, `nbars` per line), each bar's width and marks; lengths that differ from the usual
+ * one are reported as (line, offset, (bar, difference)). 0, or -1 on error. */
+static int layout(PyObject *bodies, Py_ssize_t strings, Py_ssize_t nbars, const Py_ssize_t *spans, long opened,
+                  Py_ssize_t *starts, Py_ssize_t *ends, Py_ssize_t *width, int *opens, int *closes,
+                  PyObject *reported)
+{
+    Py_ssize_t lengths[MAX_STRINGS];
+    for (Py_ssize_t j = 0; j < nbars; j++) {
+        int all_open = 1, all_close = 1, any_open = 0, any_close = 0;
+        for (Py_ssize_t k = 0; k < strings; k++) {
+            PyObject *body = PyList_GET_ITEM(bodies, k);
+            const unsigned char *s = PyUnicode_1BYTE_DATA(body);
+            Py_ssize_t n = PyUnicode_GET_LENGTH(body), a = spans[(k * nbars + j) * 2], b = spans[(k * nbars + j) * 2 + 1];
+            int open = b > a && is_mark(s[a]) && ((a > 0 && s[a - 1] == '|') || (a == 0 && (opened >> k) & 1));
+            int close = b > a && is_mark(s[b - 1]) && b < n && s[b] == '|';
+            all_open &= open;
+            all_close &= close;
+            any_open |= open;
+            any_close |= close;
+            starts[k * nbars + j] = a;
+            ends[k * nbars + j] = b;
+        }
+        /* marks on every line are not part of the bar; marks on some lines stand where a dash would */
+        Py_ssize_t longest = PY_SSIZE_T_MIN, shortest = PY_SSIZE_T_MAX;
+        for (Py_ssize_t k = 0; k < strings; k++) {
+            starts[k * nbars + j] += all_open;
+            ends[k * nbars + j] -= all_close;
+            lengths[k] = ends[k * nbars + j] - starts[k * nbars + j];
+            longest = lengths[k] > longest ? lengths[k] : longest;
+            shortest = lengths[k] < shortest ? lengths[k] : shortest;
+        }
+        width[j] = longest;
+        opens[j] = any_open;
+        closes[j] = any_close;
+        if (longest > 0 && shortest != longest) {
+            /* the usual length: the most common, the first line's of those when tied */
+            Py_ssize_t usual = lengths[0], best = 0;
+            for (Py_ssize_t k = 0; k < strings; k++) {
+                Py_ssize_t same = 0;
+                for (Py_ssize_t m = 0; m < strings; m++)
+                    same += lengths[m] == lengths[k];
+                if (same > best) {
+                    best = same;
+                    usual = lengths[k];
+                }
+            }
+            for (Py_ssize_t k = 0; k < strings; k++)
+                if (lengths[k] != usual && report(reported, k, starts[k * nbars + j],
+                                                  Py_BuildValue("(nn)", j, lengths[k] - usual)) < 0)
+                    return -1;
+        }
+    }
+    return 0;
+}
+
+/* A stave read at once, as parse.py's _StaveReader.read reads it without palm mutes: (bar bounds of
+ * the reference line, its index, text after each line's last bar line, bars, notes read, dead notes
+ * among them, what to report in order), or None when parse.py must read it (no bar on most lines,
+ * fewer than 3 dashes). What to report: (line, -1, None) for a line whose bar lines do not line up,
+ * (line, offset, (bar, difference)) for a bar longer or shorter on a line, (line, offset, token) for a
+ * token read with a diagnostic. */
 static PyObject *stave(PyObject *module, PyObject *args)
 {
     PyObject *bodies, *table;
     PyTypeObject *column_type, *bar_type;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!", &PyList_Type, &bodies, &PyList_Type, &table, &PyType_Type, &column_type,
-                          &PyType_Type, &bar_type))
+    long opened;
+    if (!PyArg_ParseTuple(args, "O!lO!O!O!", &PyList_Type, &bodies, &opened, &PyList_Type, &table, &PyType_Type,
+                          &column_type, &PyType_Type, &bar_type))
         return NULL;
-    if (!cached_type)
-        cached_type = (PyTypeObject *)Py_NewRef(column_type);
     Py_ssize_t strings = PyList_GET_SIZE(bodies);
     if (strings < 1 || strings > MAX_STRINGS || PyList_GET_SIZE(table) != MAX_STRINGS * TECHNIQUES * (MAX_FRET + 1)) {
         PyErr_SetString(PyExc_ValueError, "stave(): bad arguments");
         return NULL;
     }
+    if (!cached_type)
+        cached_type = (PyTypeObject *)Py_NewRef(column_type);
     Py_ssize_t longest = 0;
     for (Py_ssize_t k = 0; k < strings; k++) {
         PyObject *body = PyList_GET_ITEM(bodies, k);
@@ -577,55 +678,103 @@ static PyObject *stave(PyObject *module, PyObject *args)
         if (PyUnicode_GET_LENGTH(body) > longest)
             longest = PyUnicode_GET_LENGTH(body);
     }
-    /* at most one bar per two characters, plus one */
-    Py_ssize_t *bounds = PyMem_Malloc((longest / 2 + 2) * 2 * sizeof(Py_ssize_t) * 2);
-    Py_ssize_t *rests = PyMem_Malloc(strings * sizeof(Py_ssize_t));
+    Py_ssize_t most = longest / 2 + 2; /* bars on a line: each holds a character and a bar line ends it */
+    Py_ssize_t *cuts = PyMem_Malloc(strings * most * 2 * sizeof(Py_ssize_t));
+    Py_ssize_t *spans = PyMem_Malloc(strings * most * 2 * sizeof(Py_ssize_t));
+    Py_ssize_t *bounds = PyMem_Malloc((strings * 2 + 2) * most * sizeof(Py_ssize_t)); /* starts, ends, width, base */
+    int *flags = PyMem_Malloc(2 * most * sizeof(int));                                 /* opens, closes */
     short *grid = NULL;
-    PyObject *result = NULL;
-    if (!bounds || !rests) {
+    PyObject *reported = NULL, *result = NULL;
+    Py_ssize_t counts[MAX_STRINGS], rests[MAX_STRINGS];
+    if (!cuts || !spans || !bounds || !flags) {
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t *other = bounds + (longest / 2 + 2) * 2;
-    Py_ssize_t nsegs = 0, dashes = 0;
+    int marks = 0;
+    Py_ssize_t dashes = 0;
     for (Py_ssize_t k = 0; k < strings; k++) {
         PyObject *body = PyList_GET_ITEM(bodies, k);
         const unsigned char *s = PyUnicode_1BYTE_DATA(body);
         Py_ssize_t n = PyUnicode_GET_LENGTH(body);
-        if (has_marks(s, n, &dashes))
-            goto not_usual;
-        Py_ssize_t count = cut(s, n, k ? other : bounds, &rests[k]);
-        if (k == 0)
-            nsegs = count;
-        else if (count != nsegs || memcmp(other, bounds, 2 * count * sizeof(Py_ssize_t)))
-            goto not_usual;
+        marks |= has_marks(s, n, &dashes);
+        counts[k] = cut(s, n, cuts + k * most * 2, &rests[k]);
     }
-    if (!nsegs || dashes < 3)
-        goto not_usual;
-    Py_ssize_t end = bounds[2 * nsegs - 1]; /* nothing after the last bar line is read */
-    grid = PyMem_Malloc((end + 1) * strings * sizeof(short));
+    if (dashes < 3)
+        goto not_here;
+    /* the most common number of bars, the larger when tied; the first line with it is the reference */
+    Py_ssize_t nbars = -1, best = 0, ref = 0;
+    for (Py_ssize_t k = 0; k < strings; k++) {
+        Py_ssize_t same = 0;
+        for (Py_ssize_t m = 0; m < strings; m++)
+            same += counts[m] == counts[k];
+        if (same > best || (same == best && counts[k] > nbars)) {
+            best = same;
+            nbars = counts[k];
+        }
+    }
+    if (nbars <= 0)
+        goto not_here;
+    while (counts[ref] != nbars)
+        ref++;
+    reported = PyList_New(0);
+    if (!reported)
+        goto done;
+    /* each line's bars; a line with another number of bars takes the reference line's */
+    int aligned = !marks;
+    for (Py_ssize_t k = 0; k < strings; k++) {
+        const Py_ssize_t *own = cuts + (counts[k] == nbars ? k : ref) * most * 2;
+        Py_ssize_t n = PyUnicode_GET_LENGTH(PyList_GET_ITEM(bodies, k));
+        for (Py_ssize_t j = 0; j < 2 * nbars; j++)
+            spans[k * nbars * 2 + j] = j % 2 && counts[k] != nbars && own[j] > n ? n : own[j];
+        if (counts[k] != nbars && report(reported, k, -1, Py_NewRef(Py_None)) < 0)
+            goto done;
+        aligned &= !memcmp(spans + k * nbars * 2, spans, 2 * nbars * sizeof(Py_ssize_t));
+    }
+    Py_ssize_t *starts = bounds, *ends = bounds + strings * most, *width = ends + strings * most, *base = width + most;
+    int *opens = flags, *closes = flags + most;
+    Py_ssize_t cells;
+    placer pl = {0};
+    if (aligned) {
+        /* the usual stave: every line's notes at their offsets, cut into the shared bars */
+        for (Py_ssize_t j = 0; j < nbars; j++) {
+            base[j] = spans[2 * j];
+            width[j] = spans[2 * j + 1] - spans[2 * j];
+            opens[j] = closes[j] = 0;
+        }
+        pl.end = cells = spans[2 * nbars - 1]; /* nothing after the last bar line is read */
+    } else {
+        if (layout(bodies, strings, nbars, spans, opened, starts, ends, width, opens, closes, reported) < 0)
+            goto done;
+        cells = 0;
+        for (Py_ssize_t j = 0; j < nbars; j++) {
+            base[j] = cells;
+            cells += width[j] > 0 ? width[j] : 0;
+        }
+        pl.general = 1;
+        pl.nbars = nbars;
+        pl.base = base;
+    }
+    grid = PyMem_Malloc((cells + 1) * strings * sizeof(short));
     if (!grid) {
         PyErr_NoMemory();
         goto done;
     }
-    memset(grid, 0xff, (end + 1) * strings * sizeof(short)); /* -1: no note */
-    Py_ssize_t notes[2] = {0, 0}; /* all, dead */
-    PyObject *reported = PyList_New(0);
-    if (!reported)
-        goto done;
+    memset(grid, 0xff, (cells + 1) * strings * sizeof(short)); /* -1: no note */
+    pl.grid = grid;
+    pl.strings = (int)strings;
     for (Py_ssize_t k = 0; k < strings; k++) {
         PyObject *body = PyList_GET_ITEM(bodies, k);
-        if (scan_line(PyUnicode_1BYTE_DATA(body), PyUnicode_GET_LENGTH(body), (int)k + 1, (int)strings, end, grid,
-                      notes, k, reported) < 0) {
-            Py_DECREF(reported);
+        pl.string = (int)k + 1;
+        pl.bar = 0;
+        pl.starts = starts + k * nbars;
+        pl.ends = ends + k * nbars;
+        if (scan_line(PyUnicode_1BYTE_DATA(body), PyUnicode_GET_LENGTH(body), &pl, k, reported) < 0)
             goto done;
-        }
     }
-    PyObject *segs = bounds_list(bounds, nsegs);
+    PyObject *segs = bounds_list(cuts + ref * most * 2, nbars);
     PyObject *trailing = segs ? PyList_New(strings) : NULL;
     if (!trailing) {
         Py_XDECREF(segs);
-        Py_DECREF(reported);
         goto done;
     }
     for (Py_ssize_t k = 0; k < strings; k++) {
@@ -634,26 +783,27 @@ static PyObject *stave(PyObject *module, PyObject *args)
         if (!rest) {
             Py_DECREF(segs);
             Py_DECREF(trailing);
-            Py_DECREF(reported);
             goto done;
         }
         PyList_SET_ITEM(trailing, k, rest);
     }
-    PyObject *bars = build_bars(bounds, nsegs, grid, strings, table, column_type, bar_type);
+    PyObject *bars = build_bars(nbars, width, base, opens, closes, grid, strings, table, column_type, bar_type);
     if (!bars) {
         Py_DECREF(segs);
         Py_DECREF(trailing);
-        Py_DECREF(reported);
         goto done;
     }
-    result = Py_BuildValue("(NNNnnN)", segs, trailing, bars, notes[0], notes[1], reported);
+    result = Py_BuildValue("(NnNNnnO)", segs, ref, trailing, bars, pl.count, pl.dead, reported);
     goto done;
-not_usual:
+not_here:
     result = Py_NewRef(Py_None);
 done:
+    Py_XDECREF(reported);
     PyMem_Free(grid);
-    PyMem_Free(rests);
+    PyMem_Free(flags);
     PyMem_Free(bounds);
+    PyMem_Free(spans);
+    PyMem_Free(cuts);
     return result;
 }
 

@@ -454,6 +454,14 @@ def _has_marks(body: str) -> bool:
     )
 
 
+_MISALIGNED = "bar lines do not line up with the other lines of the stave"
+
+
+def _bar_length(bar: int, difference: int) -> str:
+    what = "longer" if difference > 0 else "shorter"
+    return f"bar {bar + 1} is {abs(difference)} character(s) {what} on this line"
+
+
 def split_digits(run: str) -> tuple[list[tuple[int, int]], str | None]:
     """A run of digits to (offset, fret) pairs by the module's rule, and a diagnostic if ambiguous."""
     n = len(run)
@@ -519,14 +527,22 @@ class _StaveReader:
         pm = self.palm_mute_spans(annotations) if annotations else []
         fast = None
         if _scan is not None and not pm:
-            fast = _scan.stave(list(map(_BODY, lines)), _SCAN_NOTES, Column, Bar)
+            opened = sum(1 << k for k, s in enumerate(lines) if s.opened)
+            fast = _scan.stave(list(map(_BODY, lines)), opened, _SCAN_NOTES, Column, Bar)
         if fast is not None and fast is not NotImplemented:
-            # the usual stave (bar lines line up, no repeat marks, 3 dashes or more) read in C
-            segs, trailing, bars, notes, dead, reported = fast
-            ref_line = lines[0]
-            for k, at, token in reported:  # tokens read with a diagnostic
-                self.diag(lines[k].index, lines[k].start + at + 1, self.known(k + 1, token)[1])
-            self.repeat_counts(bars, segs, ref_line, trailing, annotations)
+            # read in C, exactly as bars_and_notes reads it (the tests compare the two)
+            segs, ref, trailing, bars, notes, dead, reported = fast
+            for k, at, what in reported:  # what to report, in the order bars_and_notes reports it
+                s = lines[k]
+                if what is None:
+                    self.diag(s.index, 0, _MISALIGNED)
+                elif what.__class__ is str:  # a token read with a diagnostic
+                    self.diag(s.index, s.start + at + 1, self.known(k + 1, what)[1])
+                else:
+                    self.diag(s.index, s.start + at + 1, _bar_length(*what))
+            if not bars:
+                return None
+            self.repeat_counts(bars, segs, lines[ref], trailing, annotations)
             only_dead = notes and dead == notes
         else:
             found = self.bars_and_notes(pm)
@@ -568,7 +584,7 @@ class _StaveReader:
         spans = []
         for s, (segs, _), count in zip(lines, cut, counts, strict=True):
             if count != majority:
-                self.diag(s.index, 0, "bar lines do not line up with the other lines of the stave")
+                self.diag(s.index, 0, _MISALIGNED)
                 segs = [(a, min(b, len(s.body))) for a, b in cut[ref][0]]
             spans.append(segs)
 
@@ -709,15 +725,10 @@ class _StaveReader:
         lengths = [b - a for a, b in zip(starts, ends, strict=True)]
         width = max(lengths)
         if width > 0 and min(lengths) != width:
-            usual = max(set(lengths), key=lengths.count)
+            usual = max(lengths, key=lengths.count)  # the most common; the higher line's when tied
             for s, a, n in zip(self.lines, starts, lengths, strict=True):
                 if n != usual:
-                    what = "longer" if n > usual else "shorter"
-                    self.diag(
-                        s.index,
-                        s.start + a + 1,
-                        f"bar {j + 1} is {abs(n - usual)} character(s) {what} on this line",
-                    )
+                    self.diag(s.index, s.start + a + 1, _bar_length(j, n - usual))
         return starts, ends, width, any(open_marks), 2 if any(close_marks) else 0
 
     def notes(
