@@ -6,6 +6,7 @@ in one process on one core, and prints MB/s with the peak RSS after 10 MB and at
 
     python bench/parse.py            # 50 MB
     python bench/parse.py --mb 100
+    python bench/parse.py --baseline   # also the pure-Python reader, file by file, in this process
     python bench/parse.py --against main --rounds 3   # this checkout vs the reader at a git revision
 
 With --against, each round reads the whole corpus once with the revision's reader and once with
@@ -63,33 +64,50 @@ def build(folder: Path, source: Path, megabytes: float) -> list[Path]:
     return paths
 
 
-def read_all(paths: list[Path], code: Path) -> dict:
-    """Read every file with the reader found in `code` (a checkout root); counts, CPU time, memory."""
+def read_all(paths: list[Path], code: Path, baseline: bool = False) -> dict:
+    """Read every file with the reader found in `code` (a checkout root); counts, CPU time, memory.
+
+    With `baseline`, every file is also read by the same reader without its C part (the pure-Python
+    reader), right before or after (alternating), in this process: "cpu_python" is that time."""
     sys.path.insert(0, str(code))
     from tabgen.errors import TabgenError
-    from tabgen.tab.parse import read_file
+    from tabgen.tab import parse
 
+    compiled = getattr(parse, "_scan", None)
     rss_at_10 = None
     done = staves = notes = failed = 0
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    counting = 0.0  # CPU time spent counting what was read, which is not reading
-    for path in paths:
+    cpu = cpu_python = wall = 0.0
+
+    def timed(scan: object, path: Path) -> tuple[float, float, object]:
+        parse._scan = scan
+        cpu0, wall0 = time.process_time(), time.perf_counter()
         try:
-            result = read_file(path)
+            result = parse.read_file(path)
         except TabgenError:
-            failed += 1  # the broken UTF-16 file: rejected, as it should be
+            result = None  # the broken UTF-16 file: rejected, as it should be
+        return time.process_time() - cpu0, time.perf_counter() - wall0, result
+
+    for k, path in enumerate(paths):
+        if baseline and k % 2:
+            cpu_python += timed(None, path)[0]
+        c, w, result = timed(compiled, path)
+        cpu, wall = cpu + c, wall + w
+        if baseline and not k % 2:
+            cpu_python += timed(None, path)[0]
+        if result is None:
+            failed += 1
         else:
-            began = time.process_time()
             staves += len(result.tabs)
             notes += sum(len(t.notes) for t in result.tabs)
-            counting += time.process_time() - began
         done += path.stat().st_size
         if rss_at_10 is None and done >= 10e6:
             rss_at_10 = (current_rss_mb(), peak_rss_mb())
-    cpu, wall = time.process_time() - cpu0 - counting, time.perf_counter() - wall0 - counting
+    parse._scan = compiled
     return {
         "cpu": cpu,
+        "cpu_python": cpu_python,
         "wall": wall,
+        "compiled": compiled is not None,
         "staves": staves,
         "notes": notes,
         "failed": failed,
@@ -128,6 +146,9 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=SOURCE, help="folder of tab files to repeat")
     parser.add_argument("--against", metavar="REV", help="also time the reader at this git revision")
     parser.add_argument("--rounds", type=int, default=3, help="rounds with --against")
+    parser.add_argument(
+        "--baseline", action="store_true", help="also read each file without the C part, in this process"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -159,9 +180,16 @@ def main() -> None:
             old, new = (best[name]["cpu"] for name in trees)
             print(f"speed-up: {old / new:.2f}x (best of {args.rounds} rounds each)")
             return
-        r = read_all(paths, REPO)
+        r = read_all(paths, REPO, baseline=args.baseline)
     print(f"read: {r['staves']} staves, {r['notes']} notes, {r['failed']} files rejected")
+    built = r["compiled"]
+    print("reader: " + ("with its C part (tabgen/tab/_scan.c)" if built else "pure Python (no C part built)"))
     print(f"speed: {total / r['cpu']:.1f} MB/s of CPU time ({total / r['wall']:.1f} MB/s wall clock)")
+    if args.baseline:
+        print(
+            f"baseline, the same reader without its C part, same files, alternating: "
+            f"{total / r['cpu_python']:.1f} MB/s of CPU time; speed-up {r['cpu_python'] / r['cpu']:.2f}x"
+        )
     if r["rss_at_10"]:
         print(f"memory: RSS {r['rss_at_10'][0]:.0f} MB (peak {r['rss_at_10'][1]:.0f} MB) after 10 MB")
     print(f"memory: RSS {r['rss'][0]:.0f} MB (peak {r['rss'][1]:.0f} MB) after {total:.0f} MB")

@@ -7,7 +7,7 @@
  *   classify(lines)   the stave lines and possible header lines of a text     (_Reader.read's loop)
  *   string_line(text) (label, start, body, opened, length, other, words) or None      (_string_line)
  *   segments(body)    ([(start, end), ...], text after the last bar line)  (_StaveReader.segments)
- *   stave(bodies, opened, notes, Column, Bar)                    (_StaveReader.bars_and_notes)
+ *   stave(lines, notes, Column, Bar)                             (_StaveReader.bars_and_notes)
  *                     (bar bounds, reference line, trailing texts, bars, notes, dead notes,
  *                     what to report) or None
  *
@@ -34,7 +34,7 @@ static unsigned char is_space[128]; /* str.isspace() and the re module's \s, for
 static unsigned char is_stave[128]; /* parse._STAVE_CHARS: characters a stave line is made of */
 static unsigned char prefix_code[128]; /* connecting technique before a fret: its code, else 0 */
 
-static PyObject *s_position, *s_notes, *s_width, *s_columns, *s_repeat_start, *s_repeat_end;
+static PyObject *s_position, *s_notes, *s_width, *s_columns, *s_repeat_start, *s_repeat_end, *s_body, *s_opened;
 static PyObject *empty_tuple, *zero;
 
 /* Single-note columns, shared (they are immutable): per note index, one per position in the bar.
@@ -596,7 +596,7 @@ static int is_mark(unsigned char c) { return c == ':' || c == '*' || c == 'o'; }
 /* parse.py's bar_layout for every bar: each line's bar bounds with repeat marks taken off (into
  * starts and ends, `nbars` per line), each bar's width and marks; lengths that differ from the usual
  * one are reported as (line, offset, (bar, difference)). 0, or -1 on error. */
-static int layout(PyObject *bodies, Py_ssize_t strings, Py_ssize_t nbars, const Py_ssize_t *spans, long opened,
+static int layout(PyObject **bodies, Py_ssize_t strings, Py_ssize_t nbars, const Py_ssize_t *spans, long opened,
                   Py_ssize_t *starts, Py_ssize_t *ends, Py_ssize_t *width, int *opens, int *closes,
                   PyObject *reported)
 {
@@ -604,7 +604,7 @@ static int layout(PyObject *bodies, Py_ssize_t strings, Py_ssize_t nbars, const 
     for (Py_ssize_t j = 0; j < nbars; j++) {
         int all_open = 1, all_close = 1, any_open = 0, any_close = 0;
         for (Py_ssize_t k = 0; k < strings; k++) {
-            PyObject *body = PyList_GET_ITEM(bodies, k);
+            PyObject *body = bodies[k];
             const unsigned char *s = PyUnicode_1BYTE_DATA(body);
             Py_ssize_t n = PyUnicode_GET_LENGTH(body), a = spans[(k * nbars + j) * 2], b = spans[(k * nbars + j) * 2 + 1];
             int open = b > a && is_mark(s[a]) && ((a > 0 && s[a - 1] == '|') || (a == 0 && (opened >> k) & 1));
@@ -655,24 +655,48 @@ static int layout(PyObject *bodies, Py_ssize_t strings, Py_ssize_t nbars, const 
  * fewer than 3 dashes). What to report: (line, -1, None) for a line whose bar lines do not line up,
  * (line, offset, (bar, difference)) for a bar longer or shorter on a line, (line, offset, token) for a
  * token read with a diagnostic. */
+static PyObject *stave_of(PyObject **bodies, Py_ssize_t strings, long opened, PyObject *table,
+                          PyTypeObject *column_type, PyTypeObject *bar_type);
+
 static PyObject *stave(PyObject *module, PyObject *args)
 {
-    PyObject *bodies, *table;
+    PyObject *lines, *table, *bodies[MAX_STRINGS];
     PyTypeObject *column_type, *bar_type;
-    long opened;
-    if (!PyArg_ParseTuple(args, "O!lO!O!O!", &PyList_Type, &bodies, &opened, &PyList_Type, &table, &PyType_Type,
-                          &column_type, &PyType_Type, &bar_type))
+    long opened = 0;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!", &PyList_Type, &lines, &PyList_Type, &table, &PyType_Type, &column_type,
+                          &PyType_Type, &bar_type))
         return NULL;
-    Py_ssize_t strings = PyList_GET_SIZE(bodies);
+    Py_ssize_t strings = PyList_GET_SIZE(lines);
     if (strings < 1 || strings > MAX_STRINGS || PyList_GET_SIZE(table) != MAX_STRINGS * TECHNIQUES * (MAX_FRET + 1)) {
         PyErr_SetString(PyExc_ValueError, "stave(): bad arguments");
         return NULL;
     }
     if (!cached_type)
         cached_type = (PyTypeObject *)Py_NewRef(column_type);
+    for (Py_ssize_t k = 0; k < strings; k++) { /* parse._Line: its body, and whether a bar line opens it */
+        PyObject *line = PyList_GET_ITEM(lines, k), *open = PyObject_GetAttr(line, s_opened);
+        int is_open = open ? PyObject_IsTrue(open) : -1;
+        Py_XDECREF(open);
+        bodies[k] = PyObject_GetAttr(line, s_body);
+        if (is_open < 0 || !bodies[k]) {
+            for (Py_ssize_t m = 0; m <= k; m++)
+                Py_XDECREF(bodies[m]);
+            return NULL;
+        }
+        opened |= (long)is_open << k;
+    }
+    PyObject *result = stave_of(bodies, strings, opened, table, column_type, bar_type);
+    for (Py_ssize_t k = 0; k < strings; k++)
+        Py_DECREF(bodies[k]);
+    return result;
+}
+
+static PyObject *stave_of(PyObject **bodies, Py_ssize_t strings, long opened, PyObject *table,
+                          PyTypeObject *column_type, PyTypeObject *bar_type)
+{
     Py_ssize_t longest = 0;
     for (Py_ssize_t k = 0; k < strings; k++) {
-        PyObject *body = PyList_GET_ITEM(bodies, k);
+        PyObject *body = bodies[k];
         if (!PyUnicode_Check(body) || !PyUnicode_IS_ASCII(body))
             Py_RETURN_NOTIMPLEMENTED;
         if (PyUnicode_GET_LENGTH(body) > longest)
@@ -693,7 +717,7 @@ static PyObject *stave(PyObject *module, PyObject *args)
     int marks = 0;
     Py_ssize_t dashes = 0;
     for (Py_ssize_t k = 0; k < strings; k++) {
-        PyObject *body = PyList_GET_ITEM(bodies, k);
+        PyObject *body = bodies[k];
         const unsigned char *s = PyUnicode_1BYTE_DATA(body);
         Py_ssize_t n = PyUnicode_GET_LENGTH(body);
         marks |= has_marks(s, n, &dashes);
@@ -723,7 +747,7 @@ static PyObject *stave(PyObject *module, PyObject *args)
     int aligned = !marks;
     for (Py_ssize_t k = 0; k < strings; k++) {
         const Py_ssize_t *own = cuts + (counts[k] == nbars ? k : ref) * most * 2;
-        Py_ssize_t n = PyUnicode_GET_LENGTH(PyList_GET_ITEM(bodies, k));
+        Py_ssize_t n = PyUnicode_GET_LENGTH(bodies[k]);
         for (Py_ssize_t j = 0; j < 2 * nbars; j++)
             spans[k * nbars * 2 + j] = j % 2 && counts[k] != nbars && own[j] > n ? n : own[j];
         if (counts[k] != nbars && report(reported, k, -1, Py_NewRef(Py_None)) < 0)
@@ -763,7 +787,7 @@ static PyObject *stave(PyObject *module, PyObject *args)
     pl.grid = grid;
     pl.strings = (int)strings;
     for (Py_ssize_t k = 0; k < strings; k++) {
-        PyObject *body = PyList_GET_ITEM(bodies, k);
+        PyObject *body = bodies[k];
         pl.string = (int)k + 1;
         pl.bar = 0;
         pl.starts = starts + k * nbars;
@@ -778,7 +802,7 @@ static PyObject *stave(PyObject *module, PyObject *args)
         goto done;
     }
     for (Py_ssize_t k = 0; k < strings; k++) {
-        PyObject *body = PyList_GET_ITEM(bodies, k);
+        PyObject *body = bodies[k];
         PyObject *rest = PyUnicode_Substring(body, rests[k], PyUnicode_GET_LENGTH(body));
         if (!rest) {
             Py_DECREF(segs);
@@ -901,9 +925,11 @@ PyMODINIT_FUNC PyInit__scan(void)
     s_columns = PyUnicode_InternFromString("columns");
     s_repeat_start = PyUnicode_InternFromString("repeat_start");
     s_repeat_end = PyUnicode_InternFromString("repeat_end");
+    s_body = PyUnicode_InternFromString("body");
+    s_opened = PyUnicode_InternFromString("opened");
     empty_tuple = PyTuple_New(0);
     zero = PyLong_FromLong(0);
-    if (!s_position || !s_notes || !s_width || !s_columns || !s_repeat_start || !s_repeat_end || !empty_tuple ||
+    if (!s_position || !s_notes || !s_width || !s_columns || !s_repeat_start || !s_repeat_end || !s_body || !s_opened || !empty_tuple ||
         !zero)
         return NULL;
     return PyModule_Create(&module_def);

@@ -106,8 +106,7 @@ class _Line:
     words: int  # letters in it that make words of three or more
 
 
-_BODY, _LABEL = attrgetter("body"), attrgetter("label")
-_OTHER, _WORDS = attrgetter("other"), attrgetter("words")
+_LABEL, _OTHER, _WORDS = attrgetter("label"), attrgetter("other"), attrgetter("words")
 
 
 def _goes_on(after: str) -> bool:
@@ -527,8 +526,7 @@ class _StaveReader:
         pm = self.palm_mute_spans(annotations) if annotations else []
         fast = None
         if _scan is not None and not pm:
-            opened = sum(1 << k for k, s in enumerate(lines) if s.opened)
-            fast = _scan.stave(list(map(_BODY, lines)), opened, _SCAN_NOTES, Column, Bar)
+            fast = _scan.stave(lines, _SCAN_NOTES, Column, Bar)
         if fast is not None and fast is not NotImplemented:
             # read in C, exactly as bars_and_notes reads it (the tests compare the two)
             segs, ref, trailing, bars, notes, dead, reported = fast
