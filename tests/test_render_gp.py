@@ -179,6 +179,33 @@ def test_musescore_opens_our_gp5_with_the_right_pitches(tmp_path):
     assert per_measure == [[43, 47, 67], [35]]
 
 
+@pytest.mark.skipif(MSCORE is None, reason="MuseScore (mscore3) not installed")
+@pytest.mark.parametrize(
+    "tab",
+    [
+        # D4 on the G string, 7th fret, and a chord: MuseScore's own choice differs for both
+        make_tab([[(0, [(3, 7)]), (4, [(4, 7), (2, 8)]), (8, [(3, 5), (2, 5), (1, 5)])]]),
+        make_tab([[(0, [(6, 0), (4, 0)]), (8, [(6, 2), (5, 5)])]], tuning="drop-d"),
+        make_tab([[(0, [(7, 0), (6, 5)]), (8, [(3, 9), (2, 10)])]], tuning="seven"),
+    ],
+    ids=["standard", "drop-d", "seven"],
+)
+def test_musescore_keeps_the_string_and_fret_of_our_gp5(tmp_path, tab):
+    """MuseScore 3.2's Guitar Pro import keeps every note's string and fret (its MusicXML import
+    does not: docs/render.md). Its own .mscx file says what it holds: per note a 0-based string
+    counted from the highest, and the fret."""
+    ours, native = tmp_path / "ours.gp5", tmp_path / "native.mscx"
+    write_gp5(tab, ours)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    subprocess.run([MSCORE, "-o", str(native), str(ours)], env=env, capture_output=True, timeout=120)
+    (staff,) = ET.parse(native).getroot().find("Score").findall("Staff")  # the score, not its parts
+    chords = [
+        sorted((int(n.findtext("string")) + 1, int(n.findtext("fret"))) for n in chord.iter("Note"))
+        for chord in staff.iter("Chord")
+    ]
+    assert chords == [sorted((n.string, n.fret) for n in c.notes) for bar in tab.bars for c in bar.columns]
+
+
 def test_grace_note_without_a_main_note_on_its_string_is_kept_as_a_note(tmp_path):
     tab = make_tab([[(0, [(2, 1)]), (3, [(1, 2, "g")]), (4, [(2, 0)])]])
     write_gp5(tab, tmp_path / "g.gp5")

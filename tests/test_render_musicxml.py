@@ -278,10 +278,14 @@ def test_musescore_reads_our_tab_staff(tmp_path):
 
 @needs_mscore
 @pytest.mark.xfail(
-    strict=True, reason="MuseScore 3.2 re-frets every note on MusicXML import (it ignores <string>/<fret>)"
+    strict=True,
+    reason="MuseScore 3.2.3's MusicXML import applies <fret> but never <string> when both are given, "
+    "and its layout then re-frets every note without a string (docs/render.md)",
 )
 def test_musescore_keeps_string_and_fret(tmp_path):
-    # D4 played on the G string at the 7th fret, where MuseScore's own choice is the B string, 3rd fret
+    # D4 played on the G string at the 7th fret, where MuseScore's own choice is the B string, 3rd fret.
+    # No valid form of MusicXML gets a note both a string and a fret in MuseScore 3.2.3; this strict
+    # xfail flags a MuseScore that keeps them. Its Guitar Pro import does: tests/test_render_gp.py.
     tab = make_tab([[(0, [(3, 7)]), (4, [(4, 7), (2, 8)])]])
     ours, back = tmp_path / "ours.musicxml", tmp_path / "back.musicxml"
     write_valid(tab, ours, tab_only=True)
