@@ -4,7 +4,7 @@
  * that touch every character, with exactly the same results (tests/test_parse_scan.py compares
  * every result with the pure-Python reader's, on real tabs and on hypothesis-generated text):
  *
- *   classify(lines)   the stave lines and possible header lines of a text     (_Reader.read's loop)
+ *   classify(lines, Line)  the stave lines and possible header lines of a text (_Reader.read's loop)
  *   string_line(text) (label, start, body, opened, length, other, words) or None      (_string_line)
  *   segments(body)    ([(start, end), ...], text after the last bar line)  (_StaveReader.segments)
  *   stave(lines, notes, Column, Bar)                             (_StaveReader.bars_and_notes)
@@ -21,6 +21,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <string.h>
+#include <structmember.h> /* T_OBJECT_EX: the kind of member a __slots__ entry is */
 
 #define MAX_FRET 24
 #define MAX_STRINGS 8
@@ -103,14 +104,10 @@ static Py_ssize_t separator(const unsigned char *s, Py_ssize_t n, Py_ssize_t p)
     return -1;
 }
 
-static PyObject *string_line(PyObject *module, PyObject *text)
+/* The line as a stave line, as parse._py_string_line reads it: 1 with its fields (label, start,
+ * body, opened, length, other, words) as new references, 0 when it is no stave line, -1 on error. */
+static int line_fields(PyObject *text, PyObject **fields)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "string_line() takes a str");
-        return NULL;
-    }
-    if (!PyUnicode_IS_ASCII(text))
-        Py_RETURN_NOTIMPLEMENTED;
     const unsigned char *s = PyUnicode_1BYTE_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
 
@@ -147,9 +144,9 @@ static PyObject *string_line(PyObject *module, PyObject *text)
     const unsigned char *body = s + start;
     Py_ssize_t len = end - start;
     if (len < 3 || body[0] == ' ')
-        Py_RETURN_NONE;
+        return 0;
     if (!labelled && !bars && !(body[0] == '-' || is_digit(body[0]) || body[0] == '<' || body[0] == '['))
-        Py_RETURN_NONE;
+        return 0;
     /* One pass: dashes and the last bar line over the body; characters that are no stave
      * characters, spaces and letters of words over the core, taken at the last bar line when a
      * remark follows it. Dashes, the usual character, take the short way. */
@@ -183,7 +180,7 @@ static PyObject *string_line(PyObject *module, PyObject *text)
     }
     words += letters >= 3 ? letters : 0;
     if (dashes < 3 && !((labelled || bars) && body[len - 1] == '|'))
-        Py_RETURN_NONE;
+        return 0;
     Py_ssize_t core = len;
     if (last > 0 && last < len - 1 && !goes_on(body + last + 1, len - last - 1)) {
         core = last + 1; /* a remark after the last bar line is no stave text */
@@ -195,37 +192,46 @@ static PyObject *string_line(PyObject *module, PyObject *text)
     for (Py_ssize_t k = 0; spaces && k + 2 < core && !spaced_word; k++) /* _SPACED_WORD: \s[A-Za-z]{2} */
         spaced_word = is_space[body[k]] && is_letter(body[k + 1]) && is_letter(body[k + 2]);
     if (other * 5 > core * 2 || spaces * 5 > core)
-        Py_RETURN_NONE;
+        return 0;
     if (spaces && spaced_word)
-        Py_RETURN_NONE; /* prose with dashes */
+        return 0; /* prose with dashes */
     int opened = bars || (labelled && s[sep_end - 1] == '|');
 
-    PyObject *label = labelled ? PyUnicode_FromStringAndSize((const char *)s + head, label_len) : Py_NewRef(Py_None);
-    if (!label)
-        return NULL;
-    PyObject *body_str = PyUnicode_Substring(text, start, end);
-    if (!body_str) {
-        Py_DECREF(label);
+    fields[0] = labelled ? PyUnicode_FromStringAndSize((const char *)s + head, label_len) : Py_NewRef(Py_None);
+    fields[1] = PyLong_FromSsize_t(start);
+    fields[2] = PyUnicode_Substring(text, start, end);
+    fields[3] = Py_NewRef(opened ? Py_True : Py_False);
+    fields[4] = PyLong_FromSsize_t(core);
+    fields[5] = PyLong_FromSsize_t(other);
+    fields[6] = PyLong_FromSsize_t(words);
+    for (int k = 0; k < 7; k++) {
+        if (!fields[k]) {
+            for (int m = 0; m < 7; m++)
+                Py_CLEAR(fields[m]);
+            return -1;
+        }
+    }
+    return 1;
+}
+
+static PyObject *string_line(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "string_line() takes a str");
         return NULL;
     }
+    if (!PyUnicode_IS_ASCII(text))
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *fields[7] = {NULL};
+    int found = line_fields(text, fields);
+    if (found <= 0)
+        return found < 0 ? NULL : Py_NewRef(Py_None);
     PyObject *line = PyTuple_New(7);
-    if (!line) {
-        Py_DECREF(label);
-        Py_DECREF(body_str);
-        return NULL;
-    }
-    PyObject *numbers[4] = {PyLong_FromSsize_t(start), PyLong_FromSsize_t(core), PyLong_FromSsize_t(other),
-                            PyLong_FromSsize_t(words)};
-    PyTuple_SET_ITEM(line, 0, label);
-    PyTuple_SET_ITEM(line, 1, numbers[0]);
-    PyTuple_SET_ITEM(line, 2, body_str);
-    PyTuple_SET_ITEM(line, 3, Py_NewRef(opened ? Py_True : Py_False));
-    PyTuple_SET_ITEM(line, 4, numbers[1]);
-    PyTuple_SET_ITEM(line, 5, numbers[2]);
-    PyTuple_SET_ITEM(line, 6, numbers[3]);
-    if (!numbers[0] || !numbers[1] || !numbers[2] || !numbers[3]) {
-        Py_DECREF(line); /* (a tuple's NULL items are skipped when it is freed) */
-        return NULL;
+    for (int k = 0; k < 7; k++) {
+        if (line)
+            PyTuple_SET_ITEM(line, k, fields[k]);
+        else
+            Py_DECREF(fields[k]);
     }
     return line;
 }
@@ -831,21 +837,65 @@ done:
     return result;
 }
 
-/* The lines worth a look, in order, as (index, what): what is string_line's tuple for a stave line,
- * None for another line with a ':' or '/' (a header line, perhaps), NotImplemented for a line with a
- * '-' that is not ASCII (the Python reader looks at it). Lines left out are neither. */
-static PyObject *classify(PyObject *module, PyObject *lines)
+/* Offsets of parse._Line's slots, in the order of its fields; found once per class. */
+static const char *line_names[8] = {"index", "label", "start", "body", "opened", "length", "other", "words"};
+static Py_ssize_t line_offsets[8];
+static PyTypeObject *line_type;
+
+static int find_line_slots(PyTypeObject *type)
 {
-    if (!PyList_Check(lines)) {
-        PyErr_SetString(PyExc_TypeError, "classify() takes a list of str");
+    if (type == line_type)
+        return 0;
+    for (int k = 0; k < 8; k++) {
+        PyObject *slot = PyObject_GetAttrString((PyObject *)type, line_names[k]);
+        if (!slot)
+            return -1;
+        int is_member = Py_IS_TYPE(slot, &PyMemberDescr_Type) &&
+                        ((PyMemberDescrObject *)slot)->d_member->type == T_OBJECT_EX;
+        if (is_member)
+            line_offsets[k] = ((PyMemberDescrObject *)slot)->d_member->offset;
+        Py_DECREF(slot);
+        if (!is_member) {
+            PyErr_Format(PyExc_TypeError, "classify(): %s.%s is no slot", type->tp_name, line_names[k]);
+            return -1;
+        }
+    }
+    Py_XSETREF(line_type, (PyTypeObject *)Py_NewRef(type));
+    return 0;
+}
+
+/* A parse._Line built from its fields (references stolen), its slots filled directly. */
+static PyObject *make_line(PyTypeObject *type, Py_ssize_t index, PyObject **fields)
+{
+    PyObject *number = PyLong_FromSsize_t(index);
+    PyObject *line = number ? PyBaseObject_Type.tp_new(type, empty_tuple, NULL) : NULL;
+    if (!line) {
+        Py_XDECREF(number);
+        for (int k = 0; k < 7; k++)
+            Py_DECREF(fields[k]);
         return NULL;
     }
+    *(PyObject **)((char *)line + line_offsets[0]) = number;
+    for (int k = 0; k < 7; k++)
+        *(PyObject **)((char *)line + line_offsets[k + 1]) = fields[k];
+    return line;
+}
+
+/* The lines worth a look, in order: a Line for a stave line, the line's index (an int) for another
+ * line with a ':' or '/' (a header line, perhaps), (index,) for a line with a '-' that is not ASCII
+ * (the Python reader looks at it). Lines left out are neither. */
+static PyObject *classify(PyObject *module, PyObject *args)
+{
+    PyObject *lines;
+    PyTypeObject *type;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &lines, &PyType_Type, &type) || find_line_slots(type) < 0)
+        return NULL;
     PyObject *events = PyList_New(0);
     if (!events)
         return NULL;
     Py_ssize_t count = PyList_GET_SIZE(lines);
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *text = PyList_GET_ITEM(lines, i), *what;
+        PyObject *text = PyList_GET_ITEM(lines, i), *event;
         if (!PyUnicode_Check(text)) {
             Py_DECREF(events);
             PyErr_SetString(PyExc_TypeError, "classify() takes a list of str");
@@ -854,38 +904,31 @@ static PyObject *classify(PyObject *module, PyObject *lines)
         Py_ssize_t n = PyUnicode_GET_LENGTH(text);
         if (!n)
             continue;
-        int dash, header;
+        int dash, header, found = 0;
+        PyObject *fields[7] = {NULL};
         if (PyUnicode_IS_ASCII(text)) {
             const unsigned char *s = PyUnicode_1BYTE_DATA(text);
             dash = memchr(s, '-', n) != NULL;
             header = memchr(s, ':', n) != NULL || memchr(s, '/', n) != NULL;
+            if (dash)
+                found = line_fields(text, fields);
         } else {
             dash = PyUnicode_FindChar(text, '-', 0, n, 1) >= 0;
             header = PyUnicode_FindChar(text, ':', 0, n, 1) >= 0 || PyUnicode_FindChar(text, '/', 0, n, 1) >= 0;
+            found = dash ? 2 : 0;
         }
-        if (dash) {
-            what = string_line(module, text);
-            if (!what) {
-                Py_DECREF(events);
-                return NULL;
-            }
-            if (what == Py_None && !header) {
-                Py_DECREF(what);
-                continue;
-            }
-        } else if (header) {
-            what = Py_NewRef(Py_None);
-        } else {
+        if (found < 0) {
+            Py_DECREF(events);
+            return NULL;
+        }
+        if (found == 1)
+            event = make_line(type, i, fields);
+        else if (found == 2)
+            event = Py_BuildValue("(n)", i);
+        else if (header)
+            event = PyLong_FromSsize_t(i);
+        else
             continue;
-        }
-        PyObject *index = PyLong_FromSsize_t(i), *event = index ? PyTuple_New(2) : NULL;
-        if (event) {
-            PyTuple_SET_ITEM(event, 0, index);
-            PyTuple_SET_ITEM(event, 1, what);
-        } else {
-            Py_XDECREF(index);
-            Py_DECREF(what);
-        }
         if (!event || PyList_Append(events, event) < 0) {
             Py_XDECREF(event);
             Py_DECREF(events);
@@ -900,7 +943,7 @@ static PyMethodDef methods[] = {
     {"string_line", string_line, METH_O, "A line as a stave line: (label, start, body, opened, length, other, words) or None."},
     {"segments", segments, METH_O, "A stave line body's bars as (start, end) pairs, and the text after them."},
     {"stave", stave, METH_VARARGS, "The usual stave's (segments, trailing texts, bars, notes read), or None."},
-    {"classify", classify, METH_O, "The stave lines and possible header lines of a text, as (index, what)."},
+    {"classify", classify, METH_VARARGS, "The stave lines (as Line objects) and possible header lines of a text."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -114,13 +114,15 @@ def _goes_on(after: str) -> bool:
     return "-" in after and " " not in after
 
 
-def _events(lines: list[str]) -> Iterator[tuple[int, _Line | None]]:
-    """The lines worth a look, in order: (index, its _Line) for a stave line, (index, None) for
-    another line that may be a header line. What `_scan.classify` gives, in Python."""
+def _events(lines: list[str]) -> Iterator[_Line | int]:
+    """The lines worth a look, in order: a stave line's _Line, or the index of another line that
+    may be a header line. What `_scan.classify` gives, in Python."""
     for i, text in enumerate(lines):
         found = _py_string_line(i, text) if "-" in text else None
-        if found is not None or ":" in text or "/" in text:
-            yield i, found
+        if found is not None:
+            yield found
+        elif ":" in text or "/" in text:
+            yield i
 
 
 def _string_line(index: int, text: str) -> _Line | None:
@@ -254,22 +256,23 @@ class _Reader:
     def read(self) -> ParseResult:
         lines = self.lines
         run: list[_Line] = []  # consecutive stave lines
-        line = _Line
-        for i, found in _scan.classify(lines) if _scan is not None else _events(lines):
-            if found.__class__ is tuple:
-                found = line(i, *found)
-            elif found is NotImplemented:  # a line the C loop does not read (not ASCII)
-                found = _py_string_line(i, lines[i])
-            if found is not None:
-                if run and run[-1].index != i - 1:
-                    self.staves(run)
-                    run = []
-                run.append(found)
-                continue
-            if run:
+        for found in _scan.classify(lines, _Line) if _scan is not None else _events(lines):
+            if found.__class__ is not _Line:
+                if found.__class__ is tuple:  # a line the C loop does not read (not ASCII)
+                    i = found[0]
+                    found = _py_string_line(i, lines[i])
+                else:  # a line that may be a header line
+                    i, found = found, None
+                if found is None:
+                    if run:
+                        self.staves(run)
+                        run = []
+                    self.header(i, lines[i])
+                    continue
+            if run and run[-1].index != found.index - 1:
                 self.staves(run)
                 run = []
-            self.header(i, lines[i])
+            run.append(found)
         if run:
             self.staves(run)
         return self.result
