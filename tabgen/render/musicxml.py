@@ -9,7 +9,8 @@ Two gaps in music21's exporter are filled here. A chord's notes cannot carry the
 `FretIndication`, so chords carry `StringFingering`s (which music21 deals out one per note) and the
 frets are added afterwards from pitch and string. And music21 writes no `<staff-tuning>` (nor, for a
 two-staff part, any `<staff-details>`), without which notation programs show every note as fret 0:
-`add_staff_details` writes them, in the schema's order.
+`add_staff_details` writes them, in the schema's order, into the element tree music21's exporter
+builds (the tree is written out once, by us).
 
 music21 is imported only here, and only when this module is imported, so `tabgen render --midi`
 never pays for it.
@@ -263,14 +264,11 @@ _BEFORE_STAFF_DETAILS = ("footnote", "level", "divisions", "key", "time", "stave
                          "instruments", "clef", "staff-details")  # fmt: skip
 
 
-def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
+def add_staff_details(root: ET.Element, tab: Tab, tab_staff: int | None) -> None:
     """Write `<staff-details>` (string count and tuning) for the TAB staff and the fret of every note
-    that has a string but no fret. `tab_staff` is the staff number in a two-staff part, else None."""
-    head_end = xml_text.index("<score-partwise")
-    head, body = xml_text[:head_end], xml_text[head_end:]
-    root = ET.fromstring(body)
+    that has a string but no fret, into the `<score-partwise>` tree `root`. `tab_staff` is the staff
+    number in a two-staff part, else None."""
     tuning = tab.tuning.pitches
-    _make_stable(root)
     for part in root.iter("part"):
         first = part.find("measure")
         attrs = first.find("attributes") if first is not None else None
@@ -312,8 +310,6 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
             fret = ET.Element("fret")
             fret.text = str(pitch - tuning[s - 1])
             tech.insert(list(tech).index(string_el) + 1, fret)
-    ET.indent(root, space="  ")
-    return head + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def _beam_and_spell(measures: list[stream.Measure], ts: meter.TimeSignature) -> None:
@@ -346,17 +342,26 @@ def _beam_and_spell(measures: list[stream.Measure], ts: meter.TimeSignature) -> 
                 shown[key] = alter
 
 
-def score_to_xml(score: stream.Score, ts: meter.TimeSignature) -> str:
-    """MusicXML text of a score that is already well formed (full measures, durations spelled).
-    music21's makeNotation pass (a deep copy of the score, then rests, ties, beams and
-    accidentals) is skipped: it is several times slower than the export itself."""
-    from music21.musicxml.m21ToXml import GeneralObjectExporter
+def score_to_tree(score: stream.Score, ts: meter.TimeSignature) -> tuple[str, ET.Element]:
+    """The MusicXML declaration and doctype, and the `<score-partwise>` tree, of a score that is
+    already well formed (full measures, durations spelled). music21's makeNotation pass (a deep copy
+    of the score, then rests, ties, beams and accidentals) is skipped: it is several times slower
+    than the export itself. The tree is taken from music21's exporter as it is, not written out as
+    text and parsed back, so that our additions cost no second round of serializing and parsing."""
+    from music21.musicxml.m21ToXml import ScoreExporter
 
     for part in score.parts:
         _beam_and_spell(list(part.getElementsByClass(stream.Measure)), ts)
-    exporter = GeneralObjectExporter(score)
-    exporter.makeNotation = False
-    return exporter.parse().decode("utf-8")
+    exporter = ScoreExporter(score, makeNotation=False)
+    root = exporter.parse()
+    for el in list(root.iter()):
+        for divider in [c for c in el if c.tag is ET.Comment]:  # music21's "Measure N" comments
+            el.remove(divider)
+        if len(el.attrib) > 1:  # attributes in name order, as music21 writes them
+            attributes = sorted(el.attrib.items())
+            el.attrib.clear()
+            el.attrib.update(attributes)
+    return exporter.xmlHeader().decode("utf-8"), root
 
 
 def tab_to_musicxml(
@@ -366,8 +371,11 @@ def tab_to_musicxml(
     if tempo_bpm is not None:
         check_tempo(tempo_bpm)
     score = tab_to_score(tab, title, tab_only, tempo_bpm)
-    text = score_to_xml(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
-    return add_staff_details(text, tab, None if tab_only else 2)
+    head, root = score_to_tree(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
+    _make_stable(root)
+    add_staff_details(root, tab, None if tab_only else 2)
+    ET.indent(root, space="  ")
+    return head + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def write_musicxml(
