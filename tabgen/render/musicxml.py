@@ -96,15 +96,24 @@ def _column_elements(tab: Tab, notes: tuple[Note, ...], ql: Fraction) -> list[no
             el = chord.Chord([_sounding(tab, n) for n in notes])
             # music21 gives a chord's fingerings out one per note: carry each string in one
             el.articulations += [articulations.Fingering(f"{_STRING_MARK}{n.string}") for n in notes]
-        el.duration = duration.Duration(part)
+        el.duration = _spelled(part)
         if len(parts) > 1:
             el.tie = note.tie.Tie("start" if k == 0 else "stop" if k == len(parts) - 1 else "continue")
         out.append(el)
     return out
 
 
+def _spelled(ql: Fraction) -> duration.Duration:
+    """A duration with its note value (type, dots) worked out now, before a measure holds it:
+    music21 works it out on first use, and then tells every stream holding the note that its
+    contents changed: a fifth of the profile of an export, when that happens during the export."""
+    value = duration.Duration(ql)
+    _ = value.type
+    return value
+
+
 def _rests(ql: Fraction) -> list[note.Rest]:
-    return [note.Rest(quarterLength=part) for part in split_duration(ql)]
+    return [note.Rest(duration=_spelled(part)) for part in split_duration(ql)]
 
 
 def _staff_measures(
