@@ -1,14 +1,21 @@
 """Time `tabgen render` on a 64-bar piece: library calls, imports, and the whole CLI.
 
-    python bench/render.py
+    python bench/render.py [--runs N] [--against OTHER_CHECKOUT]
 
 Goal (issue 3): the whole `tabgen render` of 64 bars to MIDI and MusicXML under 2.5 s, MIDI alone
 under 0.5 s. Prints one line per figure: the median of a few runs, as wall-clock seconds and as CPU
 seconds (user + system; on a machine shared with other work, CPU time is the steadier figure).
+
+Commands run as an installed tabgen does, with compiled bytecode: each command runs once untimed to
+compile (into a temporary PYTHONPYCACHEPREFIX, so nothing is written into the checkout) before the
+timed runs, even where PYTHONDONTWRITEBYTECODE is set. With `--against`, each whole command is also
+run from another checkout (e.g. `git archive main | tar -x -C /tmp/main`), alternating run by run
+with this one, and the ratio of the medians is printed.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -46,46 +53,76 @@ def _cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def median_time(fn, runs: int = 3) -> str:
-    """'wall s (cpu s)': medians over `runs` calls."""
-    walls, cpus = [], []
-    for _ in range(runs):
-        t, c = time.perf_counter(), _cpu()
-        fn()
-        walls.append(time.perf_counter() - t)
-        cpus.append(_cpu() - c)
-    return f"{statistics.median(walls):5.2f} s wall ({statistics.median(cpus):5.2f} s cpu)"
+def timed(fn) -> tuple[float, float]:
+    """(wall, cpu) seconds of one call."""
+    t, c = time.perf_counter(), _cpu()
+    fn()
+    return time.perf_counter() - t, _cpu() - c
 
 
-def cli(*args: str) -> str:
-    cmd = [sys.executable, "-m", "tabgen", *args]
-    return median_time(lambda: subprocess.run(cmd, check=True, cwd=REPO, capture_output=True))
+def medians(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
 
 
-def python_c(code: str) -> str:
-    return median_time(lambda: subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO))
+def show(label: str, wall_cpu: tuple[float, float], note: str = "") -> None:
+    wall, cpu = wall_cpu
+    print(f"{label:<36}{wall:5.2f} s wall ({cpu:5.2f} s cpu){note}")
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3, help="timed runs per figure (default 3)")
+    ap.add_argument("--against", type=Path, help="another checkout to time the same commands from")
+    args = ap.parse_args()
     tab = piece()
     with tempfile.TemporaryDirectory() as d:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(Path(d) / "pycache")
         src = Path(d) / "piece.txt"
         src.write_text(to_text(tab))
         mid, xml = str(Path(d) / "o.mid"), str(Path(d) / "o.musicxml")
 
-        print(f"python startup                  {python_c('pass')}")
-        print(f"import typer (the CLI's own)    {python_c('import typer, typer._adapters')}")
-        print(f"import pretty_midi              {python_c('import pretty_midi')}")
-        print(f"import music21                  {python_c('import music21')}")
+        def run(argv: list[str], cwd: Path) -> tuple[float, float]:
+            return timed(lambda: subprocess.run(argv, check=True, cwd=cwd, env=env, capture_output=True))
+
+        def python_c(code: str) -> tuple[float, float]:
+            argv = [sys.executable, "-c", code]
+            run(argv, REPO)  # compile
+            return medians([run(argv, REPO) for _ in range(args.runs)])
+
+        show("python startup", python_c("pass"))
+        show("import typer (+ pydantic, which it uses)", python_c("import typer, typer._adapters"))
+        show("import mido (writes the MIDI file)", python_c("import mido"))
+        show("import music21", python_c("import music21"))
 
         from tabgen.render.midi import write_midi
         from tabgen.render.musicxml import write_musicxml
 
-        print(f"{BARS} bars -> MIDI (library)     {median_time(lambda: write_midi(tab, mid))}")
-        print(f"{BARS} bars -> MusicXML (library) {median_time(lambda: write_musicxml(tab, xml))}")
-        print(f"tabgen render --midi            {cli('render', str(src), '--midi', mid)}  goal < 0.5 s")
-        both = cli("render", str(src), "--midi", mid, "--musicxml", xml)
-        print(f"tabgen render --midi --musicxml {both}  goal < 2.5 s")
+        write_midi(tab, mid)  # warm-up: the library figures are for calls in a running process
+        write_musicxml(tab, xml)
+        lib_midi = [timed(lambda: write_midi(tab, mid)) for _ in range(args.runs)]
+        show(f"{BARS} bars -> MIDI (library)", medians(lib_midi))
+        lib_xml = [timed(lambda: write_musicxml(tab, xml)) for _ in range(args.runs)]
+        show(f"{BARS} bars -> MusicXML (library)", medians(lib_xml))
+
+        commands = {
+            "tabgen render --midi": (["render", str(src), "--midi", mid], 0.5),
+            "tabgen render --midi --musicxml": (["render", str(src), "--midi", mid, "--musicxml", xml], 2.5),
+        }
+        for label, (cli_args, goal) in commands.items():
+            argv = [sys.executable, "-m", "tabgen", *cli_args]
+            trees = [REPO] + ([args.against.resolve()] if args.against else [])
+            samples: dict[Path, list[tuple[float, float]]] = {t: [] for t in trees}
+            for tree in trees:
+                run(argv, tree)  # compile
+            for _ in range(args.runs):
+                for tree in trees:
+                    samples[tree].append(run(argv, tree))
+            ours = medians(samples[REPO])
+            show(label, ours, f"  goal < {goal} s")
+            if args.against:
+                theirs = medians(samples[args.against.resolve()])
+                show(f"  the same from {args.against}", theirs, f"  ratio {ours[0] / theirs[0]:.2f} (wall)")
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 

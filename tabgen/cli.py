@@ -1,18 +1,23 @@
 """The `tabgen` command line: one Typer app. Each command is a thin call into the library;
-tabgen's own errors become one clear line on stderr and a non-zero exit code."""
+tabgen's own errors become one clear line on stderr and a non-zero exit code.
+
+Start-up time counts (`tabgen render --midi` of a long piece is a fraction of a second of work), so
+this module imports only typer: rich's Console is made on first use, and each command imports what
+it needs."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 
 from tabgen.errors import TabgenError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     help="Learn guitar music from ASCII tablature and compose new pieces.",
@@ -20,8 +25,30 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+
+
+class LazyConsole:
+    """A rich Console made on first use: importing rich takes about 0.1 s, which a command that
+    prints only plain lines (`render`, through typer.echo) need not pay."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def get(self) -> Console:
+        """The Console itself, for rich objects that take one (a Progress)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True)
+out = LazyConsole(highlight=False, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +86,8 @@ def check(
     """Read tab files and report their staves, tunings, bars, notes and diagnostics.
 
     Exit 0 when at least one stave was read, 1 when none was or a file could not be read."""
+    import json
+
     from tabgen.tab.parse import read_file
     from tabgen.tab.report import report_dict, report_renderable
 
@@ -108,7 +137,7 @@ def corpus_build(
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=err.get(),
     ) as progress:
         task = progress.add_task("source files", total=None)
         manifest = build(
@@ -206,6 +235,8 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
 ) -> None:
     """Sample pieces and report validity, playability, novelty and musical statistics."""
+    import json
+
     from tabgen.evaluate import evaluate, report_lines
 
     report = evaluate(
@@ -247,8 +278,8 @@ def _prepare_with_progress(prepare: Callable[..., Any], paths: list[Path], fmt: 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
-        TextColumn("[bold]reading tabs"), BarColumn(), MofNCompleteColumn(), console=err, transient=True,
-        disable=not show,
+        TextColumn("[bold]reading tabs"), BarColumn(), MofNCompleteColumn(), console=err.get(),
+        transient=True, disable=not show,
     ) as progress:  # fmt: skip
         task = progress.add_task("read", total=None)
         return prepare(
@@ -269,7 +300,7 @@ class _TrainProgress:
             MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}  val bpc {task.fields[val]}  {task.fields[cps]} chars/s"),
             TextColumn("ETA {task.fields[eta]}"),
-            console=out,
+            console=out.get(),
             transient=False,
             disable=not show,
         )
@@ -418,7 +449,7 @@ def render(
 
         piece = replace(piece, title=title)
     if note:
-        err.print(note)
+        typer.echo(note, err=True)
     if not any((midi, musicxml, gp5, wav, text)):
         from tabgen.tab.normalize import normalize
         from tabgen.tab.write import to_text
@@ -428,7 +459,7 @@ def render(
     for path in render_files(
         piece, text=text, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo, tab_only=tab_only
     ):
-        out.print(f"wrote {path}", markup=False)
+        typer.echo(f"wrote {path}")
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pretty_midi
@@ -10,6 +12,7 @@ from typer.testing import CliRunner
 
 from tabgen.cli import app
 
+REPO = Path(__file__).resolve().parents[1]
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld-tabs"
 MINUET = REALWORLD / "classtab-bach-minuet-anh116-nolabels.txt"
 runner = CliRunner()
@@ -103,3 +106,24 @@ def test_a_bar_too_dense_for_the_grid_goes_onto_a_finer_grid(tmp_path):
     # 20 notes in a 4/4 bar of 16 slots: a grid of 32 (32nd notes, 0.075 s at 100 BPM)
     starts = [round(n.start, 4) for i in pretty_midi.PrettyMIDI(str(mid)).instruments for n in i.notes]
     assert starts == [round((2 * k * 32 // 40) * 0.075, 4) for k in range(20)]  # offset 2k of 40 -> slot
+
+
+def test_render_midi_loads_no_numpy_pretty_midi_music21_or_rich(tmp_path):
+    # `python -m tabgen render --midi` in a fresh interpreter: mido writes the file and the lines
+    # printed are plain, so these libraries stay unloaded (each costs more start-up time than
+    # rendering a long piece)
+    src, mid = tmp_path / "small.txt", tmp_path / "s.mid"
+    src.write_text(SMALL)
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['tabgen', 'render', {str(src)!r}, '--midi', {str(mid)!r}]\n"
+        "try: runpy.run_module('tabgen', run_name='__main__')\n"
+        "except SystemExit as e: assert not e.code, e.code\n"
+        "heavy = ('numpy', 'pretty_midi', 'music21', 'torch', 'rich')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"
+    midi = pretty_midi.PrettyMIDI(str(mid))
+    notes = sorted((round(n.start, 3), n.pitch) for i in midi.instruments for n in i.notes)
+    assert notes == [(0.0, 64), (1.2, 60), (2.4, 43)]  # slot 4 of 8 is half a 2.4 s bar

@@ -9,7 +9,8 @@ Two gaps in music21's exporter are filled here. A chord's notes cannot carry the
 `FretIndication`, so chords carry `StringFingering`s (which music21 deals out one per note) and the
 frets are added afterwards from pitch and string. And music21 writes no `<staff-tuning>` (nor, for a
 two-staff part, any `<staff-details>`), without which notation programs show every note as fret 0:
-`add_staff_details` writes them, in the schema's order.
+`add_staff_details` writes them, in the schema's order, into the element tree music21's exporter
+builds (the tree is written out once, by us).
 
 music21 is imported only here, and only when this module is imported, so `tabgen render --midi`
 never pays for it.
@@ -17,9 +18,11 @@ never pays for it.
 
 from __future__ import annotations
 
-import copy
+import gc
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 
 from music21 import (
@@ -93,15 +96,24 @@ def _column_elements(tab: Tab, notes: tuple[Note, ...], ql: Fraction) -> list[no
             el = chord.Chord([_sounding(tab, n) for n in notes])
             # music21 gives a chord's fingerings out one per note: carry each string in one
             el.articulations += [articulations.Fingering(f"{_STRING_MARK}{n.string}") for n in notes]
-        el.duration = duration.Duration(part)
+        el.duration = _spelled(part)
         if len(parts) > 1:
             el.tie = note.tie.Tie("start" if k == 0 else "stop" if k == len(parts) - 1 else "continue")
         out.append(el)
     return out
 
 
+def _spelled(ql: Fraction) -> duration.Duration:
+    """A duration with its note value (type, dots) worked out now, before a measure holds it:
+    music21 works it out on first use, and then tells every stream holding the note that its
+    contents changed: a fifth of the profile of an export, when that happens during the export."""
+    value = duration.Duration(ql)
+    _ = value.type
+    return value
+
+
 def _rests(ql: Fraction) -> list[note.Rest]:
-    return [note.Rest(quarterLength=part) for part in split_duration(ql)]
+    return [note.Rest(duration=_spelled(part)) for part in split_duration(ql)]
 
 
 def _staff_measures(
@@ -263,14 +275,11 @@ _BEFORE_STAFF_DETAILS = ("footnote", "level", "divisions", "key", "time", "stave
                          "instruments", "clef", "staff-details")  # fmt: skip
 
 
-def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
+def add_staff_details(root: ET.Element, tab: Tab, tab_staff: int | None) -> None:
     """Write `<staff-details>` (string count and tuning) for the TAB staff and the fret of every note
-    that has a string but no fret. `tab_staff` is the staff number in a two-staff part, else None."""
-    head_end = xml_text.index("<score-partwise")
-    head, body = xml_text[:head_end], xml_text[head_end:]
-    root = ET.fromstring(body)
+    that has a string but no fret, into the `<score-partwise>` tree `root`. `tab_staff` is the staff
+    number in a two-staff part, else None."""
     tuning = tab.tuning.pitches
-    _make_stable(root)
     for part in root.iter("part"):
         first = part.find("measure")
         attrs = first.find("attributes") if first is not None else None
@@ -312,8 +321,17 @@ def add_staff_details(xml_text: str, tab: Tab, tab_staff: int | None) -> str:
             fret = ET.Element("fret")
             fret.text = str(pitch - tuning[s - 1])
             tech.insert(list(tech).index(string_el) + 1, fret)
-    ET.indent(root, space="  ")
-    return head + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _copy_beams(beams: beam.Beams) -> beam.Beams:
+    """A note's own copy of a rhythm's beams (copy.deepcopy of music21 objects is far slower)."""
+    out = beam.Beams()
+    out.feathered = beams.feathered
+    for b in beams:
+        copied = beam.Beam(b.type, b.direction, b.number)
+        copied.independentAngle = b.independentAngle
+        out.beamsList.append(copied)
+    return out
 
 
 def _beam_and_spell(measures: list[stream.Measure], ts: meter.TimeSignature) -> None:
@@ -330,7 +348,7 @@ def _beam_and_spell(measures: list[stream.Measure], ts: meter.TimeSignature) -> 
                 patterns[rhythm] = [None] * len(notes)
         for n, beams in zip(notes, patterns[rhythm], strict=True):
             if beams is not None:
-                n.beams = copy.deepcopy(beams)
+                n.beams = _copy_beams(beams)
         shown: dict[tuple[str, int | None], float] = {}  # (step, octave) -> alter in force
         for el in m.notes:
             for p in el.pitches:
@@ -346,17 +364,26 @@ def _beam_and_spell(measures: list[stream.Measure], ts: meter.TimeSignature) -> 
                 shown[key] = alter
 
 
-def score_to_xml(score: stream.Score, ts: meter.TimeSignature) -> str:
-    """MusicXML text of a score that is already well formed (full measures, durations spelled).
-    music21's makeNotation pass (a deep copy of the score, then rests, ties, beams and
-    accidentals) is skipped: it is several times slower than the export itself."""
-    from music21.musicxml.m21ToXml import GeneralObjectExporter
+def score_to_tree(score: stream.Score, ts: meter.TimeSignature) -> tuple[str, ET.Element]:
+    """The MusicXML declaration and doctype, and the `<score-partwise>` tree, of a score that is
+    already well formed (full measures, durations spelled). music21's makeNotation pass (a deep copy
+    of the score, then rests, ties, beams and accidentals) is skipped: it is several times slower
+    than the export itself. The tree is taken from music21's exporter as it is, not written out as
+    text and parsed back, so that our additions cost no second round of serializing and parsing."""
+    from music21.musicxml.m21ToXml import ScoreExporter
 
     for part in score.parts:
         _beam_and_spell(list(part.getElementsByClass(stream.Measure)), ts)
-    exporter = GeneralObjectExporter(score)
-    exporter.makeNotation = False
-    return exporter.parse().decode("utf-8")
+    exporter = ScoreExporter(score, makeNotation=False)
+    root = exporter.parse()
+    for el in list(root.iter()):
+        for divider in [c for c in el if c.tag is ET.Comment]:  # music21's "Measure N" comments
+            el.remove(divider)
+        if len(el.attrib) > 1:  # attributes in name order, as music21 writes them
+            attributes = sorted(el.attrib.items())
+            el.attrib.clear()
+            el.attrib.update(attributes)
+    return exporter.xmlHeader().decode("utf-8"), root
 
 
 def tab_to_musicxml(
@@ -365,9 +392,27 @@ def tab_to_musicxml(
     """The tab as MusicXML 4.0 text with a complete TAB staff (tuning included)."""
     if tempo_bpm is not None:
         check_tempo(tempo_bpm)
-    score = tab_to_score(tab, title, tab_only, tempo_bpm)
-    text = score_to_xml(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
-    return add_staff_details(text, tab, None if tab_only else 2)
+    with _collector_paused():
+        score = tab_to_score(tab, title, tab_only, tempo_bpm)
+        head, root = score_to_tree(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
+        _make_stable(root)
+        add_staff_details(root, tab, None if tab_only else 2)
+        ET.indent(root, space="  ")
+        return head + ET.tostring(root, encoding="unicode") + "\n"
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a score is built and exported: the objects made
+    trigger collections that walk music21's objects again and again (for a 64-bar piece 147 of
+    them, about 0.1 s of 1 s; 15% for 256 bars); the cycles made meanwhile are collected after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def write_musicxml(
