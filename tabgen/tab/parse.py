@@ -50,6 +50,7 @@ from itertools import accumulate
 from operator import add, attrgetter, itemgetter
 from pathlib import Path
 
+from tabgen import collector
 from tabgen.errors import InputError, TabgenError
 from tabgen.tab.decode import decode_bytes, unwrap
 from tabgen.tab.labels import parse_tuning, same_classes, tuning_from_labels
@@ -899,7 +900,8 @@ def parse_text(text: str, path: str = "") -> ParseResult:
     """Every stave in `text`, as one Tab each in reading order, with diagnostics. Never raises
     on bad text: what cannot be read is a diagnostic."""
     try:
-        return _Reader(text, path).read()
+        with collector.paused():  # the reader makes objects for every note, and no cycles
+            return _Reader(text, path).read()
     except TabgenError as e:  # a value the tab model rejects: report, do not crash
         return ParseResult([], [Diagnostic(path, 0, 0, f"cannot read: {e}")])
     except RecursionError:  # pragma: no cover - defensive
