@@ -39,10 +39,11 @@ import numpy as np
 
 from tabgen.errors import InputError, TabgenError
 from tabgen.formats import DEFAULT_FORMAT, TextFormat, get_format
+from tabgen.tab.parse import GUITAR_PRO_SUFFIXES
 from tabgen.tab.types import Tab
 
 TEXT_SUFFIXES = frozenset({".txt", ".tab", ".md", ".html", ".htm", ".rst", ".text", ".gz"})
-GP_SUFFIXES = frozenset({".gp3", ".gp4", ".gp5"})
+GP_SUFFIXES = GUITAR_PRO_SUFFIXES
 PREPARE_VERSION = 1  # bump when the output of prepare changes for the same input
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, the file just read)
@@ -115,16 +116,8 @@ def _strip_path(message: str, name: str) -> str:
 
 
 def _read_staves(path: Path) -> tuple[list[Tab], int]:
-    """The staves of one file and the number of diagnostics; InputError when it cannot be read."""
-    if path.suffix.lower() in GP_SUFFIXES:
-        try:
-            from tabgen.render.gp import read_gp
-        except ImportError as e:
-            raise InputError(
-                f"Guitar Pro files need tabgen.render.gp, which cannot be imported ({e})"
-            ) from None
-        tabs = read_gp(path)
-        return ([tabs] if isinstance(tabs, Tab) else list(tabs)), 0
+    """The staves of one file (a Guitar Pro file: one per guitar or bass track) and the number of
+    diagnostics; InputError when it cannot be read."""
     from tabgen.tab.parse import read_file
 
     result = read_file(path)

@@ -21,19 +21,17 @@ def load_piece(path: PathLike) -> tuple[Tab, str]:
     Staves that share one tuning and meter are joined into one piece; otherwise the first piece
     (consecutive staves of one title and tuning) is taken. Guitar Pro files give their first track.
     """
+    from tabgen.tab.parse import GUITAR_PRO_SUFFIXES, join_staves, read_file
+
     p = Path(path)
-    if p.suffix.lower() in (".gp3", ".gp4", ".gp5"):
-        from tabgen.render.gp import read_gp
-
-        tracks = read_gp(p)
-        note = f"rendering track 1 of {len(tracks)}" if len(tracks) > 1 else ""
-        return tracks[0], note
-    from tabgen.tab.parse import join_staves, read_file
-
-    result = read_file(p)
+    result = read_file(p)  # (a Guitar Pro file: one Tab per guitar or bass track)
+    guitar_pro = p.suffix.lower() in GUITAR_PRO_SUFFIXES
     if not result.tabs:
         why = f" ({result.diagnostics[0]})" if result.diagnostics else ""
-        raise InputError(f"{path}: no tab staves found{why}")
+        raise InputError(f"{path}: no {'guitar or bass track' if guitar_pro else 'tab staves'} found{why}")
+    if guitar_pro:  # tracks play together: they are never joined one after another
+        tracks = result.tabs
+        return tracks[0], f"rendering track 1 of {len(tracks)}" if len(tracks) > 1 else ""
     pieces = join_staves(result.tabs)
     first = pieces[0]
     if all(t.tuning == first.tuning and t.meter == first.meter for t in pieces):
