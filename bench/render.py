@@ -91,7 +91,7 @@ def main() -> None:
             return medians([run(argv, REPO) for _ in range(args.runs)])
 
         show("python startup", python_c("pass"))
-        show("import typer (+ pydantic, which it uses)", python_c("import typer, typer._adapters"))
+        show("import typer", python_c("import typer, typer.main"))
         show("import mido (writes the MIDI file)", python_c("import mido"))
         show("import music21", python_c("import music21"))
 
