@@ -213,3 +213,23 @@ def test_realworld_files_and_mangled_copies_read_the_same() -> None:
                 chars[i], chars[j] = chars[j], chars[i]
         compiled, python = both("".join(chars))
         assert compiled == python, name
+
+
+@needs_scan
+@pytest.mark.parametrize(
+    "text",
+    [
+        "e|" + "|" * 20000,
+        "e|" + "1" * 5000 + "|",
+        "e|" + "-<" * 5000,
+        "\n".join(["e|" + "-1-|" * 2000] * 8),
+        "\n".join(["e|" + "-" * 20000 + "|"] * 6),
+        "\n".join([":|" * 2000] * 6),
+        "\n".join(["|" + "-12-" * 2000 + "||o"] * 7),
+        "\n".join(["e|" + "-<30>-[7]-x-h12~-" * 500 + "|"] * 6),
+    ],
+    ids=["bar-lines", "digit-run", "open-brackets", "8-strings", "dashes", "marks", "repeat", "techniques"],
+)
+def test_long_and_degenerate_lines_read_the_same(text: str) -> None:
+    compiled, python = both(text)
+    assert compiled == python
