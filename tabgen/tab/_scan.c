@@ -236,6 +236,9 @@ static PyObject *string_line(PyObject *module, PyObject *text)
     return line;
 }
 
+static Py_ssize_t cut(const unsigned char *s, Py_ssize_t n, Py_ssize_t *bounds, Py_ssize_t *rest);
+static PyObject *bounds_list(const Py_ssize_t *bounds, Py_ssize_t count);
+
 static PyObject *segments(PyObject *module, PyObject *body)
 {
     if (!PyUnicode_Check(body)) {
@@ -244,51 +247,22 @@ static PyObject *segments(PyObject *module, PyObject *body)
     }
     if (!PyUnicode_IS_ASCII(body))
         Py_RETURN_NOTIMPLEMENTED;
-    const unsigned char *s = PyUnicode_1BYTE_DATA(body);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(body);
-    PyObject *segs = PyList_New(0);
-    if (!segs)
+    Py_ssize_t n = PyUnicode_GET_LENGTH(body), rest;
+    Py_ssize_t *bounds = PyMem_Malloc((n / 2 + 2) * 2 * sizeof(Py_ssize_t)); /* as many bars as stave() allows */
+    if (!bounds)
+        return PyErr_NoMemory();
+    Py_ssize_t count = cut(PyUnicode_1BYTE_DATA(body), n, bounds, &rest);
+    PyObject *segs = bounds_list(bounds, count);
+    PyMem_Free(bounds);
+    PyObject *after = segs ? PyUnicode_Substring(body, rest, n) : NULL;
+    if (!after) {
+        Py_XDECREF(segs);
         return NULL;
-    int first_piece_is_last = memchr(s, '|', n) == NULL;
-    Py_ssize_t pos = 0;
-    for (;;) {
-        const unsigned char *bar = memchr(s + pos, '|', n - pos);
-        Py_ssize_t stop = bar ? bar - s : n, len = stop - pos;
-        if (!bar) {
-            /* after the last bar line: more bar when it goes on with dashes, else a remark */
-            PyObject *rest;
-            if (len && (first_piece_is_last || goes_on(s + pos, len))) {
-                PyObject *seg = pair(pos, stop);
-                if (!seg || PyList_Append(segs, seg) < 0) {
-                    Py_XDECREF(seg);
-                    Py_DECREF(segs);
-                    return NULL;
-                }
-                Py_DECREF(seg);
-                rest = PyUnicode_FromStringAndSize("", 0);
-            } else {
-                rest = PyUnicode_Substring(body, pos, stop);
-            }
-            if (!rest) {
-                Py_DECREF(segs);
-                return NULL;
-            }
-            return Py_BuildValue("(NN)", segs, rest);
-        }
-        int blank = 1;
-        for (Py_ssize_t k = pos; k < stop && blank; k++)
-            blank = is_space[s[k]];
-        if (len && !blank) {
-            PyObject *seg = pair(pos, stop);
-            if (!seg || PyList_Append(segs, seg) < 0) {
-                Py_XDECREF(seg);
-                Py_DECREF(segs);
-                return NULL;
-            }
-            Py_DECREF(seg);
-        }
-        pos = stop + 1;
     }
+    PyObject *result = PyTuple_Pack(2, segs, after);
+    Py_DECREF(segs);
+    Py_DECREF(after);
+    return result;
 }
 
 /* A frozen dataclass instance with its fields set directly, as parse._column and parse._bar do:

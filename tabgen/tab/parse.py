@@ -749,16 +749,10 @@ class _StaveReader:
         start, end = starts[0], ends[0]
         cols = columns[0]
         pos = 0
-        known = _KNOWN[string]
         for gap, token in _TOKENS.findall(s.body):
             at = pos + len(gap)
             pos = at + len(token)
-            found = known.get(token)
-            if found is None:
-                found = self.token(string, token)
-                if len(token) <= 6:  # bounded: the keys are short strings of few characters
-                    known[token] = found
-            notes, message = found
+            notes, message = self.known(string, token)
             if message:
                 self.diag(s.index, s.start + at + 1, message)
             for offset, note in notes:
