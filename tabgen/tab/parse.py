@@ -430,10 +430,9 @@ def _tab(
     """A Tab without re-running its checks: the tuning has one string per stave line and the
     meter passed `_meter`."""
     tab = _new(Tab)
-    for name, value in (("tuning", tuning), ("bars", bars), ("meter", meter), ("title", title)):
+    fields = {"tuning": tuning, "bars": bars, "meter": meter, "title": title, "meta": meta, "line": line}
+    for name, value in fields.items():
         _set(tab, name, value)
-    _set(tab, "meta", meta)
-    _set(tab, "line", line)
     return tab
 
 
