@@ -233,3 +233,12 @@ def test_realworld_files_and_mangled_copies_read_the_same() -> None:
 def test_long_and_degenerate_lines_read_the_same(text: str) -> None:
     compiled, python = both(text)
     assert compiled == python
+
+
+@needs_scan
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF) | st.sampled_from("\x7f\x85\u2028\U0001f600")))
+def test_control_characters_are_counted_as_the_regex_counts_them(text: str) -> None:
+    import re
+
+    assert parse._scan.controls(text) == len(re.findall(r"[\x00-\x08\x0b\x0e-\x1f\x7f]", text))

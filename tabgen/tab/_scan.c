@@ -6,6 +6,7 @@
  *
  *   classify(lines, Line)  the stave lines and possible header lines of a text (_Reader.read's loop)
  *   string_line(text) (label, start, body, opened, length, other, words) or None      (_string_line)
+ *   controls(text)    the number of control characters               (decode._looks_binary's count)
  *   segments(body)    ([(start, end), ...], text after the last bar line)  (_StaveReader.segments)
  *   stave(lines, notes, Column, Bar)                             (_StaveReader.bars_and_notes)
  *                     (bar bounds, reference line, trailing texts, bars, notes, dead notes,
@@ -913,10 +914,29 @@ static PyObject *classify(PyObject *module, PyObject *args)
     return events;
 }
 
+/* Control characters in a text (decode._looks_binary's count): \0-\b, \v, \x0e-\x1f and DEL,
+ * in one pass over the text's characters, whatever their width. */
+static PyObject *controls(PyObject *module, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "controls() takes a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), count = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, k);
+        count += c < 32 ? !(c == '\t' || c == '\n' || c == '\f' || c == '\r') : c == 127;
+    }
+    return PyLong_FromSsize_t(count);
+}
+
 static PyMethodDef methods[] = {
     {"string_line", string_line, METH_O, "A line as a stave line: (label, start, body, opened, length, other, words) or None."},
     {"segments", segments, METH_O, "A stave line body's bars as (start, end) pairs, and the text after them."},
     {"stave", stave, METH_VARARGS, "The usual stave's (segments, trailing texts, bars, notes read), or None."},
+    {"controls", controls, METH_O, "The number of control characters in a text (not tab, newline, form feed, CR)."},
     {"classify", classify, METH_VARARGS, "The stave lines (as Line objects) and possible header lines of a text."},
     {NULL, NULL, 0, NULL},
 };

@@ -17,6 +17,11 @@ import re
 
 from tabgen.errors import InputError
 
+try:  # the reader's C part (tabgen/tab/_scan.c), when it was built
+    from tabgen.tab import _scan
+except ImportError:
+    _scan = None
+
 _PRE = re.compile(r"<pre\b[^>]*>(.*?)</pre\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"</?[A-Za-z!][^>\n]*>")  # not "<12>", a harmonic
 # only the tag name ignores case: a pattern that starts with a plain "<" is searched for quickly
@@ -34,8 +39,10 @@ def _looks_binary(text: str) -> bool:
     if "\x00" in text:
         return True
     sample = text[:65536]
-    # counted in C without a regex: control characters are ASCII, one byte each in UTF-8
-    controls = len(sample.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL))
+    if _scan is not None:  # the reader's C part counts them in one pass
+        controls = _scan.controls(sample)
+    else:  # without a regex: control characters are ASCII, one byte each in UTF-8
+        controls = len(sample.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL))
     return controls * 100 > len(sample) + 100
 
 

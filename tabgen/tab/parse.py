@@ -62,7 +62,7 @@ except ImportError:  # built without a C compiler: the same rules in pure Python
     _scan = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """Something the reader noticed: 1-based line and column in the file (column 0: whole line)."""
 
