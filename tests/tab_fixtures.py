@@ -22,3 +22,27 @@ def make_tab(bars, tuning="standard", meter=None, width=16, title="", meta=(), r
         title=title,
         meta=meta,
     )
+
+
+# every technique in two 4/4 bars, as make_tab's bars: legato and slides, then harmonics, grace,
+# dead, palm-muted, vibrato and tapped notes
+TECHNIQUE_BARS = [
+    [
+        (0, [(3, 5)]),
+        (2, [(3, 7, "h")]),
+        (4, [(3, 5, "p")]),
+        (6, [(3, 7)]),
+        (8, [(3, 9, "b")]),
+        (10, [(3, 7, "r")]),
+        (12, [(5, 3)]),
+        (14, [(5, 5, "/")]),
+    ],
+    [
+        (0, [(1, 12, "<>")]),
+        (3, [(1, 2, "g")]),
+        (4, [(1, 0), (6, 0, "x")]),
+        (8, [(2, 5, "[]")]),
+        (10, [(6, 0, "pm")]),
+        (12, [(2, 5, "~"), (4, 7, "t")]),
+    ],
+]

@@ -18,7 +18,7 @@ from tabgen.errors import InputError, RenderError
 from tabgen.render.gp import read_gp, read_gp_result, write_gp5
 from tabgen.tab.normalize import normalize
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
-from tests.tab_fixtures import make_tab
+from tests.tab_fixtures import TECHNIQUE_BARS, make_tab
 
 MSCORE = shutil.which("mscore3") or shutil.which("mscore")
 
@@ -36,29 +36,8 @@ FIXTURES = {
         title="Waltz",
         repeats=((True, 0), (False, 2)),
     ),
-    "techniques": make_tab(
-        [
-            [
-                (0, [(3, 5)]),
-                (2, [(3, 7, "h")]),
-                (4, [(3, 5, "p")]),
-                (6, [(3, 7)]),
-                (8, [(3, 9, "b")]),
-                (10, [(3, 7, "r")]),
-                (12, [(5, 3)]),
-                (14, [(5, 5, "/")]),
-            ],  # fmt: skip
-            [
-                (0, [(1, 12, "<>")]),
-                (3, [(1, 2, "g")]),
-                (4, [(1, 0), (6, 0, "x")]),
-                (8, [(2, 5, "[]")]),
-                (10, [(6, 0, "pm")]),
-                (12, [(2, 5, "~"), (4, 7, "t")]),
-                (14, [(4, 5, "s")]),
-            ],  # fmt: skip
-        ]
-    ),
+    # every technique, and the plain slide "s" too
+    "techniques": make_tab([TECHNIQUE_BARS[0], [*TECHNIQUE_BARS[1], (14, [(4, 5, "s")])]]),
 }
 
 

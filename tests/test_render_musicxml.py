@@ -21,7 +21,7 @@ from tabgen.render.musicxml import write_musicxml
 from tabgen.render.timeline import split_duration
 from tabgen.tab.parse import parse_text
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
-from tests.tab_fixtures import make_tab
+from tests.tab_fixtures import TECHNIQUE_BARS, make_tab
 
 REPO = Path(__file__).resolve().parents[1]
 MSCORE = shutil.which("mscore3") or shutil.which("mscore")
@@ -103,28 +103,7 @@ FIXTURES = {
     "seven": make_tab([[(0, [(7, 0)]), (4, [(7, 5), (1, 12)])]], tuning="seven"),
     "chord": make_tab([[(0, [(6, 3), (5, 2), (4, 0), (3, 0), (2, 0), (1, 3)])]]),
     "open-d (sharps)": make_tab([[(0, [(3, 0), (6, 0)])]], tuning="open-d"),
-    "techniques": make_tab(
-        [
-            [
-                (0, [(3, 5)]),
-                (2, [(3, 7, "h")]),
-                (4, [(3, 5, "p")]),
-                (6, [(3, 7)]),
-                (8, [(3, 9, "b")]),
-                (10, [(3, 7, "r")]),
-                (12, [(5, 3)]),
-                (14, [(5, 5, "/")]),
-            ],  # fmt: skip
-            [
-                (0, [(1, 12, "<>")]),
-                (3, [(1, 2, "g")]),
-                (4, [(1, 0), (6, 0, "x")]),
-                (8, [(2, 5, "[]")]),
-                (10, [(6, 0, "pm")]),
-                (12, [(2, 5, "~"), (4, 7, "t")]),
-            ],  # fmt: skip
-        ]
-    ),
+    "techniques": make_tab(TECHNIQUE_BARS),
 }
 
 
