@@ -182,6 +182,9 @@ def compose(
         str | None, typer.Option(help="Time signature such as 3/4 or 6/8 (default 4/4).")
     ] = None,
     candidates: Annotated[int, typer.Option(min=1, max=64, help="Samples to choose the best from.")] = 4,
+    style: Annotated[
+        str | None, typer.Option(help="A style the model learned (guitar, folk, chorale); default: guitar.")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
 ) -> None:
     """Compose a new piece and print its tab; write tab, MIDI, MusicXML, Guitar Pro or WAV files if asked."""
@@ -201,6 +204,7 @@ def compose(
         seed=seed,
         prime=read_prime(prime) if prime else None,
         candidates=candidates,
+        style=style,
     )
     if verbose:
         for line in describe(result):
@@ -225,7 +229,12 @@ def eval_command(
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     candidates: Annotated[
         int, typer.Option(min=1, max=64, help="Each masked piece the best of K, as compose chooses.")
-    ] = 1,
+    ] = 4,
+    style: Annotated[str | None, typer.Option(help="The style to ask for (default: the model's).")] = None,
+    meter: Annotated[str | None, typer.Option(help="Time signature of the pieces (default 4/4).")] = None,
+    form: Annotated[
+        bool, typer.Option("--form/--no-form", help="Choose among candidates by form too, as compose does.")
+    ] = True,
     corpus: Annotated[
         Path | None,
         typer.Option(
@@ -234,21 +243,30 @@ def eval_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
 ) -> None:
-    """Sample pieces and report validity, playability, novelty and musical statistics."""
+    """Sample pieces and report validity, playability, novelty, form and musical statistics."""
     import json
 
+    from rich.progress import Progress
+
+    from tabgen.compose import parse_meter
     from tabgen.evaluate import evaluate, report_lines
 
-    report = evaluate(
-        model,
-        samples=samples,
-        bars=bars,
-        temperature=temperature,
-        top_k=top_k,
-        seed=seed,
-        candidates=candidates,
-        corpus=corpus,
-    )
+    with Progress(console=err.get(), transient=True) as bar:
+        task = bar.add_task("sampling", total=samples * (1 + candidates))
+        report = evaluate(
+            model,
+            samples=samples,
+            bars=bars,
+            temperature=temperature,
+            top_k=top_k,
+            seed=seed,
+            candidates=candidates,
+            corpus=corpus,
+            style=style,
+            meter=parse_meter(meter) if meter else None,
+            form=form,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
     if as_json:
         out.print(json.dumps(report), markup=False, soft_wrap=True)
     else:

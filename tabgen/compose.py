@@ -4,7 +4,9 @@ The grammar mask makes every candidate well formed, playable column by column an
 bars long; the validator then checks the whole piece, and `repair` fixes what a mask cannot see
 (re-fretting with fretting.py, dropping a note no hand can play). The candidates are scored and the
 best one kept: few problems and repairs, few empty bars, few 4-bar windows copied from the training
-data (when the checkpoint's training data is still on disk; otherwise that term is skipped).
+data (when the training text is on disk: the checkpoint's, or the shipped corpus for the bundled
+model), and a form that holds together (`tabgen.form`): the model's own wish to end where the piece
+ends, an end on the tonic, one key throughout, bars that return, no new tune starting mid-piece.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ PROBLEM_COST = 10.0
 EMPTY_BAR_COST = 1.0
 COPIED_WINDOW_COST = 1.0
 REPAIR_COST = 0.05
+# Form: what the form figures of tabgen.form reward (chosen by the ablation in docs/compose.md).
+END_WISH_GAIN = 0.5  # times the model's P(end) at the cut
+TONIC_GAIN = 0.5  # the piece ends on its tonic
+ONE_KEY_GAIN = 0.3  # both halves in the same key
+REPEAT_GAIN = 1.0  # times the share of bars that return exactly, up to REPEAT_CAP
+REPEAT_CAP = 0.3
+RESTART_COST = 1.0  # times the share of bars that begin with half a bar of silence
 
 
 @dataclass
@@ -41,6 +50,7 @@ class Candidate:
     windows: int
     score: float
     playable: bool  # as sampled, before any repair
+    end_wish: float | None = None  # the model's P(end) at the cut (None: not measured)
 
 
 @dataclass
@@ -104,14 +114,19 @@ def compose(
     prime: Tab | None = None,
     candidates: int = 4,
     max_span: int = 4,
+    style: str | None = None,
+    form: bool = True,
 ) -> ComposeResult:
-    """A new piece of exactly `bars` bars: the best of `candidates` samples, validated and repaired."""
+    """A new piece of exactly `bars` bars: the best of `candidates` samples, validated and repaired.
+
+    `form=False` leaves the form terms out of the choice (for the ablation in docs/compose.md)."""
     from tabgen.formats import get_format
     from tabgen.novelty import TrainingText
     from tabgen.sample import sample
 
     ckpt = load_model(model)
-    fmt = get_format(ckpt.format)
+    fmt = get_format(ckpt.format, ckpt.format_version)
+    end_probs: list[list[float]] = []
     texts = sample(
         ckpt,
         bars=bars,
@@ -123,22 +138,56 @@ def compose(
         prime=prime,
         candidates=candidates,
         max_span=max_span,
+        style=style,
+        end_probs=end_probs,
     )
-    scored = score_candidates(fmt, texts, bars, max_span, TrainingText.for_checkpoint(ckpt))
+    training = TrainingText.for_checkpoint(ckpt)
+    scored = score_candidates(fmt, texts, bars, max_span, training, end_probs if form else None, form)
     best = best_candidate(scored)
     c = scored[best]
     return ComposeResult(c.tab, c.text, c.repairs, c.score, scored, best)
 
 
+def bar_end_probs(text: str, probs: list[float]) -> list[float]:
+    """The model's P(end) right after each bar line of a sampled text: the last one is at the cut.
+    Empty for a format whose bar lines are not lines of their own (line-major)."""
+    from tabgen.formats.base import BAR_MARK
+
+    out, at = [], 0
+    for line in text.splitlines(keepends=True):
+        at += len(line)
+        if line[:1] == BAR_MARK and at < len(probs) and probs[at] == probs[at]:  # NaN: the prime's
+            out.append(probs[at])
+    return out
+
+
+def form_gain(tab: Tab, end_wish: float | None) -> float:
+    """What the form of a candidate adds to its score (see the weights above)."""
+    from tabgen.form import ends_on_tonic, form_figures, same_key_halves
+
+    figures = form_figures([tab])
+    gain = END_WISH_GAIN * (end_wish or 0.0)
+    gain += TONIC_GAIN * bool(ends_on_tonic(tab)) + ONE_KEY_GAIN * bool(same_key_halves(tab))
+    gain += REPEAT_GAIN * min(figures.exact_bar_repeats, REPEAT_CAP)
+    return gain - RESTART_COST * figures.restart_rate
+
+
 def score_candidates(
-    fmt: TextFormat, texts: list[str], bars: int, max_span: int = 4, training: TrainingText | None = None
+    fmt: TextFormat,
+    texts: list[str],
+    bars: int,
+    max_span: int = 4,
+    training: TrainingText | None = None,
+    end_probs: list[list[float]] | None = None,
+    form: bool = False,
 ) -> list[Candidate]:
-    """Decode, validate, repair and score each sampled text (see the module docstring)."""
-    from tabgen.novelty import windows
+    """Decode, validate, repair and score each sampled text (see the module docstring). With
+    `form`, the form terms count too (`end_probs` as `sample` gives them, for the end wish)."""
+    from tabgen.novelty import window_digests
     from tabgen.tab.validate import is_playable, repair, validate
 
     scored = []
-    for text in texts:
+    for r, text in enumerate(texts):
         decoded = fmt.decode(text, max_span=max_span)
         if decoded.tab is None or len(decoded.tab.bars) != bars:  # the grammar rules this out
             raise CheckpointError(f"a sample did not decode to {bars} bars: {'; '.join(decoded.problems)}")
@@ -148,15 +197,19 @@ def score_candidates(
             tab, repairs = repair(tab, max_span)
         problems = [str(p) for p in validate(tab, max_span)]
         empty = sum(1 for b in tab.bars if not b.columns)
-        wins = windows(text)
-        copied = sum(training.contains(w) for w in wins) if training is not None else None
+        wins = len(window_digests(decoded.tab))
+        copied = sum(training.copied(decoded.tab)) if training is not None else None
         score = -(
             PROBLEM_COST * len(problems)
             + EMPTY_BAR_COST * empty / bars
-            + (COPIED_WINDOW_COST * copied / len(wins) if copied and wins else 0.0)
+            + (COPIED_WINDOW_COST * copied / wins if copied and wins else 0.0)
             + REPAIR_COST * len(repairs)
         )
-        scored.append(Candidate(text, tab, repairs, problems, empty, copied, len(wins), score, playable))
+        ends = bar_end_probs(text, end_probs[r]) if end_probs else []
+        end_wish = ends[-1] if ends else None
+        if form:
+            score += form_gain(tab, end_wish)
+        scored.append(Candidate(text, tab, repairs, problems, empty, copied, wins, score, playable, end_wish))
     return scored
 
 

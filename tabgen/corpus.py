@@ -39,12 +39,13 @@ import numpy as np
 
 from tabgen.errors import InputError, TabgenError
 from tabgen.formats import DEFAULT_FORMAT, TextFormat, get_format
+from tabgen.novelty import WINDOWS_FILE, digest_array, window_digests
 from tabgen.tab.parse import GUITAR_PRO_SUFFIXES
 from tabgen.tab.types import Tab
 
 TEXT_SUFFIXES = frozenset({".txt", ".tab", ".md", ".html", ".htm", ".rst", ".text", ".gz"})
 GP_SUFFIXES = GUITAR_PRO_SUFFIXES
-PREPARE_VERSION = 1  # bump when the output of prepare changes for the same input
+PREPARE_VERSION = 2  # bump when the output of prepare changes for the same input
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, the file just read)
 
@@ -98,6 +99,30 @@ class _Piece:
     title: str
     bars: int
     tuning: tuple[int, ...]
+    style: str = ""  # its style's name, "" when it has none
+    windows: list[int] = field(default_factory=list)  # digests of its 4-bar windows (tabgen.novelty)
+
+
+# The style of a piece without a `Style:` line, by the shipped collection its file is (`corpora/`).
+COLLECTION_STYLES = {
+    "bach": "chorale",
+    "airdsAirs": "folk",
+    "essenFolksong": "folk",
+    "miscFolk": "folk",
+    "oneills1850": "folk",
+    "ryansMammoth": "folk",
+}
+
+
+def piece_style(piece: Tab, path: Path) -> str:
+    """A piece's style name: its `Style:` line, else its collection's, else "" (a known style only)."""
+    from tabgen.formats.base import STYLES
+
+    name = dict(piece.meta).get("style", "").strip().casefold()
+    if not name:
+        stem = path.name.split(".")[0]
+        name = COLLECTION_STYLES.get(stem, "") if path.name.endswith(".tab.gz") else ""
+    return name if name in STYLES else ""
 
 
 @dataclass
@@ -125,6 +150,9 @@ def _read_staves(path: Path) -> tuple[list[Tab], int]:
 
 
 def _read_one(path_str: str, fmt_name: str) -> _FileResult:
+    from tabgen.formats.base import STYLES
+    from tabgen.novelty import window_digests
+    from tabgen.tab.normalize import normalize
     from tabgen.tab.parse import join_staves
 
     fmt = get_format(fmt_name)
@@ -149,12 +177,15 @@ def _read_one(path_str: str, fmt_name: str) -> _FileResult:
     for piece in join_staves(staves):
         if not piece.notes:
             continue
+        style = piece_style(piece, path) if fmt.styled else ""
         try:
-            text = fmt.encode(piece)
+            piece = normalize(piece)
+            text = fmt.encode(piece, STYLES.get(style))
         except TabgenError as e:
             out.dropped.append(f"piece at line {piece.line}: {e}")
             continue
-        out.pieces.append(_Piece(text, piece.title, len(piece.bars), piece.tuning.pitches))
+        wins = window_digests(piece)
+        out.pieces.append(_Piece(text, piece.title, len(piece.bars), piece.tuning.pitches, style, wins))
     if not out.pieces:
         out.skipped = "no notes in its staves" if not out.dropped else f"cannot encode: {out.dropped[0]}"
     return out
@@ -317,6 +348,7 @@ class _Entry:
     chars: int
     bars: int
     group: str
+    windows: list[int] = field(default_factory=list)
 
 
 def _build(
@@ -338,6 +370,7 @@ def _build(
     staves = duplicates = offset = 0
     content = hashlib.sha256(f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}\n".encode())
     tunings: Counter[tuple[int, ...]] = Counter()  # bars per tuning
+    styles: Counter[str] = Counter()  # pieces per style
     # pass 1: every piece once, in file order, into all.bin
     with open(tmp / "all.bin", "wb") as all_bin:
         for done, result in enumerate(_read_all(files, fmt.name, workers), start=1):
@@ -360,8 +393,9 @@ def _build(
                 all_bin.write(ids.tobytes())
                 title = piece.title.casefold().strip()
                 group = f"title:{title}" if title else f"file:{result.sha256}"
-                entries.append(_Entry(offset, len(ids), piece.bars, group))
+                entries.append(_Entry(offset, len(ids), piece.bars, group, piece.windows))
                 tunings[piece.tuning] += piece.bars
+                styles[piece.style] += 1
                 offset += len(ids)
                 kept += 1
             read.append(
@@ -384,7 +418,11 @@ def _build(
     splits = _split(entries, val_fraction, seed, fmt, tmp / "all.bin")
     counts = _copy_splits(entries, splits, tmp)
     os.remove(tmp / "all.bin")
+    train_windows = (d for e, v in zip(entries, splits, strict=True) if not v for d in e.windows)
+    digest_array(train_windows).tofile(tmp / WINDOWS_FILE)
     vocab = {"format": fmt.name, "format_version": fmt.version, "alphabet": fmt.alphabet}
+    if fmt.styled:  # the styles a model of this data can be asked for, and how many pieces each
+        vocab["styles"] = {name: n for name, n in styles.most_common() if name}
     _write_json(tmp / "vocab.json", vocab)
     counts["pieces"]["duplicates"] = duplicates
     return {
@@ -451,13 +489,14 @@ def _split_lone_piece(entries: list[_Entry], val_fraction: float, fmt: TextForma
         )
     cut = len(tab.bars) - max(1, math.ceil(val_fraction * len(tab.bars)))
     halves = [Tab(tab.tuning, tab.bars[:cut], tab.meter), Tab(tab.tuning, tab.bars[cut:], tab.meter)]
+    style = dict(tab.meta).get("Style")
     entries.clear()
     offset = e.offset + e.chars
     with open(all_bin, "ab") as f:
         for half in halves:
-            ids = fmt.to_ids(fmt.encode(half))
+            ids = fmt.to_ids(fmt.encode(half, style))
             f.write(ids.tobytes())
-            entries.append(_Entry(offset, len(ids), len(half.bars), e.group))
+            entries.append(_Entry(offset, len(ids), len(half.bars), e.group, window_digests(half)))
             offset += len(ids)
 
 

@@ -4,17 +4,24 @@
   well formed, playable bars (what the model learned on its own);
 - masked validity: with the mask on, the share of bars that decode cleanly (by construction 100%);
 - playability: the share of masked pieces the validator passes before any repair;
-- novelty: the share of 4-bar windows not found in the training text; the exact-copy rate is the
-  share found; also the share of pieces copied whole (every window found);
+- novelty: the share of 4-bar windows whose music is not in the training split; the exact-copy
+  rate is the share that is; also the share of pieces copied whole (every window found);
 - the total variation distance between the pitch-class histograms of the samples and the corpus
   (0: the same distribution, 1: disjoint);
-- notes per bar and the empty-bar rate.
+- notes per bar and the empty-bar rate;
+- form (`tabgen.form`), for the samples and for the corpus pieces in the same meter side by side,
+  and the model's own P(end) at the cut and at the bar lines before it.
+
+The masked pieces are chosen as compose chooses them (best of `candidates`, the form terms on), so
+the figures describe what `tabgen compose` gives at the same options.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +29,8 @@ import numpy as np
 
 from tabgen.errors import InputError
 
-CORPUS_HISTOGRAM_CHARS = 4_000_000  # decode at most this much of train.bin for the corpus histogram
+CORPUS_SAMPLE_CHARS = 4_000_000  # decode at most this much of train.bin for the corpus figures
+END_WISH_THRESHOLD = 0.5  # P(end) above this before the cut: the model wanted to stop there
 
 
 def pitch_class_histogram(tabs: list[Any]) -> np.ndarray:
@@ -42,27 +50,25 @@ def histogram_distance(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(0.5 * np.abs(a / a.sum() - b / b.sum()).sum())
 
 
-def corpus_tabs(training: Any, fmt: Any, limit_chars: int = CORPUS_HISTOGRAM_CHARS) -> list[Any]:
-    """The pieces at the start of the training text, decoded (up to `limit_chars` characters)."""
-    from tabgen.formats.base import END_MARK
-
-    text = training.text(limit_chars)
-    end = f"\n{END_MARK}\n"
-    tabs = []
-    for piece in text.split(end)[:-1]:  # the last part may be cut short
-        decoded = fmt.decode(piece + end)
-        if decoded.tab is not None:
-            tabs.append(decoded.tab)
-    return tabs
+def shipped_corpus() -> Path | None:
+    """The public-domain corpus beside the package in a checkout (`corpora/`), if it is there."""
+    folder = Path(__file__).resolve().parent.parent / "corpora"
+    return folder if any(folder.glob("*.tab.gz")) else None
 
 
 def find_training(ckpt: Any, corpus: str | os.PathLike[str] | None) -> Any:
     """The training text: `corpus` when given (a prepared folder, or tab files that are prepared
-    here in the model's format, cached as `tabgen train` does), else the checkpoint's own."""
+    here in the model's format, cached as `tabgen train` does), else the checkpoint's own, else the
+    shipped corpus (what the bundled model learned from)."""
     from tabgen.novelty import TrainingText
 
     if corpus is None:
-        return TrainingText.for_checkpoint(ckpt)
+        own = TrainingText.for_checkpoint(ckpt)
+        if own is not None:
+            return own
+        corpus = shipped_corpus()
+        if corpus is None:
+            return None
     folder = Path(corpus)
     if not (folder / "train.bin").is_file():
         from tabgen.corpus import prepare
@@ -74,6 +80,27 @@ def find_training(ckpt: Any, corpus: str | os.PathLike[str] | None) -> Any:
     return training
 
 
+def end_wishes(texts: list[str], probs: list[list[float]]) -> dict:
+    """The model's P(end) at the cut and at the bar lines before it, over the sampled texts."""
+    from tabgen.compose import bar_end_probs
+
+    at_cut, before, eager = [], [], 0
+    for text, p in zip(texts, probs, strict=True):
+        ends = bar_end_probs(text, p)
+        if not ends:
+            continue
+        at_cut.append(ends[-1])
+        before += ends[:-1]
+        eager += any(x > END_WISH_THRESHOLD for x in ends[:-1])
+    if not at_cut:
+        return {"at_cut": None, "before": None, "pieces_wanting_to_end_early": None}
+    return {
+        "at_cut": float(np.mean(at_cut)),
+        "before": float(np.mean(before)) if before else None,
+        "pieces_wanting_to_end_early": eager / len(at_cut),
+    }
+
+
 def evaluate(
     model: str | os.PathLike[str] | Any = None,
     *,
@@ -83,44 +110,61 @@ def evaluate(
     top_k: int | None = None,
     seed: int = 0,
     corpus: str | os.PathLike[str] | None = None,
-    candidates: int = 1,
+    candidates: int = 4,
     max_span: int = 4,
     batch: int = 16,
+    style: str | None = None,
+    meter: tuple[int, int] | None = None,
+    form: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Sample `samples` pieces of `bars` bars with the mask and as many without; return the figures.
 
-    With `candidates` > 1 each masked piece is the best of that many, chosen as compose chooses."""
+    Each masked piece is the best of `candidates`, chosen as compose chooses (`form`: with the form
+    terms). `progress(done, total)` is called as pieces are sampled."""
     from tabgen.compose import best_candidate, load_model, score_candidates
+    from tabgen.form import corpus_figures, form_figures
     from tabgen.formats import get_format
-    from tabgen.novelty import windows
-    from tabgen.sample import sample
+    from tabgen.sample import default_style, sample
 
     start = time.monotonic()
     ckpt = load_model(model)
-    fmt = get_format(ckpt.format)
+    fmt = get_format(ckpt.format, ckpt.format_version)
     training = find_training(ckpt, corpus)  # before sampling: a bad --corpus fails fast
-    opts = dict(bars=bars, temperature=temperature, top_k=top_k, max_span=max_span)
+    style = style if style is not None else default_style(ckpt)
+    meter = meter or (4, 4)
+    opts = dict(bars=bars, temperature=temperature, top_k=top_k, max_span=max_span, style=style, meter=meter)
+    total_draws = samples * (1 + candidates)
+    done = 0
 
-    def draw(masked: bool, per_piece: int = 1) -> list[list[str]]:
-        """`samples` groups of `per_piece` texts, sampled `batch` rows at a time."""
+    def draw(masked: bool, per_piece: int = 1) -> tuple[list[list[str]], list[list[list[float]]]]:
+        """`samples` groups of `per_piece` texts (and their P(end)s), `batch` rows at a time."""
+        nonlocal done
         texts: list[str] = []
+        probs: list[list[float]] = []
         total = samples * per_piece
         for first in range(0, total, batch):
             n = min(batch, total - first)
-            texts += sample(ckpt, seed=seed + first, candidates=n, masked=masked, **opts)
-        return [texts[i : i + per_piece] for i in range(0, total, per_piece)]
+            p: list[list[float]] = []
+            texts += sample(ckpt, seed=seed + first, candidates=n, masked=masked, end_probs=p, **opts)
+            probs += p
+            done += n
+            if progress:
+                progress(done, total_draws)
+        groups = range(0, total, per_piece)
+        return [texts[i : i + per_piece] for i in groups], [probs[i : i + per_piece] for i in groups]
 
-    raw = [fmt.decode(t, max_span=max_span) for [t] in draw(masked=False)]
+    raw_groups, _ = draw(masked=False)
+    raw = [fmt.decode(t, max_span=max_span) for [t] in raw_groups]
     raw_total = sum(d.bars_total for d in raw)
     raw_valid = sum(d.bars_valid for d in raw)
 
-    # what compose gives: the best of `candidates` (scored with the training text when there is one)
-    if training is not None:
-        training.index_windows()
-    chosen = []
-    for group in draw(masked=True, per_piece=candidates):
-        scored = score_candidates(fmt, group, bars, max_span, training)
-        chosen.append(scored[best_candidate(scored)])
+    chosen, chosen_probs = [], []
+    for group, probs in zip(*draw(masked=True, per_piece=candidates), strict=True):
+        scored = score_candidates(fmt, group, bars, max_span, training, probs, form)
+        best = best_candidate(scored)
+        chosen.append(scored[best])
+        chosen_probs.append(probs[best])
     masked_texts = [c.text for c in chosen]
     masked = [fmt.decode(t, max_span=max_span) for t in masked_texts]
     masked_valid = sum(d.bars_valid for d in masked if d.tab is not None and d.bars_total == bars)
@@ -129,26 +173,34 @@ def evaluate(
     bar_notes = [len(b.notes) for t in tabs for b in t.bars]
 
     copy_rate = novelty = whole_copies = pc_distance = None
+    corpus_form = None
     if training is not None:
-        per_piece = [[training.contains(w) for w in windows(t)] for t in masked_texts]
+        per_piece = [training.copied(t) for t in tabs]
         found = [f for piece in per_piece for f in piece]
         if found:
             copy_rate = sum(found) / len(found)
             novelty = 1.0 - copy_rate
         whole_copies = sum(1 for p in per_piece if p and all(p)) / len(per_piece)
-        pc_distance = histogram_distance(
-            pitch_class_histogram(tabs), pitch_class_histogram(corpus_tabs(training, fmt))
-        )
+        corpus_pieces = training.tabs(CORPUS_SAMPLE_CHARS)
+        if style is not None and fmt.styled:
+            from tabgen.formats.base import STYLES
+
+            corpus_pieces = [t for t in corpus_pieces if dict(t.meta).get("Style") == STYLES.get(style)]
+        pc_distance = histogram_distance(pitch_class_histogram(tabs), pitch_class_histogram(corpus_pieces))
+        corpus_form = corpus_figures(corpus_pieces, meter, bars).as_dict()
 
     return {
         "model": str(ckpt.path) if ckpt.path else None,
-        "format": ckpt.format,
+        "format": f"{ckpt.format} v{ckpt.format_version}",
         "samples": samples,
         "bars": bars,
+        "meter": f"{meter[0]}/{meter[1]}",
+        "style": style,
         "temperature": temperature,
         "top_k": top_k,
         "seed": seed,
         "candidates": candidates,
+        "form_selection": form,
         "raw_validity": raw_valid / raw_total if raw_total else 0.0,
         "raw_bars": raw_total,
         "masked_validity": masked_valid / (samples * bars),
@@ -159,9 +211,36 @@ def evaluate(
         "pitch_class_distance": pc_distance,
         "notes_per_bar": float(np.mean(bar_notes)) if bar_notes else 0.0,
         "empty_bar_rate": sum(1 for n in bar_notes if n == 0) / len(bar_notes) if bar_notes else 1.0,
+        "form": form_figures(tabs).as_dict(),
+        "corpus_form": corpus_form,
+        "end_probability": end_wishes(masked_texts, chosen_probs),
         "training_text": str(training.path) if training is not None else None,
         "seconds": round(time.monotonic() - start, 2),
     }
+
+
+# what report_lines prints of the form figures, in order: (key, label, as a percentage)
+FORM_ROWS = [
+    ("exact_bar_repeats", "bars repeating an earlier bar", True),
+    ("transposed_bar_repeats", "bars repeating one transposed", True),
+    ("window2_repeats", "2-bar windows repeating", True),
+    ("rhythm_recurrence", "bars with the last bar's rhythm", True),
+    ("ends_on_tonic", "pieces ending on the tonic", True),
+    ("same_key_halves", "same key in both halves", True),
+    ("onsets_per_quarter", "onsets per quarter note", False),
+    ("on_beat_share", "onsets on a beat", True),
+    ("restart_rate", "restarts (bars opening silent)", True),
+    ("longest_silence_bars", "longest silence (bars)", False),
+    ("chord_share", "chords (onsets of 2+ notes)", True),
+    ("bass_string_share", "notes on the lower strings", True),
+    ("open_string_share", "open strings", True),
+]
+
+
+def _fmt(x: float | None, percent: bool) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return f"{100 * x:.1f}%" if percent else f"{x:.2f}"
 
 
 def report_lines(report: dict) -> list[str]:
@@ -171,10 +250,13 @@ def report_lines(report: dict) -> list[str]:
         return "n/a (no training text; pass --corpus)" if x is None else f"{100 * x:.1f}%"
 
     dist = report["pitch_class_distance"]
-    return [
+    end = report["end_probability"]
+    lines = [
         f"model              {report['model']} (format {report['format']})",
-        f"samples            {report['samples']} x {report['bars']} bars, temperature {report['temperature']}"
+        f"samples            {report['samples']} x {report['bars']} bars of {report['meter']}, "
+        f"temperature {report['temperature']}"
         + (f", top-k {report['top_k']}" if report["top_k"] else "")
+        + (f", style {report['style']}" if report["style"] else "")
         + (f", best of {report['candidates']}" if report["candidates"] > 1 else ""),
         f"raw validity       {pct(report['raw_validity'])} of {report['raw_bars']} bars (mask off)",
         f"masked validity    {pct(report['masked_validity'])}",
@@ -186,5 +268,15 @@ def report_lines(report: dict) -> list[str]:
         + ("n/a" if dist is None else f"{dist:.3f} (total variation; 0 = same as corpus)"),
         f"notes per bar      {report['notes_per_bar']:.2f}",
         f"empty-bar rate     {pct(report['empty_bar_rate'])}",
-        f"time               {report['seconds']} s",
+        f"P(end) at the cut  {_fmt(end['at_cut'], False)}; at earlier bar lines "
+        f"{_fmt(end['before'], False)}; pieces with P(end) > {END_WISH_THRESHOLD} before the cut "
+        f"{_fmt(end['pieces_wanting_to_end_early'], True)}",
+        f"{'form':<34} {'samples':>9} {'corpus':>9}",
     ]
+    corpus = report["corpus_form"] or {}
+    for key, label, percent in FORM_ROWS:
+        lines.append(
+            f"  {label:<32} {_fmt(report['form'][key], percent):>9} {_fmt(corpus.get(key), percent):>9}"
+        )
+    lines.append(f"time               {report['seconds']} s")
+    return lines

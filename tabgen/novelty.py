@@ -1,69 +1,70 @@
 """Is a composed piece new, or a copy of the training data? Exact 4-bar windows, found or not.
 
-A window is the model-format text of 4 consecutive bars of one piece (the formats are canonical, so
-the same music is the same text). The training text is the prepared ``train.bin`` (uint8 ids) the
-checkpoint was trained on: compose looks a few windows up with ``mmap.find``; eval, which looks up
-hundreds, hashes every window of the corpus once.
+A window is the music of 4 consecutive bars of one piece: each bar's width and its notes (string,
+fret, technique) at their positions, as normalize puts them on the grid. Windows are compared as
+music, not as model text, so the same bars are the same window wherever they stand in a piece and
+however the format spells them (bar repeats, the bars-to-come count of the time format).
+
+The training side is the train split a checkpoint learned from: `tabgen.corpus.prepare` writes the
+digests of its windows (`WINDOWS_FILE`, sorted uint64); for a prepared folder without that file
+they are computed once by decoding ``train.bin``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import mmap
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tabgen.formats.base import BAR_MARK, END_MARK, HEADER_MARK
+from tabgen.tab.types import Bar, Tab
 
 WINDOW_BARS = 4
+WINDOWS_FILE = "train_windows.bin"
 
 
-def bar_spans(text: str) -> list[list[tuple[int, int]]]:
-    """(start, end) of each bar's text (its slot lines and its ``|`` line), grouped by piece."""
-    pieces: list[list[tuple[int, int]]] = []
-    start = None
-    at = 0
-    for line in text.splitlines(keepends=True):
-        end = at + len(line)
-        body = line.rstrip("\n")
-        if body.startswith(HEADER_MARK):
-            pieces.append([])
-            start = end
-        elif body == END_MARK:
-            start = None
-        elif body == BAR_MARK and start is not None and pieces:
-            pieces[-1].append((start, end))
-            start = end
-        at = end
-    return pieces
+def bar_key(bar: Bar) -> str:
+    """A bar's music as a stable string: width, then each column's position and notes."""
+    cols = ";".join(
+        f"{c.position}:" + ",".join(f"{n.string}.{n.fret}{n.technique}" for n in c.notes) for c in bar.columns
+    )
+    return f"{bar.width}|{cols}"
 
 
-def windows(text: str, size: int = WINDOW_BARS) -> list[str]:
-    """The texts of every run of `size` consecutive bars within one piece."""
+def window_digests(tab: Tab, size: int = WINDOW_BARS) -> list[int]:
+    """A 64-bit digest of each run of `size` consecutive bars of `tab` (none when it is shorter)."""
+    keys = [bar_key(b) for b in tab.bars]
     out = []
-    for spans in bar_spans(text):
-        for i in range(len(spans) - size + 1):
-            out.append(text[spans[i][0] : spans[i + size - 1][1]])
+    for i in range(len(keys) - size + 1):
+        h = hashlib.blake2b("\n".join(keys[i : i + size]).encode(), digest_size=8).digest()
+        out.append(int.from_bytes(h, "little"))
     return out
 
 
-class TrainingText:
-    """The training split a checkpoint learned from, as bytes of token ids."""
+def digest_array(digests: Iterable[int]) -> np.ndarray:
+    """Digests as a sorted array without repeats, as `WINDOWS_FILE` holds them."""
+    return np.unique(np.fromiter(digests, dtype=np.uint64))
 
-    def __init__(self, path: Path, alphabet: str) -> None:
-        self.path = path
+
+class TrainingText:
+    """The training split a checkpoint learned from: its text (token ids) and its windows."""
+
+    def __init__(self, path: Path, alphabet: str, fmt: Any = None) -> None:
+        self.path = path  # train.bin
         self.alphabet = alphabet
-        self._ids = {c: i for i, c in enumerate(alphabet)}
+        self.fmt = fmt  # the text format of train.bin, to decode it when there is no windows file
         with open(path, "rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
-        self._hashes: set[int] | None = None
+        self._digests: np.ndarray | None = None
 
     @classmethod
     def for_checkpoint(cls, ckpt: Any) -> TrainingText | None:
-        """The train.bin named in the checkpoint's training config, if it is still there and is the
-        data the checkpoint was trained on (same manifest hash); else None."""
+        """The train split named in the checkpoint's training config, if it is still there and is
+        the data the checkpoint was trained on (same manifest hash); else None."""
         data = _data_folder(ckpt)
         if not data:
             return None
@@ -74,6 +75,9 @@ class TrainingText:
         cls, folder: Path, alphabet: str, manifest_hash: str | None = None
     ) -> TrainingText | None:
         """train.bin of a prepared corpus folder in the same alphabet (and manifest hash, if given)."""
+        from tabgen.errors import TabgenError
+        from tabgen.formats import get_format
+
         folder = Path(folder)
         try:
             vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
@@ -83,9 +87,10 @@ class TrainingText:
                 manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
                 if str(manifest.get("content_hash") or manifest.get("hash") or "") != manifest_hash:
                     return None
-        except (OSError, ValueError, AttributeError):
+            fmt = get_format(str(vocab["format"]), int(vocab.get("format_version") or vocab["version"]))
+        except (OSError, ValueError, AttributeError, KeyError, TabgenError):
             return None
-        return cls(folder / "train.bin", alphabet)
+        return cls(folder / "train.bin", alphabet, fmt)
 
     def text(self, limit: int | None = None) -> str:
         """The training text (its first `limit` characters) as characters."""
@@ -93,43 +98,42 @@ class TrainingText:
         table = bytes(ord(c) for c in self.alphabet).ljust(256, b"?")
         return raw.translate(table).decode("latin-1")
 
-    def encode(self, text: str) -> bytes:
-        return bytes(self._ids[c] for c in text)
+    def tabs(self, limit: int | None = None) -> list[Tab]:
+        """The pieces of the training text (those that start within its first `limit` characters)."""
+        from tabgen.formats.base import END_MARK
 
-    def contains(self, window: str) -> bool:
-        """True when the window's text occurs in the training text (a linear search)."""
-        if self._hashes is not None:
-            return hash(self.encode(window)) in self._hashes
-        return self._map.find(self.encode(window)) >= 0
+        if self.fmt is None:
+            return []
+        end = f"\n{END_MARK}\n"
+        pieces = self.text(limit).split(end)
+        if limit is not None and limit < len(self._map):
+            pieces = pieces[:-1]  # the last one may be cut short
+        out = []
+        for piece in pieces:
+            if piece.strip():
+                decoded = self.fmt.decode(piece + end)
+                if decoded.tab is not None:
+                    out.append(decoded.tab)
+        return out
 
-    def index_windows(self, size: int = WINDOW_BARS) -> None:
-        """Hash every window of the training text once, so that `contains` is a set lookup.
+    @property
+    def digests(self) -> np.ndarray:
+        """The sorted digests of every window of the training split (read or computed once)."""
+        if self._digests is None:
+            stored = self.path.parent / WINDOWS_FILE
+            if stored.is_file():
+                self._digests = np.fromfile(stored, dtype=np.uint64)
+            else:
+                self._digests = digest_array(d for t in self.tabs() for d in window_digests(t))
+        return self._digests
 
-        The same walk as `bar_spans`, but over the header, bar and end lines only, found with NumPy.
-        """
-        a = np.frombuffer(self._map, dtype=np.uint8) if len(self._map) else np.zeros(0, np.uint8)
-        nl, bar, head, end = (self._ids[c] for c in ("\n", BAR_MARK, HEADER_MARK, END_MARK))
-        newlines = np.flatnonzero(a == nl)
-        starts = np.r_[0, newlines + 1][: len(newlines)]  # complete lines only
-        lengths = newlines - starts
-        first = a[starts]
-        marks = np.flatnonzero((first == head) | (((first == bar) | (first == end)) & (lengths == 1)))
-        hashes: set[int] = set()
-        spans: list[tuple[int, int]] = []
-        start = -1
-        for kind, line_end in zip(first[marks].tolist(), (newlines[marks] + 1).tolist(), strict=True):
-            if kind == bar:
-                if start >= 0:
-                    spans.append((start, line_end))
-                    start = line_end
-                continue
-            for i in range(len(spans) - size + 1):
-                hashes.add(hash(self._map[spans[i][0] : spans[i + size - 1][1]]))
-            spans = []
-            start = line_end if kind == head else -1
-        for i in range(len(spans) - size + 1):
-            hashes.add(hash(self._map[spans[i][0] : spans[i + size - 1][1]]))
-        self._hashes = hashes
+    def copied(self, tab: Tab, size: int = WINDOW_BARS) -> list[bool]:
+        """For each window of `tab`, whether the training split holds the same music."""
+        wins = np.array(window_digests(tab, size), dtype=np.uint64)
+        if not wins.size or not self.digests.size:
+            return [False] * len(wins)
+        at = np.searchsorted(self.digests, wins).clip(0, len(self.digests) - 1)
+        return (self.digests[at] == wins).tolist()
 
 
 def _data_folder(ckpt: Any) -> str | None:

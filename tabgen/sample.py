@@ -229,12 +229,16 @@ def generate(
     seed: int = 0,
     max_chars: int = 10_000,
     stop: str | None = None,
+    watch: int | None = None,
+    watched: list[list[float]] | None = None,
 ) -> list[str]:
     """Sample `candidates` continuations of `prefix`, one per row of a batch.
 
     With `grammars` (one per row, already fed the prefix) each row stops when its grammar is done and
     never takes a character its grammar forbids. Without them (raw sampling) a row stops when its
     text ends with `stop`, or after `max_chars` characters. Returns the continuations, prefix not included.
+    With `watch` (a token id) and `watched` (an empty list), ``watched[r][t]`` is the model's own
+    probability (temperature 1, no mask) of that token as row r's character t.
     """
     if temperature <= 0:
         raise InputError(f"temperature must be > 0, got {temperature}")
@@ -265,9 +269,17 @@ def generate(
     noise = np.empty((0, candidates, vocab), np.float32)
     # one thread: at these sizes a second one costs more in hand-offs than it gives (and the
     # machine may be shared); batched matmuls are still small
+    if watched is not None:
+        watched[:] = [[] for _ in range(candidates)]
     with _one_thread():
         logits = stepper.start(prefix_ids, candidates)
         for t in range(max_chars):
+            if watched is not None and watch is not None:
+                top = logits.max(axis=1)
+                p = np.exp(logits[:, watch] - top) / np.exp(logits - top[:, None]).sum(axis=1)
+                for r in rows:
+                    if live[r]:
+                        watched[r].append(float(p[r]))
             np.multiply(logits, inv_t, out=z)
             if grammars is not None:
                 for r in rows:
@@ -344,14 +356,19 @@ def sample(
     masked: bool = True,
     max_span: int = 4,
     max_chars: int | None = None,
+    style: str | None = None,
+    end_probs: list[list[float]] | None = None,
 ) -> list[str]:
     """`candidates` pieces of `bars` bars each, as texts in the checkpoint's format.
 
     Each text is a whole piece (header, body, end marker), ready for ``format.decode``. A `prime` tab
     is written in the model's format and continued: its bars count toward `bars` (the piece starts
     with the prime), so `bars` must be larger than the prime's bar count. `tuning` and `meter`
-    default to the prime's, then to the checkpoint's tuning and 4/4. With ``masked=False`` the model
-    samples raw (to measure raw validity): a row stops after an end-marker line or `max_chars`.
+    default to the prime's, then to the checkpoint's tuning and 4/4. `style` (a style name the
+    model learned, see `model_styles`) defaults to the model's `default_style`. With ``masked=False``
+    the model samples raw (to measure raw validity): a row stops after an end-marker line or `max_chars`.
+    With `end_probs` (an empty list), ``end_probs[r][i]`` is the model's own probability of the end
+    marker as character i of text r (NaN for the characters of the header and prime it was given).
     """
     from tabgen.checkpoint import find_checkpoint, load_checkpoint
     from tabgen.formats import get_format
@@ -366,16 +383,20 @@ def sample(
         raise InputError(f"bars must be >= 1, got {bars}")
     if candidates < 1:
         raise InputError(f"candidates must be >= 1, got {candidates}")
-    fmt = get_format(ckpt.format)
-    if fmt.version != ckpt.format_version or fmt.alphabet != ckpt.vocab.get("alphabet"):
+    try:
+        fmt = get_format(ckpt.format, ckpt.format_version)
+    except TabgenError:
         raise CheckpointError(
-            f"the checkpoint was trained on format {ckpt.format!r} v{ckpt.format_version}; "
-            f"this tabgen writes v{fmt.version} with another alphabet"
-        )
+            f"the checkpoint was trained on format {ckpt.format!r} v{ckpt.format_version}, "
+            "which this tabgen cannot write"
+        ) from None
+    if fmt.alphabet != ckpt.vocab.get("alphabet"):
+        raise CheckpointError(f"the checkpoint's alphabet is not that of format {ckpt.format!r}")
     tuning, meter = resolve_tuning_and_meter(ckpt, tuning, meter, prime)
+    letter = style_letter(ckpt, style)
     fine = 1
     if prime is None:
-        prefix = fmt.header(tuning, meter)
+        prefix = fmt.header(tuning, meter, letter)
     else:
         if prime.tuning.pitches != tuning.pitches or (prime.meter or meter) != meter:
             raise InputError("the prime's tuning and meter must be those of the piece asked for")
@@ -386,14 +407,14 @@ def sample(
                 f"(--bars {n + 8} continues it with 8 new bars)"
             )
         prime = normalize(replace(prime, meter=meter))
-        prefix = fmt.prime(prime, bars)
+        prefix = fmt.prime(prime, bars, letter)
         # a busy prime bar may sit on normalize's finer grid: let the grammar read it
         fine = max(b.width for b in prime.bars) // slots_per_bar(meter)
     grammars = None
     if masked:
         grammars = []
         for _ in range(candidates):
-            g = fmt.grammar(tuning, meter, bars, max_span=max_span, max_fine=fine)
+            g = fmt.grammar(tuning, meter, bars, max_span=max_span, max_fine=fine, style=letter)
             g.feed(prefix)
             grammars.append(g)
     budget = max_chars or _char_budget(fmt, tuning, meter, bars)
@@ -409,10 +430,43 @@ def sample(
         seed=seed,
         max_chars=budget,
         stop=None if masked else f"\n{END_MARK}\n",
+        watch=fmt.alphabet.index(END_MARK),
+        watched=end_probs,
     )
     if grammars is not None and not all(g.done for g in grammars):
         raise TabgenError(f"sampling passed {budget} characters before the piece was complete")
+    if end_probs is not None:
+        end_probs[:] = [[float("nan")] * len(prefix) + row for row in end_probs]
     return [prefix + t for t in texts]
+
+
+def model_styles(ckpt: Any) -> dict[str, int]:
+    """The styles a checkpoint learned: name -> pieces of its training data in that style."""
+    return dict(ckpt.vocab.get("styles") or {})
+
+
+def default_style(ckpt: Any) -> str | None:
+    """`guitar` when the model learned it (this is a guitar program), else its most common style."""
+    styles = model_styles(ckpt)
+    if not styles:
+        return None
+    return "guitar" if "guitar" in styles else max(styles, key=lambda k: styles[k])
+
+
+def style_letter(ckpt: Any, style: str | None) -> str | None:
+    """The header letter of `style` (default: the model's default style); InputError for a style
+    the model did not learn."""
+    from tabgen.formats.base import STYLES
+
+    styles = model_styles(ckpt)
+    if style is None:
+        style = default_style(ckpt)
+        if style is None:
+            return None
+    if style not in styles:
+        known = ", ".join(sorted(styles)) or "none (it was trained without styles)"
+        raise InputError(f"the model learned no style {style!r}; its styles: {known}")
+    return STYLES[style]
 
 
 def resolve_tuning_and_meter(
@@ -441,6 +495,9 @@ def _char_budget(fmt: Any, tuning: Tuning, meter: tuple[int, int], bars: int) ->
     from tabgen.tab.types import Bar, Column, Note, Tab, slots_per_bar
 
     slots = slots_per_bar(meter)
-    chord = tuple(Note(i + 1, 12, "h") for i in range(tuning.strings))
-    dense = Bar(slots, tuple(Column(s, chord) for s in range(slots)))
-    return 2 * len(fmt.encode(Tab(tuning, (dense,) * bars, meter)))
+
+    def dense(b: int) -> Bar:  # no two within a bar repeat's reach alike, so none is written short
+        chord = tuple(Note(i + 1, 10 + b % 9, "h") for i in range(tuning.strings))
+        return Bar(slots, tuple(Column(s, chord) for s in range(slots)))
+
+    return 2 * len(fmt.encode(Tab(tuning, tuple(dense(b) for b in range(bars)), meter)))

@@ -112,6 +112,8 @@ def read_prepared(folder: Path) -> PreparedData:
         version = raw["version"] if "version" in raw else raw["format_version"]
         vocab = {"format": str(raw["format"]), "format_version": int(version)}
         vocab["alphabet"] = str(raw["alphabet"])
+        if "styles" in raw:  # pieces per style name, in formats that carry one
+            vocab["styles"] = {str(k): int(v) for k, v in dict(raw["styles"]).items()}
         splits = manifest.get("splits") or {}
         bars = manifest.get("bars")
         val_bars = (splits.get("val") or {}).get("bars") if splits else (bars or {}).get("val")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from tabgen.cli import app
 from tabgen.compose import compose, describe
 from tabgen.formats import get_format
-from tabgen.novelty import TrainingText, windows
+from tabgen.novelty import WINDOWS_FILE, TrainingText, window_digests
 from tabgen.tab.parse import join_staves, read_file
 from tabgen.tab.validate import validate
 from tabgen.tab.write import to_text
@@ -30,27 +30,24 @@ def test_compose_gives_exactly_the_bars_asked_for_and_a_valid_tab(bars):
 
 def test_training_windows_are_found_and_novel_ones_are_not():
     run = tiny_run()
-    fmt = get_format("time")
     from tabgen.checkpoint import find_checkpoint, load_checkpoint
+    from tabgen.tab.types import Tab, Tuning
 
     training = TrainingText.for_checkpoint(load_checkpoint(find_checkpoint(run)))
     assert training is not None
-    seen = fmt.encode(synthetic_tabs(3, seed=1)[1])  # a training piece (train split: seed 1)
-    from tabgen.tab.types import Tab, Tuning
-
+    assert not (training.path.parent / WINDOWS_FILE).exists()  # tiny_model writes none: computed here
+    seen = synthetic_tabs(3, seed=1)[1]  # a training piece (train split: seed 1)
     odd = Tab(
         Tuning.named("standard"), tuple(chord_bar("D", (1, 1, 1, 1, 1, 1, 1, 1)) for _ in range(4)), (4, 4)
     )
-    new = fmt.encode(odd)
-    seen_windows, new_windows = windows(seen), windows(new)
-    assert len(new_windows) == 1 and len(seen_windows) >= 1
-    assert all(training.contains(w) for w in seen_windows)
-    assert not training.contains(new_windows[0])
-    # the hashed index answers as the linear search does
-    piece_windows = windows(training.text())
-    training.index_windows()
-    assert all(training.contains(w) for w in piece_windows + seen_windows)
-    assert not training.contains(new_windows[0])
+    assert len(window_digests(odd)) == 1 and len(window_digests(seen)) >= 1
+    assert all(training.copied(seen))
+    assert training.copied(odd) == [False]
+    # the same bars anywhere in a piece are the same window: a training piece's bars 2-5 inside a new piece
+    inner = Tab(seen.tuning, odd.bars[:2] + seen.bars[:4] + odd.bars[:1], seen.meter)
+    assert training.copied(inner) == [False, False, True, False]
+    # every window of every training piece is found
+    assert all(all(training.copied(t)) for t in training.tabs())
 
 
 def test_candidates_are_scored_against_the_training_text():

@@ -102,7 +102,8 @@ def test_prepare_counts_skips_and_splits(folder, tmp_path):
     assert (Note(1, 7), Note(2, 1), Note(3, 0)) not in first_notes  # bar 1 of the zipped tune is not bar 2
     assert (Note(1, 5), Note(6, 0)) in first_notes  # bar 2 of the zipped tune: e 5 and E 0
     vocab = json.loads(prepared.vocab_path.read_text())
-    assert vocab == {"format": "time", "format_version": fmt.version, "alphabet": ALPHABET}
+    # a user's folder: no piece has a style (no Style: line, not a shipped collection)
+    assert vocab == {"format": "time", "format_version": fmt.version, "alphabet": ALPHABET, "styles": {}}
     assert json.loads(prepared.manifest_path.read_text()) == m
     summary = prepared.summary()
     assert (
@@ -277,3 +278,32 @@ def test_file_names_that_are_not_utf8_are_kept(tmp_path):
     prepared = prepare([root], cache_dir=tmp_path / "cache", workers=1)
     again = load_prepared(prepared.path)
     assert [Path(f["path"]).name for f in again.manifest["files"]["read"]] == ["b.txt", name]
+
+
+def test_prepare_writes_the_train_windows_and_each_pieces_style(tmp_path):
+    from tabgen.novelty import WINDOWS_FILE, TrainingText, digest_array, window_digests
+
+    root = tmp_path / "tabs"
+    root.mkdir()
+    low = "|".join("-----------" for _ in range(6))
+    for k, style in enumerate(["guitar", "folk", "", "jazz"]):
+        header = f"Title: tune {k}\n" + (f"Style: {style}\n" if style else "")
+        top = "|".join(f"--{k}--{i}-----" for i in range(6))  # six bars, none like another tune's
+        rest = "".join(f"{s}|{low}|\n" for s in "BGDAE")
+        (root / f"t{k}.txt").write_text(header + f"e|{top}|\n" + rest)
+    prepared = prepare([root], fmt="time", cache_dir=tmp_path / "cache", workers=1)
+    fmt = get_format("time")
+    texts = pieces(prepared.train_bin) + pieces(prepared.val_bin)
+    # the style letter ends the header; an unknown style (jazz) and none give no letter
+    assert sorted(t.splitlines()[0][-2:] for t in texts) == [" -", " -", " f", " g"]  # no meter: -
+    assert json.loads(prepared.vocab_path.read_text())["styles"] == {"guitar": 1, "folk": 1}
+    # the windows file holds exactly the windows of the train split's pieces
+    train_tabs = [fmt.decode(t).tab for t in pieces(prepared.train_bin)]
+    stored = np.fromfile(prepared.dir / WINDOWS_FILE, dtype=np.uint64)
+    assert stored.size and np.array_equal(
+        stored, digest_array(d for t in train_tabs for d in window_digests(t))
+    )
+    training = TrainingText.from_prepared(prepared.dir, ALPHABET)
+    assert all(all(training.copied(t)) for t in train_tabs)
+    val_tab = fmt.decode(pieces(prepared.val_bin)[0]).tab
+    assert not any(training.copied(val_tab))

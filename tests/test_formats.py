@@ -39,9 +39,53 @@ def test_alphabet_is_stable_and_holds_newline():
 
 
 def test_time_major_text_of_a_known_tab():
-    text = get_format("time").encode(TAB)
-    bar = "0----3\n\n\n-cHe\n" + "\n" * 7 + "-----0X\n|\n"
-    assert text == "%E2A2D3G3B3E4 3/4\n" + bar + bar + "$\n"
+    bar = "0----3\n\n\n-cHe\n" + "\n" * 7 + "-----0X\n"
+    # version 1: bars written out, plain bar lines
+    text = get_format("time", 1).encode(TAB)
+    assert text == "%E2A2D3G3B3E4 3/4\n" + bar + "|\n" + bar + "|\n$\n"
+    # version 2: the bars to come on each bar line, the second bar a repeat of the first, a style
+    text = get_format("time").encode(TAB, style="g")
+    assert text == "%E2A2D3G3B3E4 3/4 g\n" + bar + "|1\n#1\n|0\n$\n"
+
+
+def test_time_major_v2_repeats_the_nearest_equal_bar_and_writes_silent_bars_out():
+    other = Bar(12, (Column(4, (Note(1, 5),)),))
+    silent = Bar(12)
+    tab = Tab(TAB.tuning, (BAR, other, BAR, silent, silent, other, BAR) + (other,) * 4, (3, 4))
+    fmt = get_format("time")
+    text = fmt.encode(tab)
+    lines = [line for line in text.splitlines() if line and line[0] in "#|"]
+    # bar 3 = bar 1 (2 back), bars 4-5 silent (written out), bar 6 = bar 2 (4 back), bar 7 = bar 3
+    # (the nearest equal, 4 back), bars 8-11 = the bar before
+    assert lines == ["|9", "|9", "#2", "|8", "|7", "|6", "#4", "|5", "#4", "|4"] + ["#2", "|3"] + [
+        "#1",
+        "|2",
+        "#1",
+        "|1",
+        "#1",
+        "|0",
+    ]
+    decoded = fmt.decode(text)
+    assert decoded.problems == [] and decoded.tab.bars == tab.bars
+    grammar = fmt.grammar(tab.tuning, tab.meter, len(tab.bars))
+    grammar.feed(text)
+    assert grammar.done
+
+
+def test_time_major_v2_refuses_a_repeat_that_reaches_before_the_first_bar():
+    fmt = get_format("time")
+    text = fmt.encode(Tab(TAB.tuning, (BAR, BAR), (3, 4)))
+    d = fmt.decode(text.replace("#1", "#2"))
+    assert d.bars_valid == 1 and "bar 2: bad bar repeat '#2'" in d.problems
+    grammar = fmt.grammar(TAB.tuning, (3, 4), 2)
+    with pytest.raises(TabValueError, match="'2' is not allowed"):
+        grammar.feed(text.replace("#1", "#2"))
+
+
+def test_older_time_version_is_still_there_and_unknown_versions_are_refused():
+    assert get_format("time", 1).version == 1 and get_format("time").version == 2
+    with pytest.raises(TabValueError, match="no version 7"):
+        get_format("time", 7)
 
 
 def test_line_major_text_of_a_known_tab():
@@ -82,9 +126,11 @@ def test_known_tab_decodes_back_with_all_bars_valid(name):
 def test_header_reads_sharps_low_octaves_and_no_meter():
     tuning = Tuning((61, 56, 11, 0))
     assert get_format("time").header(tuning, None) == "%C-1B-1G#3C#4 -\n"
-    assert parse_header("%C-1B-1G#3C#4 -") == (tuning, None)
+    assert parse_header("%C-1B-1G#3C#4 -") == (tuning, None, None)
     assert parse_header("%E2A2D3G3B3E4 12/8")[1] == (12, 8)
-    for bad in ["%", "%H2 4/4", "%E2A2D3 4/4", "%E2A2D3G3B3E4 4/3", "%E2A2D3G3B3E4 x", "E2A2D3G3 4/4"]:
+    assert parse_header("%E2A2D3G3B3E4 3/4 g")[1:] == ((3, 4), "g")
+    bad_headers = ["%", "%H2 4/4", "%E2A2D3 4/4", "%E2A2D3G3B3E4 4/3", "%E2A2D3G3B3E4 x", "E2A2D3G3 4/4"]
+    for bad in bad_headers + ["%E2A2D3G3B3E4 4/4 gg", "%E2A2D3G3B3E4 4/4 z"]:
         with pytest.raises(TabValueError):
             parse_header(bad)
 
@@ -136,7 +182,7 @@ def test_decode_survives_damage_and_counts_bad_bars(name, tab, data):
 
 
 def test_decode_reports_what_is_wrong():
-    time = get_format("time")
+    time = get_format("time", 1)
     text = time.encode(TAB)
     broken = text.replace("-cHe\n", "-cHHe\n", 1)
     d = time.decode(broken)
@@ -194,7 +240,7 @@ def test_fine_bars_keep_their_width(name):
 
 
 def test_bar_of_a_width_off_the_grids_is_invalid():
-    time = get_format("time")
+    time = get_format("time", 1)
     text = time.encode(TAB)
     d = time.decode(text.replace("\n|\n", "\n\n|\n", 1))  # 13 slot lines in a 3/4 bar
     assert (d.bars_total, d.bars_valid) == (2, 1)

@@ -23,7 +23,7 @@ every sampled text decodes to a well formed, playable tab with exactly the bars 
 <BLANKLINE>
 <BLANKLINE>
 <BLANKLINE>
-|
+|0
 $
 """
 
@@ -36,15 +36,24 @@ from tabgen.formats.timemajor import TimeMajor
 
 FORMATS: dict[str, TextFormat] = {f.name: f for f in (TimeMajor(), LineMajor())}
 DEFAULT_FORMAT = "time"
+# Earlier versions that still read, so that models trained on them keep sampling.
+_OLDER: dict[tuple[str, int], TextFormat] = {("time", 1): TimeMajor(version=1)}
 
 
-def get_format(name: str) -> TextFormat:
-    """The format called `name`; TabValueError listing the known ones otherwise."""
+def get_format(name: str, version: int | None = None) -> TextFormat:
+    """The format called `name` (its current version, or `version`); TabValueError listing the
+    known ones otherwise."""
     try:
-        return FORMATS[name]
+        fmt = FORMATS[name]
     except KeyError:
         known = ", ".join(sorted(FORMATS))
         raise TabValueError(f"unknown text format {name!r}; known formats: {known}") from None
+    if version is None or version == fmt.version:
+        return fmt
+    try:
+        return _OLDER[(name, version)]
+    except KeyError:
+        raise TabValueError(f"the {name!r} format has no version {version}") from None
 
 
 __all__ = ["ALPHABET", "DEFAULT_FORMAT", "FORMATS", "Decoded", "Grammar", "TextFormat", "get_format"]

@@ -82,11 +82,18 @@ class Decoded:
 # Header line
 
 
-def header_line(tuning: Tuning, meter: tuple[int, int] | None) -> str:
-    """``%E2A2D3G3B3E4 4/4\\n``: open strings lowest first, then the meter or ``-``."""
+# A piece's style, as one letter at the end of its header line (formats that carry one): the
+# collection it came from, or a user's own name for their tabs (a letter of USER_STYLE_LETTERS).
+STYLES: dict[str, str] = {"guitar": "g", "folk": "f", "chorale": "c"}
+USER_STYLE_LETTERS = "abdehijklmno"
+
+
+def header_line(tuning: Tuning, meter: tuple[int, int] | None, style: str | None = None) -> str:
+    """``%E2A2D3G3B3E4 4/4\\n``: open strings lowest first, then the meter or ``-``, then the
+    style letter when there is one."""
     names = "".join(pitch_name(p) for p in reversed(tuning.pitches))
     m = f"{meter[0]}/{meter[1]}" if meter else EMPTY
-    return f"{HEADER_MARK}{names} {m}\n"
+    return f"{HEADER_MARK}{names} {m}" + (f" {style}" if style else "") + "\n"
 
 
 _NAME_RE = re.compile(r"(C#?|D#?|E|F#?|G#?|A#?|B)(-1|[0-9])")
@@ -95,10 +102,14 @@ _SEMITONE.update({"A#": 10, "B": 11})
 _TUNING_BY_PITCHES = {t.pitches: t for t in reversed(list(NAMED_TUNINGS.values()))}
 
 
-def parse_header(line: str) -> tuple[Tuning, tuple[int, int] | None]:
-    """The tuning and meter of a header line; TabValueError when it is not one."""
+def parse_header(line: str) -> tuple[Tuning, tuple[int, int] | None, str | None]:
+    """The tuning, meter and style letter (None when absent) of a header line; TabValueError when
+    it is not one."""
     body = line[1:] if line.startswith(HEADER_MARK) else ""
     names, _, meter_text = body.partition(" ")
+    meter_text, _, style = meter_text.partition(" ")
+    if style and (len(style) != 1 or not ("a" <= style <= "o")):
+        raise TabValueError(f"bad style {style!r} in header line {line!r}")
     pitches, at = [], 0
     for m in _NAME_RE.finditer(names):
         if m.start() != at:
@@ -110,13 +121,13 @@ def parse_header(line: str) -> tuple[Tuning, tuple[int, int] | None]:
     high_first = tuple(reversed(pitches))
     tuning = _TUNING_BY_PITCHES.get(high_first) or Tuning(high_first)
     if meter_text == EMPTY:
-        return tuning, None
+        return tuning, None, style or None
     beats, slash, unit = meter_text.partition("/")
     if not (slash and beats.isdigit() and unit.isdigit()):
         raise TabValueError(f"bad meter {meter_text!r} in header line {line!r}")
     meter = (int(beats), int(unit))
     Tab(tuning, (), meter)  # checks the meter
-    return tuning, meter
+    return tuning, meter, style or None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,11 +239,21 @@ class MaskBook:
             self._cache[key] = self._freeze(self._one[ch] | self._tech)
         return self._cache[key]
 
-    def cell(self, lo: int, hi: int, dash: bool, newline: bool, tech: bool, bar: bool = False) -> np.ndarray:
+    def chars(self, chars: str) -> np.ndarray:
+        """Any of `chars`."""
+        key = ("chars", chars)
+        if key not in self._cache:
+            self._cache[key] = self._mask(chars)
+        return self._cache[key]
+
+    def cell(
+        self, lo: int, hi: int, dash: bool, newline: bool, tech: bool, bar: bool = False, repeat: bool = False
+    ) -> np.ndarray:
         """A cell start: the frets that keep the column's fretted span within max_span (lo/hi: the
         lowest and highest fretted note so far, 0 when none), '-' if `dash`, a newline if `newline`,
-        '|' if `bar`, technique characters if `tech` (the previous cell was a fret)."""
-        key = (lo, hi, dash, newline, tech, bar)
+        '|' if `bar`, '#' (a bar repeat) if `repeat`, technique characters if `tech` (the previous
+        cell was a fret)."""
+        key = (lo, hi, dash, newline, tech, bar, repeat)
         m = self._cache.get(key)
         if m is None:
             chars = "0"
@@ -240,6 +261,7 @@ class MaskBook:
                 if not lo or max(hi, f) - min(lo, f) <= self.max_span:
                     chars += FRET_CHARS[f]
             chars += (EMPTY if dash else "") + ("\n" if newline else "") + (BAR_MARK if bar else "")
+            chars += "#" if repeat else ""
             m = np.array(self._mask(chars))
             if tech:
                 m |= self._tech
@@ -301,13 +323,14 @@ class TextFormat(ABC):
     name: str
     version: int
     alphabet: str = ALPHABET
+    styled = False  # whether the header carries a style letter (else `style` arguments are ignored)
 
-    def header(self, tuning: Tuning, meter: tuple[int, int] | None) -> str:
+    def header(self, tuning: Tuning, meter: tuple[int, int] | None, style: str | None = None) -> str:
         """The header line that starts a piece (compose primes the model with it)."""
-        return header_line(tuning, meter)
+        return header_line(tuning, meter, style if self.styled else None)
 
     @abstractmethod
-    def encode(self, tab: Tab) -> str:
+    def encode(self, tab: Tab, style: str | None = None) -> str:
         """One piece: header line, body, end marker. The tab is normalized first."""
 
     @abstractmethod
@@ -321,18 +344,24 @@ class TextFormat(ABC):
 
     @abstractmethod
     def grammar(
-        self, tuning: Tuning, meter: tuple[int, int] | None, bars: int, max_span: int = 4, max_fine: int = 1
+        self,
+        tuning: Tuning,
+        meter: tuple[int, int] | None,
+        bars: int,
+        max_span: int = 4,
+        max_fine: int = 1,
+        style: str | None = None,
     ) -> Grammar:
         """The state machine that accepts exactly the pieces of `bars` bars with playable columns.
 
         Bars are on the meter's grid; `max_fine` (a power of two) also allows normalize's finer
         grids of a bar with many notes, up to that many times the slots."""
 
-    def prime(self, tab: Tab, bars: int) -> str:
+    def prime(self, tab: Tab, bars: int, style: str | None = None) -> str:
         """The start of a `bars`-bar piece that begins with the bars of `tab` (at most `bars`):
         feed it to `grammar(tab.tuning, tab.meter, bars)` and let the model go on from there."""
         check_bars(bars)
-        text = self.encode(Tab(tab.tuning, tab.bars[:bars], tab.meter))
+        text = self.encode(Tab(tab.tuning, tab.bars[:bars], tab.meter), style)
         return text[: -len(END_MARK) - 1] if len(tab.bars) < bars else text
 
     # ids: what the corpus writes and the model reads

@@ -65,7 +65,7 @@ class LineMajor(TextFormat):
     name = "line"
     version = 1
 
-    def encode(self, tab: Tab) -> str:
+    def encode(self, tab: Tab, style: str | None = None) -> str:
         tab = normalize(tab)
         labels = stave_labels(tab.tuning)
         staves = []
@@ -96,7 +96,7 @@ class LineMajor(TextFormat):
         sizes = [len(_split_line(s[0])[1]) for s in staves]
         total = sum(sizes)
         try:
-            tuning, meter = parse_header(header or "")
+            tuning, meter, _ = parse_header(header or "")
         except TabValueError as e:
             if header is not None:
                 problems.append(str(e))
@@ -143,7 +143,7 @@ class LineMajor(TextFormat):
                 valid += 0 if bar_problems or stave_problems else 1
         return Decoded(Tab(tuning, tuple(bars), meter), total, valid, problems)
 
-    def prime(self, tab: Tab, bars: int) -> str:
+    def prime(self, tab: Tab, bars: int, style: str | None = None) -> str:
         """As TextFormat.prime, but only whole staves: string lines are written one after another,
         so the bars of a stave that the model is to finish cannot be given (they are dropped)."""
         check_bars(bars)
@@ -165,7 +165,13 @@ class LineMajor(TextFormat):
         return bars
 
     def grammar(
-        self, tuning: Tuning, meter: tuple[int, int] | None, bars: int, max_span: int = 4, max_fine: int = 1
+        self,
+        tuning: Tuning,
+        meter: tuple[int, int] | None,
+        bars: int,
+        max_span: int = 4,
+        max_fine: int = 1,
+        style: str | None = None,
     ) -> Grammar:
         check_bars(bars)
         book = MaskBook.get(self.alphabet, max_span)
