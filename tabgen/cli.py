@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from tabgen.errors import TabgenError
+from tabgen.errors import InputError, TabgenError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -166,6 +166,9 @@ def compose(
     musicxml: Annotated[Path | None, typer.Option("--musicxml", help="Write MusicXML here.")] = None,
     gp5: Annotated[Path | None, typer.Option("--gp5", help="Write a Guitar Pro 5 file here.")] = None,
     wav: Annotated[Path | None, typer.Option("--wav", help="Write audio here (needs FluidSynth).")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write one page: notation, tab, player, downloads.")
+    ] = None,
     temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed: same seed, same piece.")] = 0,
@@ -207,6 +210,8 @@ def compose(
             err.print(line, markup=False)
     out.print(to_text(result.tab), markup=False, emoji=False, end="")
     written = render_files(result.tab, text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
+    if html is not None:
+        written.append(_write_page(result.tab, html, tempo))
     for path in written:
         err.print(f"wrote {path}", markup=False)
 
@@ -437,6 +442,9 @@ def render(
     gp5: Annotated[Path | None, typer.Option(help="Write a Guitar Pro 5 file.")] = None,
     wav: Annotated[Path | None, typer.Option(help="Write audio (needs FluidSynth).")] = None,
     text: Annotated[Path | None, typer.Option("--tab", help="Write the canonical stave text.")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write one page: notation, tab, player, downloads.")
+    ] = None,
     tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
     title: Annotated[str | None, typer.Option(help="Title for the score (default: the tab's).")] = None,
 ) -> None:
@@ -450,7 +458,7 @@ def render(
         piece = replace(piece, title=title)
     if note:
         typer.echo(note, err=True)
-    if not any((midi, musicxml, gp5, wav, text)):
+    if not any((midi, musicxml, gp5, wav, text, html)):
         from tabgen.tab.normalize import normalize
         from tabgen.tab.write import to_text
 
@@ -460,6 +468,63 @@ def render(
         piece, text=text, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo, tab_only=tab_only
     ):
         typer.echo(f"wrote {path}")
+    if html is not None:
+        typer.echo(f"wrote {_write_page(piece, html, tempo)}")
+
+
+def _write_page(piece: Any, path: Path, tempo: float) -> Path:
+    from tabgen.view.page import tab_bundle, write_html
+
+    write_html(tab_bundle(piece, path.stem, tempo), path)
+    return path
+
+
+@app.command()
+@friendly_errors
+def view(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A tab (text or .gp3-.gp5), a MusicXML file, or a checkpoint or run folder to compose "
+            "a piece with (default: the bundled model)."
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")] = 0,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+    tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
+    bars: Annotated[int, typer.Option(min=1, max=1024, help="Bars of a composed piece.")] = 16,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of a composed piece.")] = None,
+) -> None:
+    """Show a piece in the browser: notation over TAB, playback with a cursor, loop, tempo, downloads."""
+    from tabgen.view import alphatab, serve
+    from tabgen.view.page import file_bundle, tab_bundle
+
+    if file is not None and not file.exists():
+        raise InputError(f"{file}: no such file or folder")
+    dist = alphatab.installed()
+    if dist is None:
+        err.print(f"installing alphaTab {alphatab.VERSION} into {alphatab.cache_dir()} (once) ...")
+        dist = alphatab.ensure()
+    if file is not None and file.is_file() and file.suffix != ".pt":
+        bundle = file_bundle(file, tempo)
+    else:
+        import random
+
+        from tabgen.compose import compose as run_compose
+
+        seed = random.SystemRandom().randrange(2**31) if seed is None else seed
+        result = run_compose(file, bars=bars, seed=seed)
+        name = file.name if file is not None else "the bundled model"
+        bundle = tab_bundle(result.tab, f"piece-{seed}", tempo, f"Composed by tabgen ({name}, seed {seed})")
+        err.print(f"composed with seed {seed} (tabgen compose --seed {seed} makes it again)")
+    if bundle.note:
+        err.print(bundle.note)
+
+    def ready(url: str) -> None:
+        out.print(f"serving {bundle.title} at {url}  (Ctrl-C to stop)", markup=False)
+
+    serve(bundle, port, open_browser=not no_browser, on_ready=ready, dist=dist)
+    err.print("stopped")
 
 
 def main() -> None:
