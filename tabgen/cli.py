@@ -169,6 +169,10 @@ def compose(
     html: Annotated[
         Path | None, typer.Option("--html", help="Write one page: notation, tab, player, downloads.")
     ] = None,
+    svg: Annotated[Path | None, typer.Option("--svg", help="Write the score as SVG (needs verovio).")] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Write the score as PNG (needs Chromium).")
+    ] = None,
     temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed: same seed, same piece.")] = 0,
@@ -212,6 +216,10 @@ def compose(
     written = render_files(result.tab, text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
     if html is not None:
         written.append(_write_page(result.tab, html, tempo))
+    if svg is not None or png is not None:
+        from tabgen.render.svg import write_pictures
+
+        written += write_pictures(result.tab, svg=svg, png=png, tempo_bpm=tempo)
     for path in written:
         err.print(f"wrote {path}", markup=False)
 
@@ -445,6 +453,10 @@ def render(
     html: Annotated[
         Path | None, typer.Option("--html", help="Write one page: notation, tab, player, downloads.")
     ] = None,
+    svg: Annotated[Path | None, typer.Option(help="Write the score as SVG (needs verovio).")] = None,
+    png: Annotated[
+        Path | None, typer.Option(help="Write the score as PNG (needs verovio, Chromium).")
+    ] = None,
     tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
     title: Annotated[str | None, typer.Option(help="Title for the score (default: the tab's).")] = None,
 ) -> None:
@@ -458,7 +470,7 @@ def render(
         piece = replace(piece, title=title)
     if note:
         typer.echo(note, err=True)
-    if not any((midi, musicxml, gp5, wav, text, html)):
+    if not any((midi, musicxml, gp5, wav, text, html, svg, png)):
         from tabgen.tab.normalize import normalize
         from tabgen.tab.write import to_text
 
@@ -470,6 +482,11 @@ def render(
         typer.echo(f"wrote {path}")
     if html is not None:
         typer.echo(f"wrote {_write_page(piece, html, tempo)}")
+    if svg is not None or png is not None:
+        from tabgen.render.svg import write_pictures
+
+        for path in write_pictures(piece, svg=svg, png=png, tempo_bpm=tempo):
+            typer.echo(f"wrote {path}")
 
 
 def _write_page(piece: Any, path: Path, tempo: float) -> Path:

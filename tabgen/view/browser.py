@@ -1,7 +1,7 @@
 """Headless Chromium on the view page: its self-test (what alphaTab read and played) and a
 screenshot. Used by the tests and by outputs/make_examples.sh; a user's own browser needs none of it.
 
-    python -m tabgen.view.browser screenshot PIECE OUT.png
+    python -m tabgen.view.browser screenshot PIECE OUT.png [TITLE]
 """
 
 from __future__ import annotations
@@ -84,10 +84,11 @@ def main(argv: list[str]) -> int:
     from tabgen.view import alphatab
     from tabgen.view.page import file_bundle
 
-    if len(argv) != 3 or argv[0] != "screenshot":
+    if len(argv) not in (3, 4) or argv[0] != "screenshot":
         print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 2
-    screenshot(file_bundle(Path(argv[1])), alphatab.ensure(), Path(argv[2]))
+    title = argv[3] if len(argv) == 4 else None
+    screenshot(file_bundle(Path(argv[1]), title=title), alphatab.ensure(), Path(argv[2]))
     return 0
 
 
