@@ -12,7 +12,7 @@ for seed in 1 2 3; do
       --tab "outputs/piece-$seed.txt" --midi "outputs/piece-$seed.mid" \
       --musicxml "outputs/piece-$seed.musicxml" --gp5 "outputs/piece-$seed.gp5" > /dev/null
   fi
-  python -m tabgen render "outputs/piece-$seed.txt" --tempo 100 --title "tabgen, bundled model, seed $seed" \
+  python -m tabgen render "outputs/piece-$seed.txt" --tempo 100 --title "Composed by tabgen (bundled model, seed $seed)" \
     --svg "outputs/piece-$seed.svg" --png "outputs/piece-$seed.png" > /dev/null
 done
 minuet=../shared/realworld-tabs/classtab-bach-minuet-anh116-nolabels.txt
@@ -21,4 +21,4 @@ if [ -f "$minuet" ]; then
     --midi outputs/minuet-anh116.mid --musicxml outputs/minuet-anh116.musicxml \
     --gp5 outputs/minuet-anh116.gp5 --svg outputs/minuet-anh116.svg --png outputs/minuet-anh116.png > /dev/null
 fi
-python -m tabgen.view.browser screenshot outputs/piece-2.txt outputs/view-piece-2.png "tabgen, bundled model, seed 2"
+python -m tabgen.view.browser screenshot outputs/piece-2.txt outputs/view-piece-2.png "Composed by tabgen (bundled model, seed 2)"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Learn guitar music from ASCII tablature and compose new pieces.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
 )
 
@@ -70,8 +70,21 @@ def friendly_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from tabgen import __version__
+
+        typer.echo(f"tabgen {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print tabgen's version and exit."),
+    ] = False,
+) -> None:
     """tabgen: learn guitar music from ASCII tabs and compose new pieces."""
 
 
@@ -175,7 +188,13 @@ def compose(
     ] = None,
     temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed: same seed, same piece.")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, help="Random seed: same seed, same piece (default: a fresh one, printed)."),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option(help="The piece's title (default: what made it, model and seed).")
+    ] = None,
     prime: Annotated[
         Path | None, typer.Option("--prime", help="A tab file to continue (its bars count toward --bars).")
     ] = None,
@@ -183,7 +202,11 @@ def compose(
         float, typer.Option(min=20, max=400, help="Beats per minute for MIDI/MusicXML.")
     ] = 100.0,
     tuning: Annotated[
-        str | None, typer.Option(help="A named tuning (standard, drop-d, dadgad, ...); default: the model's.")
+        str | None,
+        typer.Option(
+            help='A named tuning (standard, drop-d, dadgad, ...) or its notes, low to high: "D A D G B E", '
+            'DADGBE or "D2 A2 D3 G3 B3 E4"; default: the model\'s.'
+        ),
     ] = None,
     meter: Annotated[
         str | None, typer.Option(help="Time signature such as 3/4 or 6/8 (default 4/4).")
@@ -192,16 +215,23 @@ def compose(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
 ) -> None:
     """Compose a new piece and print its tab; write tab, MIDI, MusicXML, Guitar Pro or WAV files if asked."""
+    from dataclasses import replace
+
     from tabgen.compose import compose as run_compose
     from tabgen.compose import describe, parse_meter, read_prime
     from tabgen.render.piece import render_files
-    from tabgen.tab.types import Tuning
+    from tabgen.tab.labels import parse_tuning
     from tabgen.tab.write import to_text
 
+    if seed is None:
+        import random
+
+        seed = random.SystemRandom().randrange(2**31)
+        err.print(f"seed {seed} (--seed {seed} makes this piece again)", markup=False)
     result = run_compose(
         model,
         bars=bars,
-        tuning=Tuning.named(tuning) if tuning else None,
+        tuning=parse_tuning(tuning) if tuning else None,
         meter=parse_meter(meter) if meter else None,
         temperature=temperature,
         top_k=top_k,
@@ -212,16 +242,22 @@ def compose(
     if verbose:
         for line in describe(result):
             err.print(line, markup=False)
-    out.print(to_text(result.tab), markup=False, emoji=False, end="")
-    written = render_files(result.tab, text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
+    piece = replace(result.tab, title=title if title is not None else composed_title(model, seed))
+    out.print(to_text(piece), markup=False, emoji=False, end="")
+    written = render_files(piece, text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
     if html is not None:
-        written.append(_write_page(result.tab, html, tempo))
+        written.append(_write_page(piece, html, tempo))
     if svg is not None or png is not None:
         from tabgen.render.svg import write_pictures
 
-        written += write_pictures(result.tab, svg=svg, png=png, tempo_bpm=tempo)
+        written += write_pictures(piece, svg=svg, png=png, tempo_bpm=tempo)
     for path in written:
         err.print(f"wrote {path}", markup=False)
+
+
+def composed_title(model: Path | None, seed: int) -> str:
+    """What made a composed piece, as its default title: 'Composed by tabgen (bundled model, seed 7)'."""
+    return f"Composed by tabgen ({model.name if model is not None else 'bundled model'}, seed {seed})"
 
 
 @app.command("eval")
@@ -531,8 +567,7 @@ def view(
 
         seed = random.SystemRandom().randrange(2**31) if seed is None else seed
         result = run_compose(file, bars=bars, seed=seed)
-        name = file.name if file is not None else "the bundled model"
-        bundle = tab_bundle(result.tab, f"piece-{seed}", tempo, f"Composed by tabgen ({name}, seed {seed})")
+        bundle = tab_bundle(result.tab, f"piece-{seed}", tempo, composed_title(file, seed))
         err.print(f"composed with seed {seed} (tabgen compose --seed {seed} makes it again)")
     if bundle.note:
         err.print(bundle.note)
