@@ -567,7 +567,10 @@ def view(
 
         seed = random.SystemRandom().randrange(2**31) if seed is None else seed
         result = run_compose(file, bars=bars, seed=seed)
-        bundle = tab_bundle(result.tab, f"piece-{seed}", tempo, composed_title(file, seed))
+        from dataclasses import replace
+
+        piece = replace(result.tab, title=composed_title(file, seed))
+        bundle = tab_bundle(piece, f"piece-{seed}", tempo)
         err.print(f"composed with seed {seed} (tabgen compose --seed {seed} makes it again)")
     if bundle.note:
         err.print(bundle.note)

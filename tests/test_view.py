@@ -221,3 +221,69 @@ def test_alphatab_reads_our_musicxml_on_its_tab_staff(tmp_path):
     pitches = [n["pitch"] for n in report["notes"] if n["staff"] == 0]
     assert pitches == [PIECE.pitch(n) for bar in PIECE.bars for c in bar.columns for n in c.notes]
     assert_heard(report)
+
+
+def dump_dom(url: str, profile: Path) -> str:
+    from tabgen.view.browser import FLAGS
+
+    cmd = [
+        find_chromium(),
+        *FLAGS,
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=8000",
+        "--dump-dom",
+        url,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+
+
+@needs_browser
+def test_saved_page_draws_the_piece_from_a_file(tmp_path):
+    from tabgen.view.page import page_html
+
+    page = tmp_path / "barre.html"
+    page.write_text(page_html(tab_bundle(PIECE, "barre"), [DIST.as_uri() + "/"], embed=True))
+    dom = dump_dom(page.as_uri(), tmp_path / "profile")
+    assert dom.count("<svg") >= 1 and "rendered by alphaTab" in dom
+    notice = re.search(r'<div id="notice"[^>]*>(.*?)</div>', dom, re.S).group(1)
+    assert "its player cannot start" in notice  # (all a file:// page has to say, after 3 s)
+
+
+@needs_browser
+def test_saved_page_says_plainly_when_alphatab_cannot_be_reached(tmp_path):
+    from tabgen.view.page import page_html
+
+    page = tmp_path / "barre.html"
+    page.write_text(page_html(tab_bundle(PIECE, "barre"), ["http://127.0.0.1:9/nowhere/"], embed=True))
+    dom = dump_dom(page.as_uri(), tmp_path / "profile")
+    notice = re.search(r'<div id="notice" style="display: block;">(.*?)</div>', dom, re.S)
+    assert notice and "alphaTab could not be loaded" in notice.group(1)
+
+
+def test_view_composes_a_piece_from_a_run_folder(tmp_path):
+    from dataclasses import replace
+
+    from tabgen.compose import compose
+    from tabgen.tab.write import to_text
+    from tests.tiny_model import tiny_run
+
+    fake_dist(tmp_path)
+    run = tiny_run()
+    env = {**os.environ, "TABGEN_ALPHATAB_DIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tabgen", "view", str(run), "--bars", "3", "--seed", "5", "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line).group(0)
+        status, text = get(url + "files/piece-5.txt")
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    title = f"Composed by tabgen ({run.name}, seed 5)"
+    assert line.startswith(f"serving {title} at ")
+    expected = compose(run, bars=3, seed=5).tab
+    assert status == 200 and text.decode() == to_text(replace(expected, title=title))
