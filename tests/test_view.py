@@ -195,6 +195,9 @@ def test_alphatab_reads_and_plays_our_tab(tmp_path):
     assert report["title"] == "Barre study"
     assert theirs(report, 0) == ours(PIECE)
     assert_heard(report)
+    # the tempo slider, loop, metronome and count-in reach alphaTab's player
+    controls = {"speed": 0.5, "looping": True, "metronome": 1, "count_in": 1, "speed_label": "50%"}
+    assert report["controls"] == controls
 
 
 @needs_browser
