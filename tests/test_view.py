@@ -111,6 +111,7 @@ def test_a_musicxml_file_is_shown_as_it_is(tmp_path):
     write_musicxml(PIECE, path)
     bundle = file_bundle(path)
     assert (bundle.score, list(bundle.files)) == ("barre.musicxml", ["barre.musicxml"])
+    assert bundle.title == "Barre study"  # its work title
     assert bundle.get("barre.musicxml") == path.read_bytes()
 
 

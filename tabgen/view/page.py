@@ -94,7 +94,7 @@ def file_bundle(path: Path, tempo: float = 100.0, title: str | None = None) -> B
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() in MUSICXML_SUFFIXES:
         data = path.read_bytes()
-        return Bundle(title or path.stem, path.name, {path.name: lambda: data})
+        return Bundle(title or _musicxml_title(data) or path.stem, path.name, {path.name: lambda: data})
     from tabgen.render.piece import load_piece
     from tabgen.tab.parse import GUITAR_PRO_SUFFIXES
 
@@ -103,6 +103,17 @@ def file_bundle(path: Path, tempo: float = 100.0, title: str | None = None) -> B
     bundle = tab_bundle(tab, path.stem, tempo, title, source)
     bundle.note = note
     return bundle
+
+
+def _musicxml_title(data: bytes) -> str | None:
+    """The work (else movement) title of an uncompressed MusicXML file, for the page's heading."""
+    import re
+
+    for tag in (b"work-title", b"movement-title"):
+        found = re.search(rb"<" + tag + rb">([^<]{1,200})</" + tag + rb">", data[:20000])
+        if found:
+            return html.unescape(found.group(1).decode("utf-8", "replace")).strip() or None
+    return None
 
 
 def page_html(bundle: Bundle, alphatab: list[str], embed: bool = False, selftest: bool = False) -> str:
