@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from tabgen.errors import TabgenError
+from tabgen.errors import InputError, TabgenError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Learn guitar music from ASCII tablature and compose new pieces.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
 )
 
@@ -70,8 +70,21 @@ def friendly_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from tabgen import __version__
+
+        typer.echo(f"tabgen {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print tabgen's version and exit."),
+    ] = False,
+) -> None:
     """tabgen: learn guitar music from ASCII tabs and compose new pieces."""
 
 
@@ -166,9 +179,22 @@ def compose(
     musicxml: Annotated[Path | None, typer.Option("--musicxml", help="Write MusicXML here.")] = None,
     gp5: Annotated[Path | None, typer.Option("--gp5", help="Write a Guitar Pro 5 file here.")] = None,
     wav: Annotated[Path | None, typer.Option("--wav", help="Write audio here (needs FluidSynth).")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write one page: notation, tab, player, downloads.")
+    ] = None,
+    svg: Annotated[Path | None, typer.Option("--svg", help="Write the score as SVG (needs verovio).")] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Write the score as PNG (needs Chromium).")
+    ] = None,
     temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed: same seed, same piece.")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, help="Random seed: same seed, same piece (default: a fresh one, printed)."),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option(help="The piece's title (default: what made it, model and seed).")
+    ] = None,
     prime: Annotated[
         Path | None, typer.Option("--prime", help="A tab file to continue (its bars count toward --bars).")
     ] = None,
@@ -176,7 +202,11 @@ def compose(
         float, typer.Option(min=20, max=400, help="Beats per minute for MIDI/MusicXML.")
     ] = 100.0,
     tuning: Annotated[
-        str | None, typer.Option(help="A named tuning (standard, drop-d, dadgad, ...); default: the model's.")
+        str | None,
+        typer.Option(
+            help='A named tuning (standard, drop-d, dadgad, ...) or its notes, low to high: "D A D G B E", '
+            'DADGBE or "D2 A2 D3 G3 B3 E4"; default: the model\'s.'
+        ),
     ] = None,
     meter: Annotated[
         str | None, typer.Option(help="Time signature such as 3/4 or 6/8 (default 4/4).")
@@ -188,16 +218,23 @@ def compose(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
 ) -> None:
     """Compose a new piece and print its tab; write tab, MIDI, MusicXML, Guitar Pro or WAV files if asked."""
+    from dataclasses import replace
+
     from tabgen.compose import compose as run_compose
     from tabgen.compose import describe, parse_meter, read_prime
     from tabgen.render.piece import render_files
-    from tabgen.tab.types import Tuning
+    from tabgen.tab.labels import parse_tuning
     from tabgen.tab.write import to_text
 
+    if seed is None:
+        import random
+
+        seed = random.SystemRandom().randrange(2**31)
+        err.print(f"seed {seed} (--seed {seed} makes this piece again)", markup=False)
     result = run_compose(
         model,
         bars=bars,
-        tuning=Tuning.named(tuning) if tuning else None,
+        tuning=parse_tuning(tuning) if tuning else None,
         meter=parse_meter(meter) if meter else None,
         temperature=temperature,
         top_k=top_k,
@@ -209,10 +246,22 @@ def compose(
     if verbose:
         for line in describe(result):
             err.print(line, markup=False)
-    out.print(to_text(result.tab), markup=False, emoji=False, end="")
-    written = render_files(result.tab, text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
+    piece = replace(result.tab, title=title if title is not None else composed_title(model, seed))
+    out.print(to_text(piece), markup=False, emoji=False, end="")
+    written = render_files(piece, text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
+    if html is not None:
+        written.append(_write_page(piece, html, tempo))
+    if svg is not None or png is not None:
+        from tabgen.render.svg import write_pictures
+
+        written += write_pictures(piece, svg=svg, png=png, tempo_bpm=tempo)
     for path in written:
         err.print(f"wrote {path}", markup=False)
+
+
+def composed_title(model: Path | None, seed: int) -> str:
+    """What made a composed piece, as its default title: 'Composed by tabgen (bundled model, seed 7)'."""
+    return f"Composed by tabgen ({model.name if model is not None else 'bundled model'}, seed {seed})"
 
 
 @app.command("eval")
@@ -455,6 +504,13 @@ def render(
     gp5: Annotated[Path | None, typer.Option(help="Write a Guitar Pro 5 file.")] = None,
     wav: Annotated[Path | None, typer.Option(help="Write audio (needs FluidSynth).")] = None,
     text: Annotated[Path | None, typer.Option("--tab", help="Write the canonical stave text.")] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write one page: notation, tab, player, downloads.")
+    ] = None,
+    svg: Annotated[Path | None, typer.Option(help="Write the score as SVG (needs verovio).")] = None,
+    png: Annotated[
+        Path | None, typer.Option(help="Write the score as PNG (needs verovio, Chromium).")
+    ] = None,
     tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
     title: Annotated[str | None, typer.Option(help="Title for the score (default: the tab's).")] = None,
 ) -> None:
@@ -468,7 +524,7 @@ def render(
         piece = replace(piece, title=title)
     if note:
         typer.echo(note, err=True)
-    if not any((midi, musicxml, gp5, wav, text)):
+    if not any((midi, musicxml, gp5, wav, text, html, svg, png)):
         from tabgen.tab.normalize import normalize
         from tabgen.tab.write import to_text
 
@@ -478,6 +534,70 @@ def render(
         piece, text=text, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo, tab_only=tab_only
     ):
         typer.echo(f"wrote {path}")
+    if html is not None:
+        typer.echo(f"wrote {_write_page(piece, html, tempo)}")
+    if svg is not None or png is not None:
+        from tabgen.render.svg import write_pictures
+
+        for path in write_pictures(piece, svg=svg, png=png, tempo_bpm=tempo):
+            typer.echo(f"wrote {path}")
+
+
+def _write_page(piece: Any, path: Path, tempo: float) -> Path:
+    from tabgen.view.page import tab_bundle, write_html
+
+    write_html(tab_bundle(piece, path.stem, tempo), path)
+    return path
+
+
+@app.command()
+@friendly_errors
+def view(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A tab (text or .gp3-.gp5), a MusicXML file, or a checkpoint or run folder to compose "
+            "a piece with (default: the bundled model)."
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")] = 0,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+    tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
+    bars: Annotated[int, typer.Option(min=1, max=1024, help="Bars of a composed piece.")] = 16,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of a composed piece.")] = None,
+) -> None:
+    """Show a piece in the browser: notation over TAB, playback with a cursor, loop, tempo, downloads."""
+    from tabgen.view import alphatab, serve
+    from tabgen.view.page import file_bundle, tab_bundle
+
+    if file is not None and not file.exists():
+        raise InputError(f"{file}: no such file or folder")
+    dist = alphatab.installed()
+    if dist is None:
+        err.print(f"installing alphaTab {alphatab.VERSION} into {alphatab.cache_dir()} (once) ...")
+        dist = alphatab.ensure()
+    if file is not None and file.is_file() and file.suffix != ".pt":
+        bundle = file_bundle(file, tempo)
+    else:
+        import random
+
+        from tabgen.compose import compose as run_compose
+
+        seed = random.SystemRandom().randrange(2**31) if seed is None else seed
+        result = run_compose(file, bars=bars, seed=seed)
+        from dataclasses import replace
+
+        piece = replace(result.tab, title=composed_title(file, seed))
+        bundle = tab_bundle(piece, f"piece-{seed}", tempo)
+        err.print(f"composed with seed {seed} (tabgen compose --seed {seed} makes it again)")
+    if bundle.note:
+        err.print(bundle.note)
+
+    def ready(url: str) -> None:
+        out.print(f"serving {bundle.title} at {url}  (Ctrl-C to stop)", markup=False)
+
+    serve(bundle, port, open_browser=not no_browser, on_ready=ready, dist=dist)
+    err.print("stopped")
 
 
 def main() -> None:

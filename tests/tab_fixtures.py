@@ -46,3 +46,11 @@ TECHNIQUE_BARS = [
         (12, [(2, 5, "~"), (4, 7, "t")]),
     ],
 ]
+
+
+# a barre chord, a chord off the first position and notes on strings that are not the lowest
+# fret for their pitch: a reader that re-frets by pitch gets these wrong
+CHORD_AND_BARRE_BARS = [
+    [(0, [(6, 1), (5, 3), (4, 3), (3, 2), (2, 1), (1, 1)]), (8, [(5, 7), (4, 9), (3, 9), (2, 8)])],
+    [(0, [(3, 7)]), (4, [(4, 7), (2, 8)]), (8, [(5, 12), (1, 12)]), (12, [(6, 5), (2, 5), (1, 5)])],
+]

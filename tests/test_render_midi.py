@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 
+import mido
 import pretty_midi
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tabgen.errors import RenderError, TabgenError
-from tabgen.render.midi import tab_to_midi, write_midi
+from tabgen.render.midi import channel_for, midi_file, tab_to_midi, write_midi
 from tabgen.tab.parse import parse_text
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
 from tests.tab_fixtures import make_tab
@@ -24,7 +25,9 @@ BAR = 2.4
 def read_back(tab, tmp_path, tempo=100.0):
     path = tmp_path / "out.mid"
     write_midi(tab, path, tempo)
-    return pretty_midi.PrettyMIDI(str(path))
+    midi = pretty_midi.PrettyMIDI(str(path))
+    midi.source = path  # (for bends_of: which channel, so which string, a bend is on)
+    return midi
 
 
 def notes_of(midi):
@@ -36,12 +39,32 @@ def notes_of(midi):
 
 
 def bends_of(midi):
-    """{instrument name: [(time, value), ...]} for instruments that bend."""
-    return {
-        i.name: [(round(b.time, 3), b.pitch) for b in i.pitch_bends]
-        for i in midi.instruments
-        if i.pitch_bends
-    }
+    """{"string N": [(time, value), ...]} for strings that bend (each string has its own channel)."""
+    strings = {channel_for(k): k for k in range(1, 9)}
+    found: dict[str, list] = {}
+    for track in mido.MidiFile(midi.source).tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "pitchwheel":
+                key = f"string {strings[msg.channel]}"
+                found.setdefault(key, []).append((round(midi.tick_to_time(tick), 3), msg.pitch))
+    return found
+
+
+def test_one_instrument_track_with_a_channel_per_string():
+    tab = make_tab([[(0, [(6, 3), (5, 2), (4, 0), (3, 0), (2, 0), (1, 3)]), (8, [(3, 2)])]])
+    mid = midi_file(tab)
+    assert len(mid.tracks) == 2  # the tempo track, then the guitar
+    track = mid.tracks[1]
+    assert [m.name for m in track if m.type == "track_name"] == ["Guitar"]
+    programs = {m.channel: m.program for m in track if m.type == "program_change"}
+    assert programs == {c: 25 for c in range(6)}
+    notes = [(m.channel, m.note) for m in track if m.type == "note_on" and m.velocity]
+    assert sorted(notes) == [(0, 67), (1, 59), (2, 55), (2, 57), (3, 50), (4, 47), (5, 43)]
+    bass = midi_file(make_tab([[(0, [(4, 0)])]], tuning="bass-4"))
+    assert [m.name for m in bass.tracks[1] if m.type == "track_name"] == ["Bass"]
+    assert [channel_for(s) for s in (1, 9, 10, 11)] == [0, 8, 10, 11]  # (never 9: General MIDI drums)
 
 
 def test_standard_tuning_pitches_onsets_and_let_ring(tmp_path):

@@ -165,6 +165,20 @@ def test_title_and_rests(tmp_path):
     assert all(n.find("rest") is not None for n in m2.iter("note"))
 
 
+def test_written_for_literal_readers(tmp_path):
+    """alphaTab's needs: the title once, the TAB staff as voice 1, no string/fret on the notation staff."""
+    tab = make_tab([[(0, [(6, 3), (5, 2), (3, 0)]), (8, [(3, 2, "h")])]], title="Etude")
+    root = write_valid(tab, tmp_path / "e.musicxml")
+    assert root.findtext("work/work-title") == "Etude" and root.find("movement-title") is None
+    notes = [n for n in root.iter("note") if n.find("rest") is None]
+    by_staff = {s: [n for n in notes if n.findtext("staff") == s] for s in ("1", "2")}
+    assert {n.findtext("voice") for n in by_staff["2"]} == {"1"}
+    assert all(n.find(".//string") is None and n.find(".//fret") is None for n in by_staff["1"])
+    assert len(by_staff["1"]) == len(by_staff["2"]) == 4
+    for staff in by_staff.values():  # the hammer-on stays on both staves
+        assert [h.get("type") for n in staff for h in n.iter("hammer-on")] == ["start", "stop"]
+
+
 def test_durations_no_note_value_spells_become_ties(tmp_path):
     assert split_duration(Fraction(5, 4)) == [1, Fraction(1, 4)]
     tab = make_tab([[(0, [(1, 0)]), (5, [(1, 3)])]])  # 5 sixteenths, then 11
@@ -253,6 +267,20 @@ def test_musescore_reads_our_tab_staff(tmp_path):
         if n.find("pitch") is not None
     ]
     assert pitches == [("D", "2"), ("D", "3"), ("E", "2")]
+
+
+@needs_mscore
+def test_musescore_reads_both_staves(tmp_path):
+    tab = FIXTURES["chord"]
+    ours, back = tmp_path / "ours.musicxml", tmp_path / "back.musicxml"
+    write_valid(tab, ours)
+    mscore("-o", str(back), str(ours))
+    root = ET.parse(back).getroot()
+    assert [c.findtext("sign") for c in root.iter("clef")][:2] == ["G", "TAB"]
+    for staff in ("1", "2"):
+        pitches = {n.findtext("pitch/step") + n.findtext("pitch/octave") for n in root.iter("note")
+                   if n.findtext("staff") == staff}  # fmt: skip
+        assert pitches == {"G4", "B3", "G3", "D3", "B2", "G2"}
 
 
 @needs_mscore

@@ -1,15 +1,17 @@
 """A `Tab` to a standard MIDI file, timed from the rhythm grid and played as a guitarist would.
 
-Each string gets its own track, and so its own MIDI channel: pitch bends (bends, releases,
-slide glides, vibrato) are channel-wide, so this keeps a bend on one string from bending the notes
-ringing on the others. A string is monophonic (a note rings until the next note on it), and every
-new picked note on a bent string first resets the wheel, so a bend never leaks onto a later note.
+The piece is one guitar (or bass) track, as a DAW expects, with a MIDI channel per string (string 1
+on channel 1, string 2 on channel 2, ..., skipping the drum channel 10): pitch bends (bends,
+releases, slide glides, vibrato) are channel-wide, so this keeps a bend on one string from bending
+the notes ringing on the others. A string is monophonic (a note rings until the next note on it),
+and every new picked note on a bent string first resets the wheel, so a bend never leaks onto a
+later note.
 
 The file is written with mido, not pretty_midi: pretty_midi imports numpy (and pyfluidsynth when
-installed), which cost `tabgen render --midi` about 0.2 s of start-up for a 0.05 s job. The layout is
-the one pretty_midi writes (a tempo track, then one track per string with its name and program;
-events sorted by tick, then by kind and value; note-offs as velocity-0 note-ons), so the bytes are
-the same as before. `tab_to_midi` reads the file into a `pretty_midi.PrettyMIDI` for the callers that
+installed), which cost `tabgen render --midi` about 0.2 s of start-up for a 0.05 s job. The layout
+follows pretty_midi's (a tempo track, then the instrument's track with its name and a program per
+channel; events sorted by tick, then by kind and value; note-offs as velocity-0 note-ons).
+`tab_to_midi` reads the file into a `pretty_midi.PrettyMIDI` for the callers that
 want one (WAV rendering, the tests); only it imports pretty_midi.
 """
 
@@ -29,6 +31,7 @@ from tabgen.render.settings import (  # noqa: F401 (re-exported: callers import 
     MAX_TEMPO,
     MIN_TEMPO,
     check_tempo,
+    is_bass,
     program_for,
 )
 from tabgen.render.timeline import Timed, meter_of, timeline
@@ -99,8 +102,8 @@ class _String:
 
 
 def midi_file(tab: Tab, tempo: float = DEFAULT_TEMPO, program: int | None = None) -> mido.MidiFile:
-    """The tab as a mido MidiFile: a tempo track (tempo and time signature), then one track per
-    string used, in order of each string's first note."""
+    """The tab as a mido MidiFile: a tempo track (tempo and time signature), then one track for the
+    instrument with a channel per string used (`channel_for`)."""
     check_tempo(tempo)
     program = program_for(tab) if program is None else program
     events = timeline(tab)
@@ -113,7 +116,8 @@ def midi_file(tab: Tab, tempo: float = DEFAULT_TEMPO, program: int | None = None
         _play(tab, events, i, strings[s], sec)
     for st in strings.values():
         _write_bends(st)
-    return _to_file(list(strings.values()), tempo, meter_of(tab), program)
+    name = "Bass" if is_bass(tab) else "Guitar"
+    return _to_file(sorted(strings.items()), tempo, meter_of(tab), program, name)
 
 
 def _main_onset_after(events: list[Timed], i: int) -> float | None:
@@ -225,8 +229,15 @@ def _write_bends(st: _String) -> None:
 
 # --- the file: pretty_midi's layout, written with mido ------------------------------------------------
 
-# channels in track order, skipping 9 (General MIDI drums)
+# channels for strings 1, 2, ..., skipping 9 (General MIDI drums)
 _CHANNELS = [c for c in range(16) if c != 9]
+
+
+def channel_for(string: int) -> int:
+    """The MIDI channel (0-based) of a string: string 1 on channel 0 (a DAW's channel 1), ..."""
+    return _CHANNELS[(string - 1) % len(_CHANNELS)]
+
+
 _KIND_RANK = {"set_tempo": 1, "time_signature": 2, "program_change": 6, "pitchwheel": 7, "control_change": 8,
               "note_on": 10}  # fmt: skip
 
@@ -257,8 +268,10 @@ def _track(events: list[tuple[int, mido.Message | mido.MetaMessage]], name: str 
     return track
 
 
-def _to_file(strings: list[_String], tempo: float, meter: tuple[int, int], program: int) -> mido.MidiFile:
-    """A type-1 file: a tempo track, then one track (on its own channel) per string."""
+def _to_file(
+    strings: list[tuple[int, _String]], tempo: float, meter: tuple[int, int], program: int, name: str
+) -> mido.MidiFile:
+    """A type-1 file: a tempo track, then the instrument's track, each string on its own channel."""
     tick_scale = 60.0 / (tempo * RESOLUTION)  # seconds per tick
 
     def tick(time: float) -> int:
@@ -272,11 +285,10 @@ def _to_file(strings: list[_String], tempo: float, meter: tuple[int, int], progr
         (0, mido.MetaMessage("time_signature", numerator=beats, denominator=unit)),
     ]
     mid.tracks.append(_track(tempo_map))
-    for n, st in enumerate(strings):
-        ch = _CHANNELS[n % len(_CHANNELS)]
-        events: list[tuple[int, mido.Message | mido.MetaMessage]] = [
-            (0, mido.Message("program_change", channel=ch, program=program))
-        ]
+    events: list[tuple[int, mido.Message | mido.MetaMessage]] = []
+    for string, st in strings:
+        ch = channel_for(string)
+        events.append((0, mido.Message("program_change", channel=ch, program=program)))
         for note in st.notes:
             on = mido.Message("note_on", channel=ch, note=note.pitch, velocity=note.velocity)
             events += [(tick(note.start), on), (tick(note.end), on.copy(velocity=0))]
@@ -286,7 +298,7 @@ def _to_file(strings: list[_String], tempo: float, meter: tuple[int, int], progr
             events.append(
                 (tick(time), mido.Message("control_change", channel=ch, control=number, value=value))
             )
-        mid.tracks.append(_track(events, st.name))
+    mid.tracks.append(_track(events, name))
     return mid
 
 

@@ -321,6 +321,39 @@ def add_staff_details(root: ET.Element, tab: Tab, tab_staff: int | None) -> None
             tech.insert(list(tech).index(string_el) + 1, fret)
 
 
+def fit_for_readers(root: ET.Element, tab_staff: int | None) -> None:
+    """What alphaTab (and any reader that takes the file literally) needs beyond the schema: the
+    title once (work title, no movement title); in a two-staff part, the TAB staff's notes as voice 1
+    (alphaTab draws a rest over the first fret of a bar whose TAB notes are voice 2), and no
+    `<string>`/`<fret>` on the notation staff (a staff without a tuning: alphaTab misplaces chord
+    notes that carry them). MuseScore reads the file as before."""
+    if root.findtext("work/work-title") is not None:
+        for movement in root.findall("movement-title"):
+            root.remove(movement)
+    if tab_staff is None:
+        return
+    staff = str(tab_staff)
+    for el in root.iter("note"):
+        if el.findtext("staff") == staff:
+            voice = el.find("voice")
+            if voice is not None:
+                voice.text = "1"
+            continue
+        notations = el.find("notations")
+        tech = notations.find("technical") if notations is not None else None
+        if tech is None:
+            continue
+        for child in tech.findall("string") + tech.findall("fret"):
+            tech.remove(child)
+        if not len(tech):
+            notations.remove(tech)
+        if not len(notations):
+            el.remove(notations)
+    for forward in root.iter("forward"):  # (rests music21 skips over) on the TAB staff: voice 1 too
+        if forward.findtext("staff") == staff and forward.find("voice") is not None:
+            forward.find("voice").text = "1"
+
+
 def _copy_beams(beams: beam.Beams) -> beam.Beams:
     """A note's own copy of a rhythm's beams (copy.deepcopy of music21 objects is far slower)."""
     out = beam.Beams()
@@ -395,6 +428,7 @@ def tab_to_musicxml(
         head, root = score_to_tree(score, meter.TimeSignature("{}/{}".format(*meter_of(tab))))
         _make_stable(root)
         add_staff_details(root, tab, None if tab_only else 2)
+        fit_for_readers(root, None if tab_only else 2)
         ET.indent(root, space="  ")
         return head + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -1,0 +1,96 @@
+"""Headless Chromium on the view page: its self-test (what alphaTab read and played) and a
+screenshot. Used by the tests and by outputs/make_examples.sh; a user's own browser needs none of it.
+
+    python -m tabgen.view.browser screenshot PIECE OUT.png [TITLE]
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tabgen.errors import RenderError
+from tabgen.view.page import Bundle
+
+# what Chromium needs to run headless as root in a container, and to stay off the network
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
+
+
+def find_chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _chromium(*args: str) -> list[str]:
+    exe = find_chromium()
+    if exe is None:
+        raise RenderError("Chromium is not installed (Debian: apt-get install chromium)")
+    return [exe, *FLAGS, *args]
+
+
+def selftest(bundle: Bundle, dist: Path, timeout: float = 60.0) -> dict:
+    """Open the page with ?selftest=1 and return what it reports: alphaTab's notes (tabgen's string
+    numbers), the exported audio's RMS and peak, and how far playback got."""
+    import queue
+
+    from tabgen.view.server import Viewer
+
+    with Viewer(bundle, dist) as viewer, tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.Popen(
+            _chromium(f"--user-data-dir={profile}", viewer.url + "?selftest=1"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            return viewer.reports.get(timeout=timeout)
+        except queue.Empty:
+            raise RenderError(f"the page reported nothing within {timeout:g} s") from None
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def screenshot(bundle: Bundle, dist: Path, out: Path, size: tuple[int, int] = (1200, 900)) -> None:
+    """A PNG of the page once alphaTab has drawn the score (drawn without its worker, ?still=1, so
+    that Chromium's virtual time covers the drawing)."""
+    from tabgen.view.server import Viewer
+
+    with Viewer(bundle, dist) as viewer, tempfile.TemporaryDirectory() as profile:
+        shot = Path(profile) / "shot.png"
+        cmd = _chromium(f"--user-data-dir={profile}/p", f"--window-size={size[0]},{size[1]}",
+                        "--hide-scrollbars", "--virtual-time-budget=8000", f"--screenshot={shot}",
+                        viewer.url + "?still=1")  # fmt: skip
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        if not shot.is_file():
+            raise RenderError("Chromium wrote no screenshot")
+        from tabgen.atomic import atomic_write
+
+        atomic_write(out, shot.read_bytes())
+
+
+def main(argv: list[str]) -> int:
+    from tabgen.view import alphatab
+    from tabgen.view.page import file_bundle
+
+    if len(argv) not in (3, 4) or argv[0] != "screenshot":
+        print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
+        return 2
+    title = argv[3] if len(argv) == 4 else None
+    screenshot(file_bundle(Path(argv[1]), title=title), alphatab.ensure(), Path(argv[2]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
