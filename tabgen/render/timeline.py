@@ -8,12 +8,11 @@ them to seconds (MIDI) or to note values (MusicXML, Guitar Pro) without rounding
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from tabgen.tab.normalize import normalize_bar
-from tabgen.tab.types import Bar, Note, Tab, slots_per_bar
+from tabgen.tab.normalize import normalize
+from tabgen.tab.types import Bar, Note, Tab
 
 DEFAULT_METER = (4, 4)
 
@@ -34,16 +33,9 @@ class Timed:
 def on_grid(tab: Tab) -> Tab:
     """`normalize(tab)`, except that a bar holding more notes on one string than the grid has slots
     (a tremolo, a fast run) goes onto a grid two, four, ... times finer, so no note is lost and its
-    timing stays exact (a slot of 16 becomes a 32nd note)."""
-    slots = slots_per_bar(tab.meter)
-    bars = []
-    for bar in tab.bars:
-        busiest = max(Counter(n.string for n in bar.notes).values(), default=0)
-        width = slots
-        while width < busiest:
-            width *= 2
-        bars.append(normalize_bar(bar, width))
-    return Tab(tab.tuning, tuple(bars), tab.meter, tab.title, tab.meta, tab.line)
+    timing stays exact (a slot of 16 becomes a 32nd note). A parsed bar's rhythm is read from its
+    spacing (`tabgen.tab.rhythm`)."""
+    return normalize(tab)
 
 
 def meter_of(tab: Tab) -> tuple[int, int]:
