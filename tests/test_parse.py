@@ -229,6 +229,16 @@ def test_harmonics_and_grace_notes() -> None:
     ]
 
 
+def test_grace_note_written_before_its_digits() -> None:
+    text = "\n".join(["e|-g0h1--g12p10-|", *(f"{s}|--------------|" for s in "BGDAE")])
+    assert rows(one(text)) == [
+        (0, 2, 1, 0, 64, "g"),  # g0: a grace note 0, then the hammer-on to 1
+        (0, 4, 1, 1, 65, "h"),
+        (0, 8, 1, 12, 76, "g"),
+        (0, 11, 1, 10, 74, "p"),
+    ]
+
+
 PM_ABOVE = """\
   PM-----
 e|-0-0-0-3-|

@@ -344,3 +344,27 @@ def test_normalize_keeps_repeat_marks_and_notes():
     assert out == Bar(
         16, tuple(Column(s, (Note(1, f),)) for s, f in [(0, 0), (4, 2), (8, 3), (12, 0)]), True, 3
     )
+
+
+def bar_cells(text: str) -> list[list[tuple[int, int, str]]]:
+    (tab,) = parse_text(text).tabs
+    return [
+        [(c.position, n.fret, n.technique) for c in b.columns for n in c.notes] for b in normalize(tab).bars
+    ]
+
+
+def test_grace_notes_sound_just_before_their_main_note_on_its_beat():
+    text = """
+e|-0--g2h3-0---0---|-3g5-3---2---0----|
+B|-----------------|------------------|
+G|-----------------|------------------|
+D|-----------------|------------------|
+A|-----------------|------------------|
+E|-----------------|------------------|
+"""
+    # g2h3: the grace 2 on the slot before beat 2, the hammer-on to 3 on it; 3g: a grace 3 before
+    # the 5 on beat 1, which has no slot before it, so the 5 moves on to slot 1 (docs/parser.md)
+    assert bar_cells(text) == [
+        [(0, 0, ""), (3, 2, "g"), (4, 3, "h"), (8, 0, ""), (12, 0, "")],
+        [(0, 3, "g"), (1, 5, ""), (4, 3, ""), (8, 2, ""), (12, 0, "")],
+    ]

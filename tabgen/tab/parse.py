@@ -18,8 +18,9 @@ How a text is read:
    on every line are not part of the bar's width, marks on some lines (the dots on the middle
    strings) count as dashes. ``xN`` above the stave or after its last bar line sets ``repeat_end=N``.
 3. Notes. In each bar of each line, tokens are: ``<12>`` natural and ``[12]`` artificial harmonics,
-   a run of digits with an optional connecting technique before it (``h p b r / \\ s``, or ``t`` for
-   tapped) and an optional ``~`` (vibrato) or ``g`` (grace) after it, and ``x``/``X`` (dead note,
+   a run of digits with an optional connecting technique before it (``h p b r / \\ s``, ``t`` for
+   tapped, ``g`` for a grace note as in ``g0h1``) and an optional ``~`` (vibrato) or ``g`` (grace)
+   after it, and ``x``/``X`` (dead note,
    fret 0). A note's position is the character offset in its bar where its digits start. A
    ``PM---`` line above (or below) the stave palm-mutes the plain notes under it.
 
@@ -361,10 +362,10 @@ def _trim(run: list[_Line]) -> list[_Line]:
 
 # a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
 _NOTE_SPLIT = re.compile(
-    r"(?=[hpbr/\\st\d<\[xX])([hpbr/\\st]?\d+[~g]?|<\d+>|\[\d+\]|[xX])"
+    r"(?=[hpbr/\\stg\d<\[xX])([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|[xX])"
 ).split  # _TOKENS without gaps, strays
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
-_TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)([hpbr/\\st]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
+_TOKENS = re.compile(r"([^hpbr/\\stg\d<\[xX]*)([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
 _NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
 # per string: token text -> its notes and diagnostic (tokens repeat a lot: "0", "2", "h5", "12")
 _KNOWN: list[dict[str, tuple[tuple[tuple[int, Note], ...], str]]] = [{} for _ in range(MAX_STRINGS + 1)]

@@ -25,7 +25,11 @@ The rule, for one bar of ``width`` characters and a grid of ``slots`` slots (16 
    (weight 2 a slot), how far off the beat the onsets sit (0 on the bar's first slot, 0.3 on a beat,
    0.6 on an eighth, 0.9 on a sixteenth; an eighth of 6/8 counts as a beat), and the padding (0.1
    a character). Ties go to the smaller padding, then to the coarser grid.
-5. Fallback. When no grid fits (more onsets than slots), each onset goes to
+5. Grace notes (``g0h1``, ``0g``) take no part in the fit: their main note is timed where its
+   grace notes start (the writer's cell begins there) and stays on that beat; the grace notes go
+   on the slots right before it. Where those slots are taken (a grace note before the bar's first
+   slot), the main note and what follows move on a slot.
+6. Fallback. When no grid fits (more onsets than slots), each onset goes to
    ``floor(offset * slots / width)`` as before, the later of two on one slot moved to a free one.
 
 Limits: a bar exactly as wide as the grid (16 characters in 4/4) is taken to be on the grid
@@ -129,10 +133,55 @@ def fit_slots(positions: tuple[int, ...], width: int, slots: int, beat: int) -> 
     return chosen
 
 
+def _graces(found: list[tuple[int, list[Note]]]) -> list[bool]:
+    """Which onsets are grace notes leaning on a later onset (all their notes grace notes, with a
+    note that is not one after them in the bar)."""
+    flags = [False] * len(found)
+    later = False
+    for i in range(len(found) - 1, -1, -1):
+        grace = all(n.technique == "g" for n in found[i][1])
+        flags[i] = grace and later
+        later = later or not grace
+    return flags
+
+
+def _with_graces(flags: list[bool], main: tuple[int, ...], slots: int) -> list[int] | None:
+    """Slots for every onset: the main onsets' slots, each run of grace notes on the slots right
+    before its main note; where those are taken (the bar's first slot), the main note and what
+    follows move on a slot at a time. None when that runs past the bar."""
+    out: list[int] = []
+    mains = iter(main)
+    run = 0
+    for grace in flags:
+        if grace:
+            run += 1
+            continue
+        m = next(mains)
+        start = max(m - run, out[-1] + 1 if out else 0)
+        out.extend(range(start, start + run))
+        out.append(max(m, start + run))
+        run = 0
+    return out if not out or out[-1] < slots else None
+
+
 def place_bar(bar: Bar, slots: int, beat: int) -> Bar | None:
-    """`bar` on a grid of `slots` slots by the module's rule, or None when no grid fits."""
+    """`bar` on a grid of `slots` slots by the module's rule, or None when no grid fits. Grace notes
+    take no part in the fit: they go on the slots just before their main note."""
     found = onsets(bar)
-    where = fit_slots(tuple(p for p, _ in found), bar.width, slots, beat)
+    flags = _graces(found)
+    # a main note's time is where its grace notes start: the writer's cell begins there
+    mains = []
+    start = None
+    for (p, _), grace in zip(found, flags, strict=True):
+        if grace:
+            start = p if start is None else start
+        else:
+            mains.append(p if start is None else start)
+            start = None
+    main = fit_slots(tuple(mains), bar.width, slots, beat)
+    if main is None:
+        return None
+    where = _with_graces(flags, main, slots)
     if where is None:
         return None
     columns = tuple(Column(s, tuple(sorted(notes))) for s, (_, notes) in zip(where, found, strict=True))
