@@ -334,6 +334,28 @@ E||------|-----||
     assert one(trailing).bars[1].repeat_end == 2
 
 
+def test_a_count_at_a_closing_repeat_is_a_repeat_count_not_a_note() -> None:
+    text = """\
+e||:-0--1---4||--3--|
+B||:--------*||-----|
+G||*--------*||-----|
+D||*--------*||-----|
+A||:---------||-----|
+E||:---------||-----|
+"""
+    tab = one(text)
+    assert [(b.repeat_start, b.repeat_end) for b in tab.bars] == [(True, 4), (False, 0)]
+    assert rows(tab) == [(0, 1, 1, 0, 64, ""), (0, 4, 1, 1, 65, ""), (1, 2, 1, 3, 67, "")]
+    # without the closing repeat it is a note
+    plain = "e||-0--1---4||--3--|\n" + "".join(f"{s}||---------||-----|\n" for s in "BGDAE")
+    assert (0, 8, 1, 4, 68, "") in rows(one(plain))
+    # (x3) above the closing bar line, or after it
+    above = "           (x3)\n" + plain.replace("---4||", "----||")
+    assert [b.repeat_end for b in one(above).bars] == [3, 0]
+    after = plain.replace("--3--|\n", "--3--| (x3)\n", 1)
+    assert [b.repeat_end for b in one(after).bars] == [0, 3]
+
+
 def test_uneven_line_is_read_with_a_diagnostic() -> None:
     text = """\
 e|--0----|---3---|

@@ -40,7 +40,8 @@ def test_render_real_world_tab(tmp_path):
     # the Minuet in G opens with low G (6th string, 3rd fret) under D on the G string, in 3/4 at 120 BPM
     assert notes[:2] == [(0.0, 43), (0.0, 55)]
     assert midi.time_signature_changes[0].numerator == 3
-    assert round(midi.get_end_time(), 3) == 40 * 1.5  # 40 bars of 3/4 at 0.5 s a beat
+    # 40 bars of 3/4 at 0.5 s a beat, both halves repeated (bars 1-16 and 17-40)
+    assert round(midi.get_end_time(), 3) == 80 * 1.5
     assert xml.read_text(encoding="utf-8").count("<measure ") == 40
 
 

@@ -442,6 +442,7 @@ _PM_LINE = re.compile(r"[\s|]*(?:P\.?M\.?[-_.=~|\s]*)+")
 _PM_SPAN = re.compile(r"P\.?M\.?[-_.=~]*\|?")
 _REPEAT_COUNT = re.compile(r"(?<![A-Za-z0-9])[xX](\d{1,2})(?![A-Za-z0-9])")
 _WORD = re.compile(r"[A-Za-z]{3,}")
+_PARENS = str.maketrans("", "", "()")
 
 
 def _has_marks(body: str) -> bool:
@@ -482,6 +483,27 @@ def split_digits(run: str) -> tuple[list[tuple[int, int]], str | None]:
         frets = [int(p) for p in pairs]
         return [(2 * k, f) for k, f in enumerate(frets)], f"{run!r} read as frets {' '.join(pairs)}"
     return [(k, int(c)) for k, c in enumerate(run)], f"{run!r} read as frets {' '.join(run)}"
+
+
+def _counts_at_closing_bars(bars: list[Bar]) -> int:
+    """A single digit 2..9 on the top line right before a closing repeat (``----4|`` over ``*|``
+    on the middle strings) is how many times the bar is played, not a note: bars[j] gets it as
+    its repeat count. The number of such digits."""
+    found = 0
+    for j, bar in enumerate(bars):
+        if bar.repeat_end != 2 or not bar.columns:
+            continue
+        last = bar.columns[-1]
+        if last.position != bar.width - 1 or len(last.notes) != 1:
+            continue
+        note = last.notes[0]
+        if note.string != 1 or note.technique or not 2 <= note.fret <= 9:
+            continue
+        if len(bar.columns) > 1 and bar.columns[-2].position == bar.width - 2:
+            continue  # a digit right before it on another string: a chord written tight, not a count
+        bars[j] = _bar(bar.width, bar.columns[:-1], bar.repeat_start, note.fret)
+        found += 1
+    return found
 
 
 class _StaveReader:
@@ -545,6 +567,7 @@ class _StaveReader:
             if not bars:
                 return None
             self.repeat_counts(bars, segs, lines[ref], trailing, annotations)
+            notes -= _counts_at_closing_bars(bars)
             only_dead = notes and dead == notes
         else:
             found = self.bars_and_notes(pm)
@@ -554,6 +577,7 @@ class _StaveReader:
             if not bars:
                 return None
             self.repeat_counts(bars, segs, ref_line, trailing, annotations)
+            notes -= _counts_at_closing_bars(bars)
             if sum(s.body.count("-") for s in lines) < 3:
                 return None
             only_dead = notes and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes)
@@ -841,7 +865,7 @@ class _StaveReader:
             if (
                 ("x" in text or "X" in text)
                 and _REPEAT_COUNT.search(text)
-                and not _REPEAT_COUNT.sub("", text).strip()
+                and not _REPEAT_COUNT.sub("", text).translate(_PARENS).strip()  # "x3" or "(x3)"
             ):
                 closing = [ref.start + b for _, b in segs][: len(bars)]
                 for m in _REPEAT_COUNT.finditer(text):
