@@ -44,7 +44,7 @@ from tabgen.tab.types import Tab
 
 TEXT_SUFFIXES = frozenset({".txt", ".tab", ".md", ".html", ".htm", ".rst", ".text", ".gz"})
 GP_SUFFIXES = GUITAR_PRO_SUFFIXES
-PREPARE_VERSION = 1  # bump when the output of prepare changes for the same input
+PREPARE_VERSION = 2  # bump when the output of prepare changes for the same input (2: rhythm from spacing)
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, the file just read)
 
