@@ -40,6 +40,7 @@ within a bar (a writer who squeezes the fast notes) is read as the one grid that
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from tabgen.tab.types import Bar, Column, Note
@@ -99,9 +100,9 @@ def fit_slots(positions: tuple[int, ...], width: int, slots: int, beat: int) -> 
         return ()
     if n > slots:
         return None
-    k = width // slots
-    if k >= 2 and width == k * slots and all(p % k == 1 for p in positions):
-        return tuple((p - 1) // k for p in positions)  # the canonical layout (tabgen.tab.write)
+    canonical = _canonical(positions, width, slots)
+    if canonical is not None:
+        return canonical
     first, last = positions[0], positions[-1]
     gaps = {b - a for a, b in zip(positions, positions[1:], strict=False)}
     best: tuple[float, int, float] | None = None
@@ -131,6 +132,15 @@ def fit_slots(positions: tuple[int, ...], width: int, slots: int, beat: int) -> 
                 if best is None or key < best:
                     best, chosen = key, tuple(out)
     return chosen
+
+
+def _canonical(positions: tuple[int, ...], width: int, slots: int) -> tuple[int, ...] | None:
+    """The slots of a bar in the layout `tabgen.tab.write` gives a grid bar (k characters a slot,
+    slot s at 1 + k * s), or None when the bar is not in it."""
+    k = width // slots
+    if k >= 2 and width == k * slots and all(p % k == 1 for p in positions):
+        return tuple((p - 1) // k for p in positions)
+    return None
 
 
 def _graces(found: list[tuple[int, list[Note]]]) -> list[bool]:
@@ -168,6 +178,9 @@ def place_bar(bar: Bar, slots: int, beat: int) -> Bar | None:
     """`bar` on a grid of `slots` slots by the module's rule, or None when no grid fits. Grace notes
     take no part in the fit: they go on the slots just before their main note."""
     found = onsets(bar)
+    canonical = _canonical(tuple(p for p, _ in found), bar.width, slots)
+    if canonical is not None:  # (grace notes included: the writer put them on their slots)
+        return _placed(bar, slots, canonical, found)
     flags = _graces(found)
     # a main note's time is where its grace notes start: the writer's cell begins there
     mains = []
@@ -184,5 +197,9 @@ def place_bar(bar: Bar, slots: int, beat: int) -> Bar | None:
     where = _with_graces(flags, main, slots)
     if where is None:
         return None
+    return _placed(bar, slots, where, found)
+
+
+def _placed(bar: Bar, slots: int, where: Sequence[int], found: list[tuple[int, list[Note]]]) -> Bar:
     columns = tuple(Column(s, tuple(sorted(notes))) for s, (_, notes) in zip(where, found, strict=True))
     return Bar(slots, columns, bar.repeat_start, bar.repeat_end)
