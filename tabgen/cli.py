@@ -19,6 +19,8 @@ from tabgen.errors import InputError, TabgenError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from tabgen.tab.types import Tab
+
 app = typer.Typer(
     help="Learn guitar music from ASCII tablature and compose new pieces.",
     no_args_is_help=True,
@@ -511,36 +513,59 @@ def render(
     png: Annotated[
         Path | None, typer.Option(help="Write the score as PNG (needs verovio, Chromium).")
     ] = None,
-    tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
+    tempo: Annotated[
+        float | None,
+        typer.Option(help="Beats (quarter notes) per minute (default: the tab's Tempo: line, else 100)."),
+    ] = None,
     title: Annotated[str | None, typer.Option(help="Title for the score (default: the tab's).")] = None,
+    piece_number: Annotated[
+        int | None, typer.Option("--piece", help="Render piece N of the file (1 = the first).")
+    ] = None,
+    all_pieces: Annotated[
+        bool,
+        typer.Option(
+            help="Render every piece of the file, numbering the outputs (out-1.mid, out-2.mid, ...)."
+        ),
+    ] = False,
 ) -> None:
     """Render a tab to MIDI, MusicXML, Guitar Pro or WAV; with no output given, print its stave text."""
-    from tabgen.render.piece import load_piece, render_files
+    from dataclasses import replace
 
-    piece, note = load_piece(tab)
-    if title is not None:
-        from dataclasses import replace
+    from tabgen.render.piece import load_piece, load_pieces, numbered, piece_tempo, render_files
 
-        piece = replace(piece, title=title)
-    if note:
-        typer.echo(note, err=True)
-    if not any((midi, musicxml, gp5, wav, text, html, svg, png)):
-        from tabgen.tab.normalize import normalize
-        from tabgen.tab.write import to_text
+    if all_pieces and piece_number is not None:
+        raise typer.BadParameter("give --piece N or --all-pieces, not both")
+    if all_pieces:
+        pieces: list[tuple[int | None, Tab]] = list(enumerate(load_pieces(tab), 1))
+    else:
+        piece, note = load_piece(tab, piece_number)
+        if note:
+            typer.echo(note, err=True)
+        pieces = [(None, piece)]
+    for number, piece in pieces:
+        if title is not None:
+            piece = replace(piece, title=title)
+        if not any((midi, musicxml, gp5, wav, text, html, svg, png)):
+            from tabgen.tab.normalize import normalize
+            from tabgen.tab.write import to_text
 
-        out.print(to_text(normalize(piece)), markup=False)
-        return
-    for path in render_files(
-        piece, text=text, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo, tab_only=tab_only
-    ):
-        typer.echo(f"wrote {path}")
-    if html is not None:
-        typer.echo(f"wrote {_write_page(piece, html, tempo)}")
-    if svg is not None or png is not None:
-        from tabgen.render.svg import write_pictures
-
-        for path in write_pictures(piece, svg=svg, png=png, tempo_bpm=tempo):
+            out.print(to_text(normalize(piece)), markup=False)
+            continue
+        paths = {"text": text, "midi": midi, "musicxml": musicxml, "gp5": gp5, "wav": wav}
+        pictures = {"html": html, "svg": svg, "png": png}
+        if number is not None:
+            paths = {k: None if v is None else numbered(v, number) for k, v in paths.items()}
+            pictures = {k: None if v is None else numbered(v, number) for k, v in pictures.items()}
+        bpm = piece_tempo(piece, tempo)
+        for path in render_files(piece, **paths, tempo=bpm, tab_only=tab_only):
             typer.echo(f"wrote {path}")
+        if pictures["html"] is not None:
+            typer.echo(f"wrote {_write_page(piece, pictures['html'], bpm)}")
+        if pictures["svg"] is not None or pictures["png"] is not None:
+            from tabgen.render.svg import write_pictures
+
+            for path in write_pictures(piece, svg=pictures["svg"], png=pictures["png"], tempo_bpm=bpm):
+                typer.echo(f"wrote {path}")
 
 
 def _write_page(piece: Any, path: Path, tempo: float) -> Path:

@@ -45,7 +45,7 @@ from tabgen.tab.types import Tab
 
 TEXT_SUFFIXES = frozenset({".txt", ".tab", ".md", ".html", ".htm", ".rst", ".text", ".gz"})
 GP_SUFFIXES = GUITAR_PRO_SUFFIXES
-PREPARE_VERSION = 2  # bump when the output of prepare changes for the same input
+PREPARE_VERSION = 3  # bump when the output of prepare changes (2: rhythm from spacing; 3: time v2, windows)
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, the file just read)
 

@@ -141,3 +141,16 @@ def test_check_reads_guitar_pro_files_with_the_same_notes_as_their_text(tmp_path
     assert [(n["bar"], n["string"], n["fret"], n["pitch"]) for n in report["notes"]] == [
         (0, 1, 3, 67), (0, 6, 0, 38), (0, 3, 2, 57), (1, 1, 3, 67), (1, 6, 0, 38), (1, 3, 2, 57)
     ]  # fmt: skip
+
+
+def test_dead_notes_are_unpitched_in_the_json_report(tmp_path) -> None:
+    src = tmp_path / "dead.txt"
+    src.write_text("e|--x--3--X--|\n" + "".join(f"{s}|-----------|\n" for s in "BGDAE"))
+    res = CliRunner().invoke(app, ["check", "--json", str(src)])
+    assert res.exit_code == 0, res.output
+    notes = json.loads(res.stdout)["notes"]
+    assert [(n["column"], n["fret"], n["pitch"], n["technique"]) for n in notes] == [
+        (2, None, None, "x"),
+        (5, 3, 67, ""),
+        (8, None, None, "x"),
+    ]

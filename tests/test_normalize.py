@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tabgen.tab.normalize import canonical_text, grid_width, normalize
+from tabgen.tab.normalize import canonical_text, grid_width, normalize, normalize_bar
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
 from tabgen.tab.validate import validate
 
@@ -27,9 +27,10 @@ def test_character_offsets_scale_onto_sixteen_slots():
 
 
 def test_collision_moves_the_later_note_to_the_next_free_slot():
-    # offsets 0 and 1 of a 32-wide bar both floor to slot 0 on string 2
+    # the scaling fallback (where no grid fits): offsets 0 and 1 of a 32-wide bar both floor to
+    # slot 0 on string 2
     bar = Bar(32, (Column(0, (Note(2, 1),)), Column(1, (Note(2, 3), Note(5, 3)))))
-    out = normalize(tab_of(bar)).bars[0]
+    out = normalize_bar(bar, 16)
     assert [(c.position, [(n.string, n.fret) for n in c.notes]) for c in out.columns] == [
         (0, [(2, 1), (5, 3)]),
         (1, [(2, 3)]),

@@ -229,6 +229,16 @@ def test_harmonics_and_grace_notes() -> None:
     ]
 
 
+def test_grace_note_written_before_its_digits() -> None:
+    text = "\n".join(["e|-g0h1--g12p10-|", *(f"{s}|--------------|" for s in "BGDAE")])
+    assert rows(one(text)) == [
+        (0, 2, 1, 0, 64, "g"),  # g0: a grace note 0, then the hammer-on to 1
+        (0, 4, 1, 1, 65, "h"),
+        (0, 8, 1, 12, 76, "g"),
+        (0, 11, 1, 10, 74, "p"),
+    ]
+
+
 PM_ABOVE = """\
   PM-----
 e|-0-0-0-3-|
@@ -322,6 +332,28 @@ E||------|-----||
     assert [(b.repeat_start, b.repeat_end) for b in one(star).bars] == [(True, 0), (False, 2)]
     trailing = "\n".join(line + ("  x2" if k == 0 else "") for k, line in enumerate(star.splitlines()))
     assert one(trailing).bars[1].repeat_end == 2
+
+
+def test_a_count_at_a_closing_repeat_is_a_repeat_count_not_a_note() -> None:
+    text = """\
+e||:-0--1---4||--3--|
+B||:--------*||-----|
+G||*--------*||-----|
+D||*--------*||-----|
+A||:---------||-----|
+E||:---------||-----|
+"""
+    tab = one(text)
+    assert [(b.repeat_start, b.repeat_end) for b in tab.bars] == [(True, 4), (False, 0)]
+    assert rows(tab) == [(0, 1, 1, 0, 64, ""), (0, 4, 1, 1, 65, ""), (1, 2, 1, 3, 67, "")]
+    # without the closing repeat it is a note
+    plain = "e||-0--1---4||--3--|\n" + "".join(f"{s}||---------||-----|\n" for s in "BGDAE")
+    assert (0, 8, 1, 4, 68, "") in rows(one(plain))
+    # (x3) above the closing bar line, or after it
+    above = "           (x3)\n" + plain.replace("---4||", "----||")
+    assert [b.repeat_end for b in one(above).bars] == [3, 0]
+    after = plain.replace("--3--|\n", "--3--| (x3)\n", 1)
+    assert [b.repeat_end for b in one(after).bars] == [0, 3]
 
 
 def test_uneven_line_is_read_with_a_diagnostic() -> None:

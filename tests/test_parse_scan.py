@@ -126,6 +126,16 @@ e|:--0--|--1--:|
 B|:--1--|--1--:|
 G|:--2--|--2--:|
 D|:--2--|--3--:|
+
+e|-g0h1--3g5--g12p10-|-g0g1--|
+B|-------------------|--g----|
+G|--g3h5-------------|-------|
+D|-------------------|-------|
+
+e||:-0--1---4||--3--|-5-7|
+B||:--------*||-----|----|
+G||*--------*||-----|----|
+D||*--------*||-----|----|
 """
 
 
@@ -134,7 +144,10 @@ def test_every_reading_path_matches_python() -> None:
     compiled, python = both(TRICKY)
     assert compiled == python
     result = parse.parse_text(TRICKY)
-    assert len(result.tabs) == 3
+    assert len(result.tabs) == 5
+    assert [b.repeat_end for b in result.tabs[4].bars] == [4, 0, 0]  # the 4 is a count, the 7 a note
+    graces = [(n.string, n.fret) for n in result.tabs[3].notes if n.technique == "g"]
+    assert graces == [(1, 0), (3, 3), (1, 3), (1, 12), (1, 0)]  # (g0g1: a grace 0, then a 1)
     assert any("'222'" in d.message for d in result.diagnostics)
     assert any("harmonic at fret 30" in d.message for d in result.diagnostics)
 

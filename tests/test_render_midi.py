@@ -316,19 +316,20 @@ D|--------------------|
 A|--------------------|
 D|0-------------<12>--|
 """
-    (tab,) = parse_text(text).tabs  # 20 characters onto 16 slots: offsets 0 2 4 8 10 12 15 -> 0 1 3 6 8 9 12
+    # 20 characters onto 16 slots (tabgen.tab.rhythm): offsets 0 2 4 8 10 12 15 -> 0 2 3 6 8 10 12
+    (tab,) = parse_text(text).tabs
     midi = read_back(tab, tmp_path)
     assert notes_of(midi) == [
         (38, 0.0, 1.8, 90),  # low D rings until the harmonic on its string
-        (60, 0.0, 0.15, 90),
-        (62, 0.15, 0.45, 70),  # hammer-on
+        (60, 0.0, 0.3, 90),
+        (62, 0.3, 0.45, 70),  # hammer-on
         (60, 0.45, 0.9, 70),  # pull-off
         (62, 0.9, 2.4, 90),  # 7, bent to 9 and released to 7: one attack
         (50, 1.8, 2.4, 90),  # natural harmonic at the 12th fret of the low D: D3
     ]
     bends = bends_of(midi)["string 3"]
-    assert [v for t, v in bends if t <= 1.2 + 0.075 + 1e-3][-1] == 8191
-    assert bends[-1] == (round(1.35 + 0.12, 3), 0)
+    assert [v for t, v in bends if t <= 1.2 + 0.12 + 1e-3][-1] == 8191
+    assert bends[-1] == (round(1.5 + 0.12, 3), 0)
 
 
 def test_slide_in_from_nowhere_starts_below_and_glides_up(tmp_path):

@@ -105,7 +105,7 @@ def write_wav(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEM
     when FluidSynth or a soundfont is missing."""
     soundfont, binary = check_synth()
     midi = tab_to_midi(tab, tempo)
-    length = max(len(tab.bars) * 60.0 / tempo * _quarters_per_bar(tab), midi.get_end_time()) + TAIL
+    length = max(_played(tab) * 60.0 / tempo * _quarters_per_bar(tab), midi.get_end_time()) + TAIL
     _with_tail(midi, length)
     with atomic_path(path) as tmp, tempfile.TemporaryDirectory() as d:
         raw = Path(d) / "raw.wav"
@@ -116,6 +116,13 @@ def write_wav(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEM
             midi.write(str(midi_path))
             _render_with_program(binary, soundfont, midi_path, raw)
         _trim(raw, tmp, length)
+
+
+def _played(tab: Tab) -> int:
+    """Bars played, repeats played out."""
+    from tabgen.render.timeline import played_bars
+
+    return len(played_bars(tab))
 
 
 def _quarters_per_bar(tab: Tab) -> float:

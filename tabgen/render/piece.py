@@ -15,12 +15,10 @@ from tabgen.tab.types import Tab
 PathLike = str | os.PathLike[str]
 
 
-def load_piece(path: PathLike) -> tuple[Tab, str]:
-    """The piece in a tab file, and a note on what was chosen (empty when there was no choice).
-
-    Staves that share one tuning and meter are joined into one piece; otherwise the first piece
-    (consecutive staves of one title and tuning) is taken. Guitar Pro files give their first track.
-    """
+def load_pieces(path: PathLike) -> list[Tab]:
+    """The pieces of a tab file in order: consecutive staves of one title, tuning, meter and
+    metadata joined (`join_staves`); a Guitar Pro file's guitar and bass tracks. InputError when
+    there is none."""
     from tabgen.tab.parse import GUITAR_PRO_SUFFIXES, join_staves, read_file
 
     p = Path(path)
@@ -30,14 +28,51 @@ def load_piece(path: PathLike) -> tuple[Tab, str]:
         why = f" ({result.diagnostics[0]})" if result.diagnostics else ""
         raise InputError(f"{path}: no {'guitar or bass track' if guitar_pro else 'tab staves'} found{why}")
     if guitar_pro:  # tracks play together: they are never joined one after another
-        tracks = result.tabs
-        return tracks[0], f"rendering track 1 of {len(tracks)}" if len(tracks) > 1 else ""
-    pieces = join_staves(result.tabs)
+        return result.tabs
+    return join_staves(result.tabs)
+
+
+def load_piece(path: PathLike, number: int | None = None) -> tuple[Tab, str]:
+    """The piece in a tab file, and a note on what was chosen (empty when there was no choice).
+
+    `number` (1-based) picks one of `load_pieces`. Without it, staves that share one tuning and
+    meter are joined into one piece; otherwise the first piece (consecutive staves of one title and
+    tuning) is taken. Guitar Pro files give their first track.
+    """
+    from tabgen.tab.parse import GUITAR_PRO_SUFFIXES
+
+    pieces = load_pieces(path)
+    what = "track" if Path(path).suffix.lower() in GUITAR_PRO_SUFFIXES else "piece"
+    if number is not None:
+        if not 1 <= number <= len(pieces):
+            raise InputError(f"{path}: no {what} {number}; the file has {len(pieces)} (1..{len(pieces)})")
+        return pieces[number - 1], ""
     first = pieces[0]
+    if what == "track":
+        return first, f"rendering track 1 of {len(pieces)}" if len(pieces) > 1 else ""
     if all(t.tuning == first.tuning and t.meter == first.meter for t in pieces):
         bars = tuple(b for t in pieces for b in t.bars)
         return Tab(first.tuning, bars, first.meter, first.title, first.meta, first.line), ""
-    return first, f"rendering piece 1 of {len(pieces)} (the pieces differ in tuning or meter)"
+    return first, (
+        f"rendering piece 1 of {len(pieces)} (the pieces differ in tuning or meter; "
+        "--piece N picks one, --all-pieces renders each)"
+    )
+
+
+def numbered(path: PathLike, number: int) -> Path:
+    """`path` with the piece number before its suffix: out.mid, 2 -> out-2.mid."""
+    p = Path(path)
+    return p.with_name(f"{p.stem}-{number}{p.suffix}")
+
+
+def piece_tempo(tab: Tab, tempo: float | None) -> float:
+    """The tempo asked for, else the tab's own (its ``Tempo:`` line), else the default."""
+    from tabgen.render.settings import DEFAULT_TEMPO, tempo_of
+
+    if tempo is not None:
+        return tempo
+    found = tempo_of(tab)
+    return found if found is not None else DEFAULT_TEMPO
 
 
 def render_files(

@@ -6,6 +6,8 @@ files) do not import pretty_midi and numpy.
 
 from __future__ import annotations
 
+import re
+
 from tabgen.errors import RenderError
 from tabgen.tab.types import Tab
 
@@ -19,6 +21,25 @@ NYLON_GUITAR, STEEL_GUITAR, ELECTRIC_BASS = 24, 25, 33
 def check_tempo(tempo: float) -> None:
     if not MIN_TEMPO <= tempo <= MAX_TEMPO:
         raise RenderError(f"tempo must be in range {MIN_TEMPO}..{MAX_TEMPO} BPM, got {tempo:g}")
+
+
+_BPM = re.compile(r"(\d{2,3}(?:\.\d+)?)\s*(?:bpm|beats per minute)", re.IGNORECASE)
+_MARKED = re.compile(r"(?:=|\bc(?:a)?\.|\bcirca)\s*(\d{2,3}(?:\.\d+)?)", re.IGNORECASE)
+
+
+def tempo_of(tab: Tab) -> float | None:
+    """The tempo a tab's ``Tempo:`` line gives in BPM (``55 bpm``, ``= c.60``, ``ca. 60``, a bare
+    ``120``), or None when it gives none in range (``Allegretto``)."""
+    value = next((v for k, v in tab.meta if k == "tempo"), "")
+    for pattern in (_BPM, _MARKED):
+        m = pattern.search(value)
+        if m:
+            bpm = float(m.group(1))
+            return bpm if MIN_TEMPO <= bpm <= MAX_TEMPO else None
+    bare = re.fullmatch(r"\s*(\d{2,3}(?:\.\d+)?)\s*", value)
+    if bare and MIN_TEMPO <= float(bare.group(1)) <= MAX_TEMPO:
+        return float(bare.group(1))
+    return None
 
 
 def is_bass(tab: Tab) -> bool:

@@ -8,12 +8,11 @@ them to seconds (MIDI) or to note values (MusicXML, Guitar Pro) without rounding
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 
-from tabgen.tab.normalize import normalize_bar
-from tabgen.tab.types import Bar, Note, Tab, slots_per_bar
+from tabgen.tab.normalize import normalize
+from tabgen.tab.types import Bar, Note, Tab
 
 DEFAULT_METER = (4, 4)
 
@@ -23,7 +22,7 @@ class Timed:
     """One note with its place in time. `prev` is the index of the previous note on the same
     string when that note is still ringing at `start` (so a legato technique has something to join)."""
 
-    bar: int
+    bar: int  # the bar's place in playing order (repeats played out)
     column: int
     note: Note
     start: Fraction
@@ -34,16 +33,9 @@ class Timed:
 def on_grid(tab: Tab) -> Tab:
     """`normalize(tab)`, except that a bar holding more notes on one string than the grid has slots
     (a tremolo, a fast run) goes onto a grid two, four, ... times finer, so no note is lost and its
-    timing stays exact (a slot of 16 becomes a 32nd note)."""
-    slots = slots_per_bar(tab.meter)
-    bars = []
-    for bar in tab.bars:
-        busiest = max(Counter(n.string for n in bar.notes).values(), default=0)
-        width = slots
-        while width < busiest:
-            width *= 2
-        bars.append(normalize_bar(bar, width))
-    return Tab(tab.tuning, tuple(bars), tab.meter, tab.title, tab.meta, tab.line)
+    timing stays exact (a slot of 16 becomes a 32nd note). A parsed bar's rhythm is read from its
+    spacing (`tabgen.tab.rhythm`)."""
+    return normalize(tab)
 
 
 def meter_of(tab: Tab) -> tuple[int, int]:
@@ -95,13 +87,31 @@ def main_columns(bar: Bar) -> tuple[list[list[Note]], list[list[Note]]]:
     return timed_cols, grace_cols
 
 
+def played_bars(tab: Tab) -> list[int]:
+    """The tab's bar indexes in playing order, repeats played out: a bar closing a repeat
+    (``repeat_end`` n >= 2) sends the player back n - 1 times to the last bar opening one (``|:``),
+    else to the bar after the previous closing repeat, else to the start."""
+    order: list[int] = []
+    start = 0
+    for j, bar in enumerate(tab.bars):
+        if bar.repeat_start:
+            start = j
+        order.append(j)
+        if bar.repeat_end >= 2:
+            order.extend(list(range(start, j + 1)) * (bar.repeat_end - 1))
+            start = j + 1
+    return order
+
+
 def timeline(tab: Tab) -> list[Timed]:
-    """All notes of the (normalized) tab in playing order, with onsets and let-ring ends."""
+    """All notes of the (normalized) tab in playing order, repeats played out, with onsets and
+    let-ring ends. `Timed.bar` is the bar's place in that order."""
     tab = on_grid(tab)
     length = bar_length(meter_of(tab))
     events: list[Timed] = []
     last_on_string: dict[int, int] = {}  # string -> index of its latest note
-    for b, bar in enumerate(tab.bars):
+    for b, k in enumerate(played_bars(tab)):
+        bar = tab.bars[k]
         bar_start = length * b
         offsets = column_offsets(bar, length)
         # a note's end: the next onset on its string within this bar, else the bar's end

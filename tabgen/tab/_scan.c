@@ -355,7 +355,7 @@ static int scan_line(const unsigned char *s, Py_ssize_t n, placer *pl, Py_ssize_
         unsigned char c = s[i];
         Py_ssize_t start = i, stop; /* the token */
         if (is_digit(c) || (prefix_code[c] && i + 1 < n && is_digit(s[i + 1]))) {
-            /* [hpbr/\\st]?\d+[~g]? and the module's one rule for digit runs (parse.split_digits) */
+            /* [hpbr/\\stg]?\d+[~g]? and the module's one rule for digit runs (parse.split_digits) */
             int prefix = is_digit(c) ? 0 : prefix_code[c];
             Py_ssize_t d = i + (prefix != 0), e = d;
             while (e < n && is_digit(s[e]))
@@ -955,6 +955,7 @@ PyMODINIT_FUNC PyInit__scan(void)
     const char *prefixes = "hpbr/\\st";
     for (int k = 0; prefixes[k]; k++)
         prefix_code[(unsigned char)prefixes[k]] = (unsigned char)(k + 1);
+    prefix_code['g'] = 10; /* a grace note written before its digits (g0h1) */
 
     s_position = PyUnicode_InternFromString("position");
     s_notes = PyUnicode_InternFromString("notes");

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from tabgen.tab.rhythm import beat_slots, place_bar
 from tabgen.tab.types import Bar, Column, Note, Tab, slots_per_bar
 from tabgen.tab.write import to_text
 
@@ -49,10 +50,21 @@ def normalize_bar(bar: Bar, slots: int) -> Bar:
     return Bar(width, columns, bar.repeat_start, bar.repeat_end)
 
 
+def grid_bar(bar: Bar, slots: int, beat: int) -> Bar:
+    """A parsed bar on the grid: its rhythm read from its spacing (`tabgen.tab.rhythm`), or its
+    offsets scaled onto the grid where no grid fits."""
+    width = grid_width(bar, slots)
+    if bar.width == width:
+        return bar
+    placed = place_bar(bar, width, beat * (width // slots))
+    return placed if placed is not None else normalize_bar(bar, width)
+
+
 def normalize(tab: Tab) -> Tab:
     """The canonical tab: each bar on `slots_per_bar(tab.meter)` slots (or a power-of-two multiple)."""
     slots = slots_per_bar(tab.meter)
-    bars = tuple(normalize_bar(b, slots) for b in tab.bars)
+    beat = beat_slots(tab.meter)
+    bars = tuple(grid_bar(b, slots, beat) for b in tab.bars)
     return Tab(tab.tuning, bars, tab.meter, tab.title, tab.meta, tab.line)
 
 

@@ -18,8 +18,9 @@ How a text is read:
    on every line are not part of the bar's width, marks on some lines (the dots on the middle
    strings) count as dashes. ``xN`` above the stave or after its last bar line sets ``repeat_end=N``.
 3. Notes. In each bar of each line, tokens are: ``<12>`` natural and ``[12]`` artificial harmonics,
-   a run of digits with an optional connecting technique before it (``h p b r / \\ s``, or ``t`` for
-   tapped) and an optional ``~`` (vibrato) or ``g`` (grace) after it, and ``x``/``X`` (dead note,
+   a run of digits with an optional connecting technique before it (``h p b r / \\ s``, ``t`` for
+   tapped, ``g`` for a grace note as in ``g0h1``) and an optional ``~`` (vibrato) or ``g`` (grace)
+   after it, and ``x``/``X`` (dead note,
    fret 0). A note's position is the character offset in its bar where its digits start. A
    ``PM---`` line above (or below) the stave palm-mutes the plain notes under it.
 
@@ -361,10 +362,10 @@ def _trim(run: list[_Line]) -> list[_Line]:
 
 # a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
 _NOTE_SPLIT = re.compile(
-    r"(?=[hpbr/\\st\d<\[xX])([hpbr/\\st]?\d+[~g]?|<\d+>|\[\d+\]|[xX])"
+    r"(?=[hpbr/\\stg\d<\[xX])([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|[xX])"
 ).split  # _TOKENS without gaps, strays
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
-_TOKENS = re.compile(r"([^hpbr/\\st\d<\[xX]*)([hpbr/\\st]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
+_TOKENS = re.compile(r"([^hpbr/\\stg\d<\[xX]*)([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
 _NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
 # per string: token text -> its notes and diagnostic (tokens repeat a lot: "0", "2", "h5", "12")
 _KNOWN: list[dict[str, tuple[tuple[tuple[int, Note], ...], str]]] = [{} for _ in range(MAX_STRINGS + 1)]
@@ -441,6 +442,7 @@ _PM_LINE = re.compile(r"[\s|]*(?:P\.?M\.?[-_.=~|\s]*)+")
 _PM_SPAN = re.compile(r"P\.?M\.?[-_.=~]*\|?")
 _REPEAT_COUNT = re.compile(r"(?<![A-Za-z0-9])[xX](\d{1,2})(?![A-Za-z0-9])")
 _WORD = re.compile(r"[A-Za-z]{3,}")
+_PARENS = str.maketrans("", "", "()")
 
 
 def _has_marks(body: str) -> bool:
@@ -481,6 +483,27 @@ def split_digits(run: str) -> tuple[list[tuple[int, int]], str | None]:
         frets = [int(p) for p in pairs]
         return [(2 * k, f) for k, f in enumerate(frets)], f"{run!r} read as frets {' '.join(pairs)}"
     return [(k, int(c)) for k, c in enumerate(run)], f"{run!r} read as frets {' '.join(run)}"
+
+
+def _counts_at_closing_bars(bars: list[Bar]) -> int:
+    """A single digit 2..9 on the top line right before a closing repeat (``----4|`` over ``*|``
+    on the middle strings) is how many times the bar is played, not a note: bars[j] gets it as
+    its repeat count. The number of such digits."""
+    found = 0
+    for j, bar in enumerate(bars):
+        if bar.repeat_end != 2 or not bar.columns:
+            continue
+        last = bar.columns[-1]
+        if last.position != bar.width - 1 or len(last.notes) != 1:
+            continue
+        note = last.notes[0]
+        if note.string != 1 or note.technique or not 2 <= note.fret <= 9:
+            continue
+        if len(bar.columns) > 1 and bar.columns[-2].position == bar.width - 2:
+            continue  # a digit right before it on another string: a chord written tight, not a count
+        bars[j] = _bar(bar.width, bar.columns[:-1], bar.repeat_start, note.fret)
+        found += 1
+    return found
 
 
 class _StaveReader:
@@ -544,6 +567,7 @@ class _StaveReader:
             if not bars:
                 return None
             self.repeat_counts(bars, segs, lines[ref], trailing, annotations)
+            notes -= _counts_at_closing_bars(bars)
             only_dead = notes and dead == notes
         else:
             found = self.bars_and_notes(pm)
@@ -553,6 +577,7 @@ class _StaveReader:
             if not bars:
                 return None
             self.repeat_counts(bars, segs, ref_line, trailing, annotations)
+            notes -= _counts_at_closing_bars(bars)
             if sum(s.body.count("-") for s in lines) < 3:
                 return None
             only_dead = notes and all(n.technique == "x" for b in bars for c in b.columns for n in c.notes)
@@ -840,7 +865,7 @@ class _StaveReader:
             if (
                 ("x" in text or "X" in text)
                 and _REPEAT_COUNT.search(text)
-                and not _REPEAT_COUNT.sub("", text).strip()
+                and not _REPEAT_COUNT.sub("", text).translate(_PARENS).strip()  # "x3" or "(x3)"
             ):
                 closing = [ref.start + b for _, b in segs][: len(bars)]
                 for m in _REPEAT_COUNT.finditer(text):

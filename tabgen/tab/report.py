@@ -16,20 +16,22 @@ MAX_SHOWN_DIAGNOSTICS = 20
 
 def report_dict(path: str, result: ParseResult) -> dict[str, Any]:
     """The JSON object of DESIGN.md's `check --json`: staves, notes in reading order (stave, bar
-    and column are 0-based; column is the column's character offset in its bar) and diagnostics."""
+    and column are 0-based; column is the column's character offset in its bar; a dead note has
+    fret and pitch null) and diagnostics."""
     notes = []
     for i, tab in enumerate(result.tabs):
         for j, bar in enumerate(tab.bars):
             for col in bar.columns:
                 for n in col.notes:
+                    dead = n.technique == "x"  # a muted hit: no fret, no pitch (its fret 0 is a placeholder)
                     notes.append(
                         {
                             "stave": i,
                             "bar": j,
                             "column": col.position,
                             "string": n.string,
-                            "fret": n.fret,
-                            "pitch": tab.pitch(n),
+                            "fret": None if dead else n.fret,
+                            "pitch": None if dead else tab.pitch(n),
                             "technique": n.technique,
                         }
                     )
