@@ -37,6 +37,8 @@ ONE_KEY_GAIN = 0.3  # both halves in the same key
 REPEAT_GAIN = 1.0  # times the share of bars that return exactly, up to REPEAT_CAP
 REPEAT_CAP = 0.3
 RESTART_COST = 1.0  # times the share of bars that begin with half a bar of silence
+LONG_SILENCE_COST = 1.0  # a silence of more than LONG_SILENCE bars between two notes
+LONG_SILENCE = 2
 
 
 @dataclass
@@ -169,6 +171,7 @@ def form_gain(tab: Tab, end_wish: float | None) -> float:
     gain = END_WISH_GAIN * (end_wish or 0.0)
     gain += TONIC_GAIN * bool(ends_on_tonic(tab)) + ONE_KEY_GAIN * bool(same_key_halves(tab))
     gain += REPEAT_GAIN * min(figures.exact_bar_repeats, REPEAT_CAP)
+    gain -= LONG_SILENCE_COST * (figures.longest_silence_bars > LONG_SILENCE)
     return gain - RESTART_COST * figures.restart_rate
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from tabgen.errors import TabValueError
 from tabgen.formats import ALPHABET, FORMATS, get_format
 from tabgen.formats.base import column_span
+from tabgen.tab.normalize import normalize
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
 
 FORMAT_NAMES = sorted(FORMATS)
@@ -173,3 +174,43 @@ def test_fine_bars_only_when_allowed(name):
     assert fine.done
     with pytest.raises(TabValueError, match="max_fine"):
         fmt.grammar(STANDARD, (4, 4), 1, max_fine=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    tuning=tunings,
+    meter=st.sampled_from(SMALL_METERS),
+    bars=st.integers(1, 5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_time_v1_walks_are_what_v1_encode_writes(tuning, meter, bars, seed):
+    fmt = get_format("time", 1)  # the version of models trained before bar repeats and counts
+    text = walk(fmt.grammar(tuning, meter, bars), random.Random(seed))
+    decoded = fmt.decode(text, max_span=4)
+    assert decoded.problems == [] and len(decoded.tab.bars) == bars
+    body = text.splitlines()[1:]  # the header may hold a sharp
+    assert not any(line.startswith("#") for line in body) and all(
+        line == "|" for line in body if line[:1] == "|"
+    )
+    assert fmt.encode(decoded.tab) == text
+
+
+@settings(max_examples=40, deadline=None)
+@given(tab=tabs(playable=True, meters=SMALL_METERS), seed=st.integers(0, 2**32 - 1))
+def test_time_v2_text_of_a_tab_is_accepted_and_repeated_bars_are_written_short(tab, seed):
+    fmt = get_format("time")
+    rng = random.Random(seed)
+    bars = list(tab.bars)
+    for i in range(1, len(bars)):  # copy some bars from up to 8 back
+        if rng.random() < 0.5:
+            bars[i] = bars[max(0, i - rng.randint(1, 8))]
+    tab = Tab(tab.tuning, tuple(bars), tab.meter)
+    text = fmt.encode(tab)
+    grammar = fmt.grammar(tab.tuning, tab.meter, len(tab.bars))
+    grammar.feed(text)
+    assert grammar.done
+    decoded = fmt.decode(text, max_span=4)
+    assert decoded.problems == [] and decoded.tab.bars == normalize(tab).bars
+    n = normalize(tab).bars
+    shortened = sum(1 for i, b in enumerate(n) if b.columns and b in n[max(0, i - 8) : i])
+    assert text.count("\n#") == shortened
