@@ -283,6 +283,9 @@ def eval_command(
     ] = 4,
     style: Annotated[str | None, typer.Option(help="The style to ask for (default: the model's).")] = None,
     meter: Annotated[str | None, typer.Option(help="Time signature of the pieces (default 4/4).")] = None,
+    tuning: Annotated[
+        str | None, typer.Option(help="A named tuning or the open strings as notes; default: the model's.")
+    ] = None,
     form: Annotated[
         bool, typer.Option("--form/--no-form", help="Choose among candidates by form too, as compose does.")
     ] = True,
@@ -301,6 +304,7 @@ def eval_command(
 
     from tabgen.compose import parse_meter
     from tabgen.evaluate import evaluate, report_lines
+    from tabgen.tab.labels import parse_tuning
 
     with Progress(console=err.get(), transient=True) as bar:
         task = bar.add_task("sampling", total=samples * (1 + candidates))
@@ -315,6 +319,7 @@ def eval_command(
             corpus=corpus,
             style=style,
             meter=parse_meter(meter) if meter else None,
+            tuning=parse_tuning(tuning) if tuning else None,
             form=form,
             progress=lambda done, total: bar.update(task, completed=done),
         )

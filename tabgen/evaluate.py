@@ -115,6 +115,7 @@ def evaluate(
     batch: int = 16,
     style: str | None = None,
     meter: tuple[int, int] | None = None,
+    tuning: Any = None,
     form: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict:
@@ -134,6 +135,7 @@ def evaluate(
     style = style if style is not None else default_style(ckpt)
     meter = meter or (4, 4)
     opts = dict(bars=bars, temperature=temperature, top_k=top_k, max_span=max_span, style=style, meter=meter)
+    opts["tuning"] = tuning
     total_draws = samples * (1 + candidates)
     done = 0
 
@@ -195,6 +197,7 @@ def evaluate(
         "samples": samples,
         "bars": bars,
         "meter": f"{meter[0]}/{meter[1]}",
+        "tuning": tuning.name or " ".join(map(str, tuning.pitches)) if tuning is not None else None,
         "style": style,
         "temperature": temperature,
         "top_k": top_k,
@@ -234,6 +237,7 @@ FORM_ROWS = [
     ("chord_share", "chords (onsets of 2+ notes)", True),
     ("bass_string_share", "notes on the lower strings", True),
     ("open_string_share", "open strings", True),
+    ("pieces_on_lowest_string", "pieces playing the lowest string", True),
 ]
 
 
@@ -257,6 +261,7 @@ def report_lines(report: dict) -> list[str]:
         f"temperature {report['temperature']}"
         + (f", top-k {report['top_k']}" if report["top_k"] else "")
         + (f", style {report['style']}" if report["style"] else "")
+        + (f", tuning {report['tuning']}" if report["tuning"] else "")
         + (f", best of {report['candidates']}" if report["candidates"] > 1 else ""),
         f"raw validity       {pct(report['raw_validity'])} of {report['raw_bars']} bars (mask off)",
         f"masked validity    {pct(report['masked_validity'])}",

@@ -19,7 +19,9 @@ onsets or notes), not averaged per piece, so long pieces weigh more, as they do 
   have none): where a new tune seems to begin;
 - longest internal silence: the longest time between two onsets of a piece, in bars;
 - chord share (onsets of two notes or more), bass-string share (notes on the lower half of the
-  strings: 4-6 of six) and open-string share.
+  strings: 4-6 of six) and open-string share;
+- pieces on the lowest string: the share of pieces with a note on it (does a drop-D piece use
+  its low D?).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class FormFigures:
     chord_share: float
     bass_string_share: float
     open_string_share: float
+    pieces_on_lowest_string: float  # share of pieces with a note on the lowest string
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -200,7 +203,9 @@ def form_figures(tabs: Sequence[Tab]) -> FormFigures:
     onsets = on_beat = chords = notes = bass = open_ = 0
     quarters = Fraction(0)
     silences = []
+    lowest = 0
     for tab in tabs:
+        lowest += any(n.string == tab.tuning.strings for n in tab.notes)
         seen: set = set()
         seen_t: set = set()
         seen_w: set = set()
@@ -259,6 +264,7 @@ def form_figures(tabs: Sequence[Tab]) -> FormFigures:
         chord_share=_share(chords, onsets),
         bass_string_share=_share(bass, notes),
         open_string_share=_share(open_, notes),
+        pieces_on_lowest_string=_share(lowest, len(tabs)),
     )
 
 

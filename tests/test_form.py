@@ -61,6 +61,9 @@ def test_exact_and_transposed_repeats_windows_and_rhythm():
     # 22 notes: one on a lower string (the low C), 4 on the open high e (E4 twice in bars 1 and 3)
     assert f.bass_string_share == pytest.approx(1 / 22)
     assert f.open_string_share == pytest.approx(4 / 22)
+    assert f.pieces_on_lowest_string == 0.0  # the low C is on the A string
+    low_e = form_figures([tab, piece(A_BAR, bar((0, ((6, 0),))))])
+    assert low_e.pieces_on_lowest_string == 0.5
 
 
 def test_silent_bars_are_restarts_and_never_repeats():
