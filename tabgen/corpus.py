@@ -489,7 +489,9 @@ def _split_lone_piece(entries: list[_Entry], val_fraction: float, fmt: TextForma
         )
     cut = len(tab.bars) - max(1, math.ceil(val_fraction * len(tab.bars)))
     halves = [Tab(tab.tuning, tab.bars[:cut], tab.meter), Tab(tab.tuning, tab.bars[cut:], tab.meter)]
-    style = dict(tab.meta).get("Style")
+    from tabgen.formats.base import STYLES
+
+    style = STYLES.get(dict(tab.meta).get("style", ""))
     entries.clear()
     offset = e.offset + e.chars
     with open(all_bin, "ab") as f:

@@ -185,9 +185,7 @@ def evaluate(
         whole_copies = sum(1 for p in per_piece if p and all(p)) / len(per_piece)
         corpus_pieces = training.tabs(CORPUS_SAMPLE_CHARS)
         if style is not None and fmt.styled:
-            from tabgen.formats.base import STYLES
-
-            corpus_pieces = [t for t in corpus_pieces if dict(t.meta).get("Style") == STYLES.get(style)]
+            corpus_pieces = [t for t in corpus_pieces if dict(t.meta).get("style") == style]
         pc_distance = histogram_distance(pitch_class_histogram(tabs), pitch_class_histogram(corpus_pieces))
         corpus_form = corpus_figures(corpus_pieces, meter, bars).as_dict()
 

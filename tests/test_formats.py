@@ -46,6 +46,7 @@ def test_time_major_text_of_a_known_tab():
     # version 2: the bars to come on each bar line, the second bar a repeat of the first, a style
     text = get_format("time").encode(TAB, style="g")
     assert text == "%E2A2D3G3B3E4 3/4 g\n" + bar + "|1\n#1\n|0\n$\n"
+    assert get_format("time").decode(text).tab.meta == (("style", "guitar"),)  # as a Style: line reads
 
 
 def test_time_major_v2_repeats_the_nearest_equal_bar_and_writes_silent_bars_out():

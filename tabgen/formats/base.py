@@ -85,6 +85,7 @@ class Decoded:
 # A piece's style, as one letter at the end of its header line (formats that carry one): the
 # collection it came from, or a user's own name for their tabs (a letter of USER_STYLE_LETTERS).
 STYLES: dict[str, str] = {"guitar": "g", "folk": "f", "chorale": "c"}
+STYLE_NAMES = {letter: name for name, letter in STYLES.items()}
 USER_STYLE_LETTERS = "abdehijklmno"
 
 

@@ -42,6 +42,7 @@ from tabgen.formats.base import (
     EMPTY,
     END_MARK,
     FRET_OF,
+    STYLE_NAMES,
     TECH_OF,
     Decoded,
     Grammar,
@@ -188,7 +189,7 @@ class TimeMajor(TextFormat):
             bars.append(make_bar(width, notes_by_slot))
             problems += bar_problems
             valid += 0 if bar_problems else 1
-        meta = (("Style", style),) if style else ()
+        meta = (("style", STYLE_NAMES.get(style, style)),) if style else ()
         return Decoded(Tab(tuning, tuple(bars), meter, meta=meta), total, valid, problems)
 
     def _bar_line_ok(self, line: str) -> bool:
