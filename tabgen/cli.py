@@ -213,7 +213,11 @@ def compose(
     ] = None,
     candidates: Annotated[int, typer.Option(min=1, max=64, help="Samples to choose the best from.")] = 4,
     style: Annotated[
-        str | None, typer.Option(help="A style the model learned (guitar, folk, chorale); default: guitar.")
+        str | None,
+        typer.Option(
+            help="A style the model learned (guitar, folk, chorale, or one named with train --style); "
+            "default: the one it was fine-tuned in, else guitar."
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
 ) -> None:
