@@ -100,6 +100,11 @@ def test_fine_tuning_a_v1_model_prepares_the_data_in_v1(tabs, tmp_path):
     assert (
         Path(load_checkpoint(run / "last.pt").train_state["config"]["data"]).name == v1_data.name
     )  # same key
+    # a resumed fine-tune reads its format version from its own last.pt (not the current version)
+    res = runner.invoke(app, ["train", str(tabs), "--out", str(run), "--steps", "8", "--resume", *SMALL_RUN])
+    assert res.exit_code == 0, res.output
+    last = load_checkpoint(run / "last.pt")
+    assert last.train_state["step"] == 8 and last.format_version == 1 and "position reset" not in res.output
     # and a v2 model is refused on data prepared in v1
     with pytest.raises(CheckpointError, match="'time' v2 cannot be fine-tuned on data prepared in 'time' v1"):
         train(cfg(v1_data, tmp_path / "mismatch", init_from=find_checkpoint(tiny_run())))
