@@ -215,7 +215,11 @@ def compose(
     ] = None,
     candidates: Annotated[int, typer.Option(min=1, max=64, help="Samples to choose the best from.")] = 4,
     style: Annotated[
-        str | None, typer.Option(help="A style the model learned (guitar, folk, chorale); default: guitar.")
+        str | None,
+        typer.Option(
+            help="A style the model learned (guitar, folk, chorale, or one named with train --style); "
+            "default: the one it was fine-tuned in, else guitar."
+        ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
 ) -> None:
@@ -347,7 +351,9 @@ def _print_corpus_summary(summary: dict) -> None:
         out.print(f"  skipped {path}: {reason}", markup=False)
 
 
-def _prepare_with_progress(prepare: Callable[..., Any], paths: list[Path], fmt: str, show: bool) -> Any:
+def _prepare_with_progress(
+    prepare: Callable[..., Any], paths: list[Path], fmt: str, show: bool, **options: Any
+) -> Any:
     """corpus.prepare with a transient progress bar over the files read."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -357,7 +363,10 @@ def _prepare_with_progress(prepare: Callable[..., Any], paths: list[Path], fmt: 
     ) as progress:  # fmt: skip
         task = progress.add_task("read", total=None)
         return prepare(
-            paths, fmt, progress=lambda done, total, _: progress.update(task, completed=done, total=total)
+            paths,
+            fmt,
+            progress=lambda done, total, _: progress.update(task, completed=done, total=total),
+            **options,
         )
 
 
@@ -425,7 +434,24 @@ def train(
     ] = Path("runs/tabgen"),
     steps: Annotated[int | None, typer.Option(help="Optimizer steps to train (default 2000).")] = None,
     minutes: Annotated[float | None, typer.Option(help="Train for this many minutes instead.")] = None,
-    size: Annotated[str, typer.Option(help="Model size: small, base or large.")] = "base",
+    size: Annotated[
+        str | None, typer.Option(help="Model size: small, base or large (default base; from scratch only).")
+    ] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Fine-tune this checkpoint or run folder, 'bundled', or 'none' (from scratch). "
+            "Default: the bundled model when the tabs are under 1 MB.",
+        ),
+    ] = None,
+    style: Annotated[
+        str | None,
+        typer.Option(help="Your name for the style of these tabs (compose --style NAME asks for it)."),
+    ] = None,
+    patience: Annotated[
+        int, typer.Option(min=0, help="Stop after this many validations without a new best (0: never).")
+    ] = 5,
     format: Annotated[str | None, typer.Option("--format", help="The model's text format.")] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the run in --out where it stopped.")
@@ -436,8 +462,15 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1337,
     batch: Annotated[int, typer.Option(help="Sequences per step (per rank under torchrun).")] = 32,
     seq_len: Annotated[int, typer.Option("--seq-len", help="Characters per sequence per step.")] = 128,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-3,
-    eval_interval: Annotated[int, typer.Option("--eval-interval", help="Steps between validations.")] = 250,
+    lr: Annotated[
+        float | None, typer.Option(help="Peak learning rate (default 3e-3 from scratch, 1e-3 fine-tuning).")
+    ] = None,
+    eval_interval: Annotated[
+        int | None,
+        typer.Option(
+            "--eval-interval", help="Steps between validations (default: once a pass, at most 250)."
+        ),
+    ] = None,
     threads: Annotated[
         int | None, typer.Option(min=1, help="CPU threads (default: the cores other processes leave idle).")
     ] = None,
@@ -446,21 +479,32 @@ def train(
     import os
     import shlex
 
+    from tabgen import finetune
     from tabgen.corpus import prepare
     from tabgen.formats import DEFAULT_FORMAT
     from tabgen.train import TrainConfig, init_distributed, rank_zero_first
     from tabgen.train import train as run_training
 
-    cfg_format = format or DEFAULT_FORMAT
+    source = _train_source(from_, data, format, size, resume, out_dir)
+    style_name, letter = finetune.style_for(source, style)
+    cfg_format = source.format or format or DEFAULT_FORMAT
     rank, _, owns_group = init_distributed(device)
     try:
-        prepared = rank_zero_first(lambda: _prepare_with_progress(prepare, data, cfg_format, show=rank == 0))
+        if rank == 0 and source.note:
+            out.print(source.note)
+        options = dict(version=source.format_version, style=style_name, style_letter=letter)
+        prepared = rank_zero_first(
+            lambda: _prepare_with_progress(prepare, data, cfg_format, show=rank == 0, **options)
+        )
         if rank == 0:
             _print_corpus_summary(prepared.summary())
+        tuned = source.path is not None
         cfg = TrainConfig(
-            data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size, batch=batch,
-            seq_len=seq_len, lr=lr, eval_interval=eval_interval, device=device, seed=seed, resume=resume,
-            format=cfg_format, threads=threads,
+            data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size or "base",
+            batch=batch, seq_len=seq_len, lr=lr or (finetune.FINETUNE_LR if tuned else finetune.SCRATCH_LR),
+            warmup=finetune.FINETUNE_WARMUP if tuned else finetune.SCRATCH_WARMUP,
+            eval_interval=eval_interval, device=device, seed=seed, resume=resume, format=cfg_format,
+            threads=threads, init_from=source.path if not resume else None, patience=patience,
         )  # fmt: skip
         with _TrainProgress(show=rank == 0) as progress:
             metrics = run_training(cfg, on_progress=progress)
@@ -477,12 +521,19 @@ def train(
         + (f"  val bits/bar {bpb:.1f}" if bpb else "")
         + f"  {metrics['chars_per_sec']:,.0f} chars/s  {metrics['seconds']:.0f} s"
     )
-    out.print(f"run folder: {out_dir}  (compose --model {out_dir})")
+    for line in _fit_summary(metrics):
+        out.print(line)
+    out.print(
+        f"run folder: {out_dir}  (compose --model {out_dir}"
+        + (f" --style {style_name})" if style_name else ")")
+    )
     if metrics["interrupted"]:
         given = {
             "--steps": steps,
             "--minutes": minutes,
             "--size": size,
+            "--style": style_name,
+            "--patience": patience,
             "--format": format,
             "--device": device,
             "--seed": seed,
@@ -491,14 +542,49 @@ def train(
             "--lr": lr,
             "--threads": threads,  # the same threads keep a resumed run bit-identical
         }
-        defaults = {"--size": "base", "--device": "auto", "--seed": 1337, "--batch": 32, "--seq-len": 128,
-                    "--lr": 3e-3}  # fmt: skip
+        defaults = {"--device": "auto", "--seed": 1337, "--batch": 32, "--seq-len": 128, "--patience": 5}
         args = [str(p) for p in data] + ["--out", str(out_dir)]
         for flag, value in given.items():
             if value is not None and value != defaults.get(flag):
                 args += [flag, str(value)]
         prog = "torchrun ... -m tabgen train" if os.environ.get("WORLD_SIZE") else "tabgen train"
         out.print(f"interrupted: checkpoint saved. resume with: {prog} {shlex.join(args)} --resume")
+
+
+def _train_source(
+    spec: str | None, data: list[Path], fmt: str | None, size: str | None, resume: bool, out_dir: Path
+) -> Any:
+    """What the run starts from (tabgen.finetune.resolve_source); a resumed run reads its format and
+    styles from its own last.pt instead."""
+    from tabgen import finetune
+    from tabgen.checkpoint import load_checkpoint
+
+    last = out_dir / "last.pt"
+    if not resume or not last.is_file():
+        return finetune.resolve_source(spec, data, fmt, size)
+    ckpt = load_checkpoint(last)
+    return finetune.Source(None, ckpt.format, ckpt.format_version, dict(ckpt.vocab))
+
+
+def _fit_summary(metrics: dict) -> list[str]:
+    """How the run went over the data: passes, where validation was best, why it stopped."""
+    lines = []
+    best, bpb = metrics.get("best_step"), metrics.get("best_val_bits_per_bar")
+    if metrics.get("passes") is not None:
+        line = f"{metrics['passes']:.1f} passes over the training data"
+        if best is not None:
+            line += f"; validation best at step {best:,}: {metrics['best_val_bpc']:.3f} bits/char" + (
+                f", {bpb:.1f} bits/bar" if bpb else ""
+            )
+        lines.append(line + " (best.pt)")
+    if metrics.get("stop_reason") == "patience":
+        lines.append(
+            f"stopped early at step {metrics['steps']:,}: validation did not improve in "
+            f"{metrics['patience']} evaluations (it was overfitting; --patience 0 trains on)"
+        )
+    elif best is not None and best < metrics["steps"]:
+        lines.append(f"validation was no better after step {best:,}: the last steps may have overfitted")
+    return lines
 
 
 @app.command()

@@ -149,13 +149,15 @@ def _read_staves(path: Path) -> tuple[list[Tab], int]:
     return result.tabs, len(result.diagnostics)
 
 
-def _read_one(path_str: str, fmt_name: str) -> _FileResult:
+def _read_one(path_str: str, fmt_name: str, fmt_version: int | None = None, forced: str = "") -> _FileResult:
+    """Read one file into pieces. `forced` ("name=letter"): every piece gets that style (a user's own)."""
     from tabgen.formats.base import STYLES
     from tabgen.novelty import window_digests
     from tabgen.tab.normalize import normalize
     from tabgen.tab.parse import join_staves
 
-    fmt = get_format(fmt_name)
+    fmt = get_format(fmt_name, fmt_version)
+    forced_name, _, forced_letter = forced.partition("=")
     out = _FileResult(path_str)
     path = Path(path_str)
     try:
@@ -177,10 +179,10 @@ def _read_one(path_str: str, fmt_name: str) -> _FileResult:
     for piece in join_staves(staves):
         if not piece.notes:
             continue
-        style = piece_style(piece, path) if fmt.styled else ""
+        style = (forced_name or piece_style(piece, path)) if fmt.styled else ""
         try:
             piece = normalize(piece)
-            text = fmt.encode(piece, STYLES.get(style))
+            text = fmt.encode(piece, forced_letter if forced_name else STYLES.get(style))
         except TabgenError as e:
             out.dropped.append(f"piece at line {piece.line}: {e}")
             continue
@@ -191,13 +193,14 @@ def _read_one(path_str: str, fmt_name: str) -> _FileResult:
     return out
 
 
-def _read_all(files: list[Path], fmt_name: str, workers: int) -> Iterator[_FileResult]:
+def _read_all(files: list[Path], fmt: TextFormat, workers: int, forced: str = "") -> Iterator[_FileResult]:
     names = [str(f) for f in files]
     if workers <= 1 or len(files) < 2 * workers:
-        yield from (_read_one(n, fmt_name) for n in names)
+        yield from (_read_one(n, fmt.name, fmt.version, forced) for n in names)
         return
+    n = len(names)
     with ProcessPoolExecutor(workers) as pool:
-        yield from pool.map(_read_one, names, [fmt_name] * len(names), chunksize=8)
+        yield from pool.map(_read_one, names, [fmt.name] * n, [fmt.version] * n, [forced] * n, chunksize=8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,7 +237,8 @@ class Prepared:
 
     @property
     def format(self) -> TextFormat:
-        return get_format(self.manifest["format"]["name"])
+        f = self.manifest["format"]
+        return get_format(f["name"], f.get("version"))
 
     def ids(self, split: str) -> np.memmap:
         """The token ids of 'train' or 'val', memory-mapped read-only."""
@@ -273,9 +277,13 @@ def default_cache_root() -> Path:
     return (Path(base) if base else Path.home() / ".cache" / "tabgen") / "prepared"
 
 
-def cache_key(files: list[Path], fmt: TextFormat, val_fraction: float, seed: int) -> str:
-    """Hash of what the output depends on: each file's path, size and mtime, the format, the split."""
-    h = hashlib.sha256(f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}\n".encode())
+def cache_key(files: list[Path], fmt: TextFormat, val_fraction: float, seed: int, forced: str = "") -> str:
+    """Hash of what the output depends on: each file's path, size and mtime, the format, the split
+    (and a forced style, "name=letter")."""
+    extra = f" style {forced}" if forced else ""  # unchanged keys for the corpora prepared before
+    h = hashlib.sha256(
+        f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}{extra}\n".encode()
+    )
     for f in files:
         st = f.stat()
         h.update(f"{f.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
@@ -290,23 +298,33 @@ def prepare(
     seed: int = 0,
     progress: Progress | None = None,
     workers: int | None = None,
+    version: int | None = None,
+    style: str | None = None,
+    style_letter: str | None = None,
 ) -> Prepared:
     """Prepare the tab files under `paths` for training (see the module docstring).
 
     `cache_dir` is the folder that holds prepared corpora (default `default_cache_root()`); the
     result goes to ``cache_dir/<key>``. `workers`: parsing processes (default: the CPUs, at most 8).
-    InputError for a missing path or when no file holds a usable tab.
+    `version`: of the format (default its current one; a model fine-tuned from an older one reads
+    that). `style` with `style_letter`: every piece is written with that style (a user's own name
+    for their tabs; formats that carry styles only). InputError for a missing path or when no file
+    holds a usable tab.
     """
     if not 0 < val_fraction < 1:
         raise InputError(f"val_fraction must be between 0 and 1, got {val_fraction}")
-    text_format = get_format(fmt)
+    try:
+        text_format = get_format(fmt, version)
+    except TabgenError as e:
+        raise InputError(str(e)) from None
+    forced = _forced_style(text_format, style, style_letter)
     paths = [Path(p) for p in paths]
     files, ignored = _walk(paths)
     if not files:
         where = ", ".join(str(p) for p in paths)
         kinds = ", ".join(sorted(TEXT_SUFFIXES | GP_SUFFIXES))
         raise InputError(f"no tab files in {where} (looked for {kinds} and files without an extension)")
-    key = cache_key(files, text_format, val_fraction, seed)
+    key = cache_key(files, text_format, val_fraction, seed, forced)
     root = Path(cache_dir) if cache_dir is not None else default_cache_root()
     out = root / key
     if (out / "manifest.json").exists():
@@ -317,7 +335,9 @@ def prepare(
     except OSError as e:
         raise InputError(f"{root}: cannot write the prepared corpus there ({e.strerror or e})") from None
     try:
-        manifest = _build(files, ignored, paths, text_format, tmp, val_fraction, seed, progress, workers)
+        manifest = _build(
+            files, ignored, paths, text_format, tmp, val_fraction, seed, progress, workers, forced
+        )
         manifest["cache_key"] = key
         _write_json(tmp / "manifest.json", manifest)
         try:
@@ -334,6 +354,25 @@ def prepare(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Prepared(out, manifest)
+
+
+def _forced_style(fmt: TextFormat, style: str | None, letter: str | None) -> str:
+    """The style every piece is written with, as "name=letter" ("" for none); InputError when the
+    format carries no style or the letter is not one a header can hold."""
+    from tabgen.formats.base import STYLES, USER_STYLE_LETTERS
+
+    if not style:
+        return ""
+    if not fmt.styled:
+        raise InputError(
+            f"the {fmt.name!r} format v{fmt.version} carries no style: --style needs time v2 or later"
+        )
+    letter = letter or STYLES.get(style)
+    if letter is None or letter not in set(STYLES.values()) | set(USER_STYLE_LETTERS):
+        raise InputError(f"style {style!r} has no header letter (got {letter!r})")
+    if "=" in style:
+        raise InputError(f"a style name cannot hold '=': {style!r}")
+    return f"{style}={letter}"
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -361,6 +400,7 @@ def _build(
     seed: int,
     progress: Progress | None,
     workers: int | None,
+    forced: str = "",
 ) -> dict:
     if workers is None:
         workers = min(os.cpu_count() or 1, 8)
@@ -368,12 +408,15 @@ def _build(
     seen: set[bytes] = set()
     read, skipped, dropped = [], [], []
     staves = duplicates = offset = 0
-    content = hashlib.sha256(f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}\n".encode())
+    extra = f" style {forced}" if forced else ""
+    content = hashlib.sha256(
+        f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}{extra}\n".encode()
+    )
     tunings: Counter[tuple[int, ...]] = Counter()  # bars per tuning
     styles: Counter[str] = Counter()  # pieces per style
     # pass 1: every piece once, in file order, into all.bin
     with open(tmp / "all.bin", "wb") as all_bin:
-        for done, result in enumerate(_read_all(files, fmt.name, workers), start=1):
+        for done, result in enumerate(_read_all(files, fmt, workers, forced), start=1):
             if progress:
                 progress(done, len(files), result.path)
             content.update(f"{result.sha256}\n".encode())  # bytes in reading order, wherever they lie
@@ -423,6 +466,9 @@ def _build(
     vocab = {"format": fmt.name, "format_version": fmt.version, "alphabet": fmt.alphabet}
     if fmt.styled:  # the styles a model of this data can be asked for, and how many pieces each
         vocab["styles"] = {name: n for name, n in styles.most_common() if name}
+        if forced:  # a user's style: its letter is not in STYLES, so the vocab says it
+            name, _, letter = forced.partition("=")
+            vocab["style_letters"] = {name: letter}
     _write_json(tmp / "vocab.json", vocab)
     counts["pieces"]["duplicates"] = duplicates
     return {

@@ -73,7 +73,7 @@ def find_training(ckpt: Any, corpus: str | os.PathLike[str] | None) -> Any:
     if not (folder / "train.bin").is_file():
         from tabgen.corpus import prepare
 
-        folder = prepare([folder], ckpt.format).dir
+        folder = prepare([folder], ckpt.format, version=ckpt.format_version).dir
     training = TrainingText.from_prepared(folder, ckpt.vocab["alphabet"])
     if training is None:
         raise InputError(f"{folder}: its vocab.json is not the model's alphabet")
@@ -185,7 +185,12 @@ def evaluate(
         whole_copies = sum(1 for p in per_piece if p and all(p)) / len(per_piece)
         corpus_pieces = training.tabs(CORPUS_SAMPLE_CHARS)
         if style is not None and fmt.styled:
-            corpus_pieces = [t for t in corpus_pieces if dict(t.meta).get("style") == style]
+            from tabgen.sample import style_letter
+
+            letter = style_letter(ckpt, style)  # a user's style is read back as its letter
+            same = [t for t in corpus_pieces if dict(t.meta).get("style") in (style, letter)]
+            # a --corpus folder of a user's tabs was read without their style: then all of it is that style
+            corpus_pieces = same or corpus_pieces
         pc_distance = histogram_distance(pitch_class_histogram(tabs), pitch_class_histogram(corpus_pieces))
         corpus_form = corpus_figures(corpus_pieces, meter, bars).as_dict()
 

@@ -446,27 +446,57 @@ def model_styles(ckpt: Any) -> dict[str, int]:
 
 
 def default_style(ckpt: Any) -> str | None:
-    """`guitar` when the model learned it (this is a guitar program), else its most common style."""
+    """The style the vocab names as its default (a user's fine-tuned style), else `guitar` when the
+    model learned it (this is a guitar program), else its most common style."""
     styles = model_styles(ckpt)
     if not styles:
         return None
+    chosen = ckpt.vocab.get("default_style")
+    if chosen in styles:
+        return chosen
     return "guitar" if "guitar" in styles else max(styles, key=lambda k: styles[k])
+
+
+def style_letters(vocab: dict) -> dict[str, str]:
+    """Style name -> header letter for a checkpoint's vocab: the built-in STYLES it learned, and its
+    own table (`style_letters`, written for users' styles) over them."""
+    from tabgen.formats.base import STYLES
+
+    table = {name: STYLES[name] for name in vocab.get("styles") or {} if name in STYLES}
+    table.update({str(k): str(v) for k, v in dict(vocab.get("style_letters") or {}).items()})
+    return table
+
+
+def new_style_letter(vocab: dict, name: str) -> str:
+    """The letter a style called `name` gets in a model fine-tuned from one with `vocab`: its own when
+    the model knows it or it is built in, else the first user letter that model does not use."""
+    from tabgen.formats.base import STYLES, USER_STYLE_LETTERS
+
+    table = style_letters(vocab)
+    if name in table:
+        return table[name]
+    if name in STYLES:
+        return STYLES[name]
+    used = set(table.values())
+    for letter in USER_STYLE_LETTERS:
+        if letter not in used:
+            return letter
+    raise InputError(f"no free style letter left for {name!r}: the model already has {len(used)} styles")
 
 
 def style_letter(ckpt: Any, style: str | None) -> str | None:
     """The header letter of `style` (default: the model's default style); InputError for a style
     the model did not learn."""
-    from tabgen.formats.base import STYLES
-
     styles = model_styles(ckpt)
     if style is None:
         style = default_style(ckpt)
         if style is None:
             return None
-    if style not in styles:
+    letters = style_letters(ckpt.vocab)
+    if style not in styles or style not in letters:
         known = ", ".join(sorted(styles)) or "none (it was trained without styles)"
         raise InputError(f"the model learned no style {style!r}; its styles: {known}")
-    return STYLES[style]
+    return letters[style]
 
 
 def resolve_tuning_and_meter(

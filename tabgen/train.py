@@ -52,7 +52,7 @@ class TrainConfig:
     min_lr: float | None = None  # default lr / 10
     weight_decay: float = 0.01
     clip: float = 1.0
-    eval_interval: int = 250  # steps between validations (and last.pt saves)
+    eval_interval: int | None = 250  # steps between validations and last.pt saves (None: auto_eval_interval)
     eval_chars: int = 200_000  # characters of val.bin read per validation
     log_interval: int = 10  # steps per "step" progress event and history point
     device: str = "auto"
@@ -62,13 +62,15 @@ class TrainConfig:
     threads: int | None = None  # CPU threads (default: the idle cores available; 1 per rank under torchrun)
     tuning: list[int] | None = None  # stored in the checkpoint for compose
     handle_signals: bool = True  # Ctrl-C / SIGTERM save a checkpoint and return
+    init_from: Path | None = None  # fine-tune: start from this checkpoint's weights and config
+    patience: int = 0  # stop after this many validations without a new best (0: never)
 
     def __post_init__(self) -> None:
         self.data, self.out_dir = Path(self.data), Path(self.out_dir)
         if self.steps is not None and self.minutes is not None:
             raise InputError("give --steps or --minutes, not both")
         for name in ("batch", "seq_len", "eval_interval", "eval_chars", "log_interval"):
-            if int(getattr(self, name)) < 1:
+            if getattr(self, name) is not None and int(getattr(self, name)) < 1:
                 raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.steps is not None and self.steps < 1:
             raise InputError(f"--steps must be at least 1, got {self.steps}")
@@ -76,9 +78,16 @@ class TrainConfig:
             raise InputError(f"--minutes must be positive, got {self.minutes}")
         if not self.lr > 0:
             raise InputError(f"--lr must be positive, got {self.lr}")
+        if self.patience < 0:
+            raise InputError(f"--patience must be 0 (off) or more, got {self.patience}")
+        if self.init_from is not None:
+            self.init_from = Path(self.init_from)
 
 
 DEFAULT_STEPS = 2000
+MAX_EVAL_INTERVAL = 250  # eval_interval None: validate once a pass over the data, at least this often
+MIN_EVAL_INTERVAL = 10
+STYLE_KEYS = ("styles", "style_letters", "default_style")  # what merged_vocab adds to a data vocab
 ESTIMATE_AFTER = 10  # --minutes: steps timed before the schedule length is first estimated
 
 
@@ -114,6 +123,8 @@ def read_prepared(folder: Path) -> PreparedData:
         vocab["alphabet"] = str(raw["alphabet"])
         if "styles" in raw:  # pieces per style name, in formats that carry one
             vocab["styles"] = {str(k): int(v) for k, v in dict(raw["styles"]).items()}
+        if "style_letters" in raw:  # users' styles: name -> header letter
+            vocab["style_letters"] = {str(k): str(v) for k, v in dict(raw["style_letters"]).items()}
         splits = manifest.get("splits") or {}
         bars = manifest.get("bars")
         val_bars = (splits.get("val") or {}).get("bars") if splits else (bars or {}).get("val")
@@ -169,6 +180,53 @@ def lr_at(step: int, total: int | None, cfg: TrainConfig) -> float:
         return min_lr
     ratio = (step - cfg.warmup) / max(1, total - cfg.warmup)
     return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.lr - min_lr)
+
+
+# --- fine-tuning and early stopping -----------------------------------------------------------------------
+
+
+def load_source(path: Path, vocab: dict) -> Any:
+    """The checkpoint to fine-tune from, checked against the data's vocab: the same format, format
+    version and alphabet, or CheckpointError with one line."""
+    src = load_checkpoint(path, device="cpu")
+    want = (vocab["format"], int(vocab["format_version"]))
+    if (src.format, src.format_version) != want:
+        raise CheckpointError(
+            f"{path}: a model of format {src.format!r} v{src.format_version} cannot be fine-tuned on data "
+            f"prepared in {want[0]!r} v{want[1]}"
+        )
+    if src.vocab.get("alphabet") != vocab["alphabet"]:
+        raise CheckpointError(f"{path}: its alphabet differs from the data's ({want[0]!r} v{want[1]})")
+    return src
+
+
+def merged_vocab(data_vocab: dict, source_vocab: dict) -> dict:
+    """The vocab of a fine-tuned model: the data's, with the styles (and their letters) the source
+    model learned kept beside the new ones, so all of them can still be asked for."""
+    out = dict(data_vocab)
+    styles = dict(source_vocab.get("styles") or {})
+    for name, n in (data_vocab.get("styles") or {}).items():
+        styles[name] = styles.get(name, 0) + n
+    letters = {**dict(source_vocab.get("style_letters") or {}), **dict(data_vocab.get("style_letters") or {})}
+    if styles:
+        out["styles"] = styles
+    if letters:
+        out["style_letters"] = letters
+    if data_vocab.get("style_letters"):  # the user's own style: what compose asks for by default
+        out["default_style"] = next(iter(data_vocab["style_letters"]))
+    return out
+
+
+def auto_eval_interval(chunks_per_pass: int) -> int:
+    """Validate once a pass over the training data (a small corpus is gone over many times, and
+    overfitting shows pass by pass), but at least every MAX_EVAL_INTERVAL steps."""
+    return max(MIN_EVAL_INTERVAL, min(MAX_EVAL_INTERVAL, chunks_per_pass))
+
+
+def patience_spent(st: dict, improved: bool, patience: int) -> bool:
+    """Count validations without a new best in st["bad_evals"]; True when `patience` of them ran out."""
+    st["bad_evals"] = 0 if improved else st.get("bad_evals", 0) + 1
+    return patience > 0 and st["bad_evals"] >= patience
 
 
 # --- small helpers ----------------------------------------------------------------------------------------
@@ -359,9 +417,17 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
             f"{out} already holds a run; pass --resume to continue it or choose another --out"
         )
 
+    source = load_source(cfg.init_from, vocab) if cfg.init_from is not None and ckpt is None else None
+    if source is not None:
+        vocab = merged_vocab(vocab, source.vocab)
+    elif ckpt is not None:  # a resumed fine-tune keeps the styles it started with
+        vocab.update({k: ckpt.vocab[k] for k in STYLE_KEYS if k in ckpt.vocab})
+
     vocab_size = len(vocab["alphabet"])
     if ckpt is not None:
         mcfg = ckpt.config
+    elif source is not None:
+        mcfg = source.config
     elif cfg.model is not None:
         mcfg = ModelConfig(**{**cfg.model.to_dict(), "vocab_size": vocab_size})
     else:
@@ -371,8 +437,8 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     model = CharLSTM(mcfg)
-    if ckpt is not None:
-        model.load_state_dict(ckpt.model.state_dict())
+    if ckpt is not None or source is not None:
+        model.load_state_dict((ckpt or source).model.state_dict())
     model.to(device)
     torch.manual_seed(cfg.seed + d.rank)  # each rank its own dropout masks
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -421,6 +487,9 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
         "history": {"train": [], "val": []},
         "val_bpc": None,
         "val_bits_per_bar": None,
+        "best_step": None,
+        "best_val_bits_per_bar": None,
+        "bad_evals": 0,
     }
     notes: list[str] = []
     hidden = model.init_state(cfg.batch, device)
@@ -446,6 +515,8 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
             )
     if st["chunk"] >= train_data.chunks:
         st["chunk"] = 0
+    eval_interval = cfg.eval_interval or auto_eval_interval(train_data.chunks)
+    train_chars_total = (cfg.data / "train.bin").stat().st_size
 
     val_loader_cache: dict[str, Any] = {}
 
@@ -517,6 +588,12 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
             "val_bpc": st["val_bpc"],
             "val_bits_per_bar": st["val_bits_per_bar"],
             "best_val_bpc": st["best_val_loss"] / math.log(2) if st["best_val_loss"] is not None else None,
+            "best_step": st["best_step"],
+            "best_val_bits_per_bar": st["best_val_bits_per_bar"],
+            "passes": round(st["train_chars"] / train_chars_total, 2) if train_chars_total else None,
+            "eval_interval": eval_interval,
+            "patience": cfg.patience,
+            "init_from": str(cfg.init_from) if cfg.init_from is not None else None,
             "chars_per_sec": round(cps, 1),
             "seconds": round(st["seconds"], 2),
             "gflops": round(cps * flops_per_char(mcfg) / 1e9, 2),
@@ -541,7 +618,8 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
             "history": st["history"],
         }
 
-    def run_eval() -> None:
+    def run_eval() -> bool:
+        """Validate and keep the best checkpoint; True when the patience ran out."""
         loss = evaluate()
         bpc = loss / math.log(2)
         st["val_bpc"] = bpc
@@ -550,6 +628,7 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
         improved = st["best_val_loss"] is None or loss < st["best_val_loss"]
         if improved:
             st["best_val_loss"] = loss
+            st["best_step"], st["best_val_bits_per_bar"] = st["step"], st["val_bits_per_bar"]
             if d.main:
                 save_checkpoint(
                     best_path,
@@ -570,6 +649,7 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
                 "best": improved,
             }
         )
+        return patience_spent(st, improved, cfg.patience)
 
     emit(
         {
@@ -695,8 +775,10 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
                 stop_reason = "minutes"
                 st["total_steps"] = st["step"]
                 break
-            if st["step"] % cfg.eval_interval == 0 and st["step"] != st["total_steps"]:
-                run_eval()
+            if st["step"] % eval_interval == 0 and st["step"] != st["total_steps"]:
+                if run_eval():
+                    stop_reason = "patience"
+                    break
                 save_last("checkpoint")
 
         if stop_reason in ("steps", "minutes"):

@@ -1,0 +1,103 @@
+"""What a training run starts from (`--from`: a model to fine-tune, or nothing) and the settings for it.
+
+A folder of a few tabs is too little to learn what a tab, a bar and a tune are; a model that already
+knows it only has to learn the folder's style. So `tabgen train` starts from the bundled model when the
+tab files found add up to less than SMALL_DATA_BYTES and nothing asks otherwise (`--from none`, a
+`--size`, or a `--format` the bundled model is not in). A fine-tune keeps the source model's size,
+alphabet, format and format version: the data is prepared in that version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tabgen.errors import InputError
+
+SMALL_DATA_BYTES = 1_000_000  # tab files under this (1 MB) fine-tune the bundled model by default
+SCRATCH_LR, SCRATCH_WARMUP = 3e-3, 100
+# A fine-tune starts from weights that already sit in a good place: a third of the from-scratch peak
+# and a short warmup (AdamW's moments start from zero, so a few steps of ramp keep the first updates small).
+FINETUNE_LR, FINETUNE_WARMUP = 1e-3, 20
+DEFAULT_PATIENCE = 5  # validations without a new best before the CLI stops a run
+
+
+@dataclass
+class Source:
+    """Where a run starts. `path` None: from scratch. `note`: one line saying why, for the screen."""
+
+    path: Path | None
+    format: str | None = None  # the source model's format name and version (None: from scratch)
+    format_version: int | None = None
+    vocab: dict | None = None
+    note: str = ""
+
+
+def data_bytes(paths: list[Path]) -> int:
+    """The bytes of the tab files under `paths` (as prepare finds them)."""
+    from tabgen.corpus import find_tab_files
+
+    return sum(f.stat().st_size for f in find_tab_files(paths))
+
+
+def resolve_source(
+    spec: str | None, paths: list[Path], fmt: str | None = None, size: str | None = None
+) -> Source:
+    """The model a run starts from: `spec` is a checkpoint file or run folder, "bundled", "none", or
+    None (the bundled model for small data, see the module docstring). InputError or CheckpointError
+    with one line for a model that cannot be fine-tuned as asked."""
+    from tabgen.checkpoint import bundled_model_path, find_checkpoint, load_checkpoint
+    from tabgen.errors import TabgenError
+    from tabgen.formats import get_format
+
+    if spec is not None and spec.casefold() == "none":
+        return Source(None, note="training from scratch (--from none)")
+    if spec is None:
+        if size is not None:
+            return Source(None, note=f"training a new {size} model from scratch (--size given)")
+        n = data_bytes(paths)
+        if n >= SMALL_DATA_BYTES:
+            return Source(None, note=f"{n / 1e6:.1f} MB of tabs: training from scratch")
+        path = bundled_model_path()
+        if not path.is_file():
+            return Source(None, note="no bundled model in this install: training from scratch")
+        ckpt = load_checkpoint(path)
+        if fmt is not None and fmt != ckpt.format:
+            return Source(
+                None, note=f"--format {fmt}: the bundled model is {ckpt.format!r}, training from scratch"
+            )
+        note = (
+            f"{n / 1e3:,.0f} kB of tabs (under {SMALL_DATA_BYTES / 1e6:.0f} MB): fine-tuning the bundled "
+            f"model ({ckpt.format} v{ckpt.format_version}); --from none trains from scratch"
+        )
+    else:
+        if size is not None:
+            raise InputError(f"--size {size} does not apply with --from: a fine-tune keeps the model's size")
+        path = bundled_model_path() if spec.casefold() == "bundled" else find_checkpoint(Path(spec))
+        ckpt = load_checkpoint(path)
+        if fmt is not None and fmt != ckpt.format:
+            raise InputError(
+                f"{path}: a {ckpt.format!r} model cannot be fine-tuned as --format {fmt}; "
+                f"drop --format or pass --format {ckpt.format}"
+            )
+        note = f"fine-tuning {path} ({ckpt.format} v{ckpt.format_version})"
+    try:
+        get_format(ckpt.format, ckpt.format_version)
+    except TabgenError:
+        raise InputError(
+            f"{path}: its format {ckpt.format!r} v{ckpt.format_version} is one this tabgen cannot write"
+        ) from None
+    return Source(path, ckpt.format, ckpt.format_version, dict(ckpt.vocab), note)
+
+
+def style_for(source: Source, style: str | None) -> tuple[str | None, str | None]:
+    """(style name, header letter) every piece of the user's data is written with: the source model's
+    letter for a style it knows, a built-in letter, else the first user letter it does not use."""
+    from tabgen.sample import new_style_letter
+
+    if not style:
+        return None, None
+    name = style.strip().casefold()
+    if not name or "=" in name or any(c.isspace() for c in name):
+        raise InputError(f"--style {style!r}: a style name is one word")
+    return name, new_style_letter(source.vocab or {}, name)
