@@ -4,9 +4,10 @@ The grammar mask makes every candidate well formed, playable column by column an
 bars long; the validator then checks the whole piece, and `repair` fixes what a mask cannot see
 (re-fretting with fretting.py, dropping a note no hand can play). The candidates are scored and the
 best one kept: few problems and repairs, few empty bars, few 4-bar windows copied from the training
-data (when the training text is on disk: the checkpoint's, or the shipped corpus for the bundled
-model), and a form that holds together (`tabgen.form`): the model's own wish to end where the piece
-ends, an end on the tonic, one key throughout, bars that return, no new tune starting mid-piece.
+data (when they are on disk: the checkpoint's prepared data, or the copy of its windows beside it,
+as the bundled model has), and a form that holds together (`tabgen.form`): the model's own wish
+to end where the piece ends, an end on the tonic, one key throughout, bars that return, no new
+tune starting mid-piece.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tabgen.errors import CheckpointError, InputError
 if TYPE_CHECKING:
     from tabgen.checkpoint import Checkpoint
     from tabgen.formats import TextFormat
-    from tabgen.novelty import TrainingText
+    from tabgen.novelty import TrainingText, WindowIndex
     from tabgen.tab.types import Tab, Tuning
 
 # Score weights: a leftover problem outweighs everything; an empty bar or a copied window costs its
@@ -123,7 +124,7 @@ def compose(
 
     `form=False` leaves the form terms out of the choice (for the ablation in docs/compose.md)."""
     from tabgen.formats import get_format
-    from tabgen.novelty import TrainingText
+    from tabgen.novelty import windows_for_checkpoint
     from tabgen.sample import sample
 
     ckpt = load_model(model)
@@ -143,7 +144,7 @@ def compose(
         style=style,
         end_probs=end_probs,
     )
-    training = TrainingText.for_checkpoint(ckpt)
+    training = windows_for_checkpoint(ckpt)
     scored = score_candidates(fmt, texts, bars, max_span, training, end_probs if form else None, form)
     best = best_candidate(scored)
     c = scored[best]
@@ -180,7 +181,7 @@ def score_candidates(
     texts: list[str],
     bars: int,
     max_span: int = 4,
-    training: TrainingText | None = None,
+    training: TrainingText | WindowIndex | None = None,
     end_probs: list[list[float]] | None = None,
     form: bool = False,
 ) -> list[Candidate]:

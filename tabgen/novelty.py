@@ -7,7 +7,9 @@ however the format spells them (bar repeats, the bars-to-come count of the time 
 
 The training side is the train split a checkpoint learned from: `tabgen.corpus.prepare` writes the
 digests of its windows (`WINDOWS_FILE`, sorted uint64); for a prepared folder without that file
-they are computed once by decoding ``train.bin``.
+they are computed once by decoding ``train.bin``. A checkpoint may carry its own copy beside it
+(``NAME.windows.bin`` next to ``NAME.pt``: the bundled model does), so the copy check works where
+its training data is not on disk.
 """
 
 from __future__ import annotations
@@ -50,6 +52,42 @@ def digest_array(digests: Iterable[int]) -> np.ndarray:
     return np.unique(np.fromiter(digests, dtype=np.uint64))
 
 
+class WindowIndex:
+    """The windows of a training split, as sorted digests: is a piece's music in there?"""
+
+    def __init__(self, digests: np.ndarray) -> None:
+        self.digests = digests
+
+    @classmethod
+    def read(cls, path: Path) -> WindowIndex:
+        return cls(np.fromfile(path, dtype=np.uint64))
+
+    def copied(self, tab: Tab, size: int = WINDOW_BARS) -> list[bool]:
+        """For each window of `tab`, whether the training split holds the same music."""
+        wins = np.array(window_digests(tab, size), dtype=np.uint64)
+        if not wins.size or not self.digests.size:
+            return [False] * len(wins)
+        at = np.searchsorted(self.digests, wins).clip(0, len(self.digests) - 1)
+        return (self.digests[at] == wins).tolist()
+
+
+def checkpoint_windows_path(ckpt_path: Path) -> Path:
+    """Where a checkpoint's own copy of its training windows lies: NAME.windows.bin beside NAME.pt."""
+    return ckpt_path.with_name(ckpt_path.stem + ".windows.bin")
+
+
+def windows_for_checkpoint(ckpt: Any) -> WindowIndex | None:
+    """The windows of what the checkpoint learned from: its prepared data when on disk, else the
+    copy beside the checkpoint, else None."""
+    training = TrainingText.for_checkpoint(ckpt)
+    if training is not None:
+        return training.index
+    path = getattr(ckpt, "path", None)
+    if path is not None and checkpoint_windows_path(Path(path)).is_file():
+        return WindowIndex.read(checkpoint_windows_path(Path(path)))
+    return None
+
+
 class TrainingText:
     """The training split a checkpoint learned from: its text (token ids) and its windows."""
 
@@ -59,7 +97,7 @@ class TrainingText:
         self.fmt = fmt  # the text format of train.bin, to decode it when there is no windows file
         with open(path, "rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
-        self._digests: np.ndarray | None = None
+        self._index: WindowIndex | None = None
 
     @classmethod
     def for_checkpoint(cls, ckpt: Any) -> TrainingText | None:
@@ -117,23 +155,19 @@ class TrainingText:
         return out
 
     @property
-    def digests(self) -> np.ndarray:
-        """The sorted digests of every window of the training split (read or computed once)."""
-        if self._digests is None:
+    def index(self) -> WindowIndex:
+        """Every window of the training split (read from `WINDOWS_FILE`, or computed once)."""
+        if self._index is None:
             stored = self.path.parent / WINDOWS_FILE
             if stored.is_file():
-                self._digests = np.fromfile(stored, dtype=np.uint64)
+                self._index = WindowIndex.read(stored)
             else:
-                self._digests = digest_array(d for t in self.tabs() for d in window_digests(t))
-        return self._digests
+                self._index = WindowIndex(digest_array(d for t in self.tabs() for d in window_digests(t)))
+        return self._index
 
     def copied(self, tab: Tab, size: int = WINDOW_BARS) -> list[bool]:
         """For each window of `tab`, whether the training split holds the same music."""
-        wins = np.array(window_digests(tab, size), dtype=np.uint64)
-        if not wins.size or not self.digests.size:
-            return [False] * len(wins)
-        at = np.searchsorted(self.digests, wins).clip(0, len(self.digests) - 1)
-        return (self.digests[at] == wins).tolist()
+        return self.index.copied(tab, size)
 
 
 def _data_folder(ckpt: Any) -> str | None:

@@ -228,3 +228,22 @@ def test_the_bundled_model_composes_a_playable_piece_of_the_asked_length(tmp_pat
     (piece,) = join_staves(read_file(out).tabs)
     assert len(piece.bars) == 6 and piece.notes
     assert validate(piece) == []
+
+
+def test_a_checkpoint_with_its_windows_beside_it_gets_the_copy_check(tmp_path):
+    import shutil
+
+    from tabgen.checkpoint import find_checkpoint, load_checkpoint
+    from tabgen.novelty import checkpoint_windows_path, windows_for_checkpoint
+
+    run = tiny_run()
+    own = TrainingText.for_checkpoint(load_checkpoint(find_checkpoint(run)))
+    lone = tmp_path / "model.pt"  # a checkpoint away from its run and data: no training config to follow
+    shutil.copy(run / "best.pt", lone)
+    assert windows_for_checkpoint(load_checkpoint(lone)) is None
+    assert all(c.copied_windows is None for c in compose(lone, bars=5, seed=1, candidates=2).candidates)
+    own.index.digests.tofile(checkpoint_windows_path(lone))
+    index = windows_for_checkpoint(load_checkpoint(lone))
+    seen = synthetic_tabs(3, seed=1)[1]
+    assert index is not None and index.copied(seen) == own.copied(seen) and all(index.copied(seen))
+    assert all(c.copied_windows is not None for c in compose(lone, bars=5, seed=1, candidates=2).candidates)
