@@ -9,13 +9,13 @@ renamed: an interrupted save never leaves a half-written checkpoint.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from tabgen.atomic import atomic_path
 from tabgen.errors import CheckpointError, TabgenError
 from tabgen.model import CharLSTM, ModelConfig
 
@@ -68,17 +68,14 @@ def save_checkpoint(
         "train_state": train_state or {},
         "optimizer_state": optimizer.state_dict() if optimizer is not None else None,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TabgenError(f"cannot write {path}: {e.strerror or e}") from None
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(payload, f)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> Checkpoint:

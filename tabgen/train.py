@@ -17,7 +17,6 @@ import math
 import os
 import random
 import signal
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from tabgen.atomic import atomic_path, atomic_write
 from tabgen.checkpoint import load_checkpoint, save_checkpoint
 from tabgen.device import choose_device, free_cpu_threads, under_torchrun
 from tabgen.errors import CheckpointError, InputError, TrainingError
@@ -196,15 +196,7 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(obj, indent=1) + "\n")
 
 
 def plot_curves(history: dict, path: Path) -> None:
@@ -226,14 +218,11 @@ def plot_curves(history: dict, path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png")
     finally:
         plt.close(fig)
-        Path(tmp).unlink(missing_ok=True)
 
 
 class _StopSignals:
