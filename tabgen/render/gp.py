@@ -327,10 +327,11 @@ def read_gp_result(path: str | os.PathLike[str]) -> ParseResult:
     track skipped (drums, too few or too many strings)."""
     name = str(path)
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{name}: no such file")
+    from tabgen.inputs import read_input
+
+    data = read_input(p)  # a regular file of at most TABGEN_MAX_INPUT_MB
     try:
-        song = gp.parse(name)
+        song = gp.parse(io.BytesIO(data))
     except Exception as e:  # pyguitarpro raises many kinds on a damaged or foreign file
         raise InputError(f"{name}: not a readable Guitar Pro 3-5 file ({type(e).__name__})") from None
     result = ParseResult()
