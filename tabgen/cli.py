@@ -63,11 +63,24 @@ def friendly_errors(fn: F) -> F:
         except TabgenError as e:
             err.print(f"[bold red]error:[/] {e}", markup=True)
             raise typer.Exit(1) from None
+        except OSError as e:  # what the library did not turn into its own error: still one line
+            where = f"{e.filename}: " if e.filename else ""
+            err.print(f"[bold red]error:[/] {where}{e.strerror or e}", markup=True)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _positive_finite(value: float | None) -> float | None:
+    """Typer's range checks let NaN through (every comparison with NaN is false): refuse it here."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"{value} is not a positive number")
+    return value
 
 
 @app.callback()
@@ -166,7 +179,9 @@ def compose(
     musicxml: Annotated[Path | None, typer.Option("--musicxml", help="Write MusicXML here.")] = None,
     gp5: Annotated[Path | None, typer.Option("--gp5", help="Write a Guitar Pro 5 file here.")] = None,
     wav: Annotated[Path | None, typer.Option("--wav", help="Write audio here (needs FluidSynth).")] = None,
-    temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
+    temperature: Annotated[
+        float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
+    ] = 0.9,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed: same seed, same piece.")] = 0,
     prime: Annotated[
@@ -191,17 +206,26 @@ def compose(
     from tabgen.tab.types import Tuning
     from tabgen.tab.write import to_text
 
-    result = run_compose(
-        model,
-        bars=bars,
-        tuning=Tuning.named(tuning) if tuning else None,
-        meter=parse_meter(meter) if meter else None,
-        temperature=temperature,
-        top_k=top_k,
-        seed=seed,
-        prime=read_prime(prime) if prime else None,
-        candidates=candidates,
-    )
+    try:
+        asked = Tuning.named(tuning) if tuning else None
+    except TabgenError as e:
+        raise TabgenError(f"--tuning: {e}") from None
+    try:
+        result = run_compose(
+            model,
+            bars=bars,
+            tuning=asked,
+            meter=parse_meter(meter) if meter else None,
+            temperature=temperature,
+            top_k=top_k,
+            seed=seed,
+            prime=read_prime(prime) if prime else None,
+            candidates=candidates,
+        )
+    except TabgenError as e:  # a prime that does not fit the piece: say which file
+        if prime is None or "prime" not in str(e) or str(prime) in str(e):
+            raise
+        raise TabgenError(f"{prime}: {e}") from None
     if verbose:
         for line in describe(result):
             err.print(line, markup=False)
@@ -220,7 +244,9 @@ def eval_command(
     ] = None,
     samples: Annotated[int, typer.Option(min=1, max=10_000, help="Pieces to sample.")] = 32,
     bars: Annotated[int, typer.Option(min=4, max=256, help="Bars per piece.")] = 16,
-    temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
+    temperature: Annotated[
+        float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
+    ] = 0.9,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     candidates: Annotated[

@@ -9,6 +9,7 @@ data (when the checkpoint's training data is still on disk; otherwise that term 
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,10 @@ def compose(
     max_span: int = 4,
 ) -> ComposeResult:
     """A new piece of exactly `bars` bars: the best of `candidates` samples, validated and repaired."""
+    if not (math.isfinite(temperature) and temperature > 0):  # NaN would sample nothing but empty bars
+        raise InputError(f"temperature must be a positive number, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise InputError(f"--top-k must be at least 1, got {top_k}")
     from tabgen.formats import get_format
     from tabgen.novelty import TrainingText
     from tabgen.sample import sample

@@ -69,8 +69,9 @@ def test_a_malformed_train_state_is_refused(tmp_path, state):
 
 
 def test_a_well_formed_train_state_loads(tmp_path):
-    state = {"step": 4, "hidden": [torch.zeros(2, 4, 8), torch.zeros(2, 4, 8)], "log_acc": [0.5, 2],
-             "history": {"train": [[1, 2.0, 0.1]], "val": []}, "best_val_loss": None, "seconds": 3}  # fmt: skip
+    hidden = [torch.zeros(2, 4, 8), torch.zeros(2, 4, 8)]
+    history = {"train": [[1, 2.0, 0.1]], "val": []}
+    state = {"step": 4, "hidden": hidden, "log_acc": [0.5, 2], "history": history, "best_val_loss": None}
     path = save(tmp_path, train_state=state)
     assert load_checkpoint(path).train_state["step"] == 4
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tabgen.errors import InputError, RenderError
+from tabgen.errors import InputError, RenderError, TabgenError
 from tabgen.render.settings import check_tempo
 from tabgen.tab.types import Tab
 
@@ -31,7 +31,10 @@ def load_piece(path: PathLike) -> tuple[Tab, str]:
         raise InputError(f"{path}: no {'guitar or bass track' if guitar_pro else 'tab staves'} found{why}")
     if guitar_pro:  # tracks play together: they are never joined one after another
         tracks = result.tabs
-        return tracks[0], f"rendering track 1 of {len(tracks)}" if len(tracks) > 1 else ""
+        notes = [str(d) for d in result.diagnostics if "left out" in d.message]  # frets past the limit
+        if len(tracks) > 1:
+            notes.insert(0, f"rendering track 1 of {len(tracks)}")
+        return tracks[0], "\n".join(notes)
     pieces = join_staves(result.tabs)
     first = pieces[0]
     if all(t.tuning == first.tuning and t.meter == first.meter for t in pieces):
@@ -53,40 +56,53 @@ def render_files(
 ) -> list[Path]:
     """Write each asked-for format of `tab`; returns the paths written.
 
-    Every format is made in memory first, so a tab that one format cannot take (a bad tempo, eight
-    strings for Guitar Pro, no synthesizer for WAV) stops the run before any file is written. Each
-    file is then written atomically."""
-    from tabgen.atomic import atomic_write
+    All outputs or none: every format is made first (in memory, the WAV into a temporary file), so a
+    tab that one format cannot take (a bad tempo, eight strings for Guitar Pro, no synthesizer for
+    WAV, a missing folder) stops the run before any file is put in place; then all are renamed into
+    place together. An error names the output it is about."""
+    from tabgen.atomic import atomic_paths, write_payload
 
     if not tab.bars:
         raise RenderError("the tab has no bars: nothing to render")
     check_tempo(tempo)
+
+    def named(path: PathLike, make):  # an error about one output names that output
+        try:
+            return make()
+        except TabgenError as e:
+            if str(path) in str(e):
+                raise
+            raise RenderError(f"{path}: {e}") from None
+
     # imported only for the formats asked for: --midi alone never imports music21
     payloads: list[tuple[PathLike, bytes | str]] = []
     if text is not None:
         from tabgen.render.timeline import on_grid
         from tabgen.tab.write import to_text
 
-        payloads.append((text, to_text(on_grid(tab))))
-    if midi is not None or wav is not None:
+        payloads.append((text, named(text, lambda: to_text(on_grid(tab)))))
+    if midi is not None:
         from tabgen.render.midi import midi_bytes
 
-        if midi is not None:
-            payloads.append((midi, midi_bytes(tab, tempo)))
+        payloads.append((midi, named(midi, lambda: midi_bytes(tab, tempo))))
     if musicxml is not None:
         from tabgen.render.musicxml import tab_to_musicxml
 
-        payloads.append((musicxml, tab_to_musicxml(tab, tab_only=tab_only, tempo_bpm=tempo)))
+        payloads.append(
+            (musicxml, named(musicxml, lambda: tab_to_musicxml(tab, tab_only=tab_only, tempo_bpm=tempo)))
+        )
     if gp5 is not None:
         from tabgen.render.gp import gp5_bytes
 
-        payloads.append((gp5, gp5_bytes(tab, tempo)))
+        payloads.append((gp5, named(gp5, lambda: gp5_bytes(tab, tempo))))
     if wav is not None:
-        from tabgen.render.audio import check_synth, write_wav
+        from tabgen.render.audio import check_synth, render_wav
 
-        check_synth()
-    for path, data in payloads:
-        atomic_write(path, data)
-    if wav is not None:
-        write_wav(tab, wav, tempo)
-    return [Path(p) for p, _ in payloads] + ([Path(wav)] if wav is not None else [])
+        named(wav, check_synth)
+    outputs = [p for p, _ in payloads] + ([wav] if wav is not None else [])
+    with atomic_paths(outputs) as tmps:
+        for (_, data), tmp in zip(payloads, tmps, strict=False):
+            write_payload(tmp, data)
+        if wav is not None:
+            named(wav, lambda: render_wav(tab, tmps[-1], tempo))
+    return [Path(p) for p in outputs]
