@@ -377,7 +377,10 @@ def train(
     ] = Path("runs/tabgen"),
     steps: Annotated[int | None, typer.Option(help="Optimizer steps to train (default 2000).")] = None,
     minutes: Annotated[float | None, typer.Option(help="Train for this many minutes instead.")] = None,
-    size: Annotated[str, typer.Option(help="Model size: small, base or large.")] = "base",
+    size: Annotated[
+        str | None,
+        typer.Option(help="Model size: small, base or large (default base; on --resume the run's)."),
+    ] = None,
     format: Annotated[str | None, typer.Option("--format", help="The model's text format.")] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the run in --out where it stopped.")
@@ -400,10 +403,10 @@ def train(
 
     from tabgen.corpus import prepare
     from tabgen.formats import DEFAULT_FORMAT
-    from tabgen.train import TrainConfig, init_distributed, rank_zero_first
+    from tabgen.train import TrainConfig, init_distributed, rank_zero_first, run_format
     from tabgen.train import train as run_training
 
-    cfg_format = format or DEFAULT_FORMAT
+    cfg_format = format or (run_format(out_dir) if resume and out_dir.is_dir() else None) or DEFAULT_FORMAT
     rank, _, owns_group = init_distributed(device)
     try:
         prepared = rank_zero_first(lambda: _prepare_with_progress(prepare, data, cfg_format, show=rank == 0))
@@ -451,6 +454,8 @@ def train(
                 args += [flag, str(value)]
         prog = "torchrun ... -m tabgen train" if os.environ.get("WORLD_SIZE") else "tabgen train"
         out.print(f"interrupted: checkpoint saved. resume with: {prog} {shlex.join(args)} --resume")
+        # like a shell: 128 + the signal's number, so a script tells an interrupted run from a finished one
+        raise typer.Exit(143 if metrics["stop_reason"] == "SIGTERM" else 130)
 
 
 @app.command()
