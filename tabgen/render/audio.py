@@ -122,18 +122,47 @@ def write_wav(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEM
 def render_wav(tab: Tab, out: Path, tempo: float = DEFAULT_TEMPO) -> None:
     """Render `tab` into the file `out` (not atomically: for a caller that stages its outputs)."""
     soundfont, binary = check_synth()
-    midi = tab_to_midi(tab, tempo)
-    length = max(len(tab.bars) * 60.0 / tempo * _quarters_per_bar(tab), midi.get_end_time()) + TAIL
-    _with_tail(midi, length)
     with tempfile.TemporaryDirectory() as d:
         raw = Path(d) / "raw.wav"
         if binary is None:
+            try:
+                midi = tab_to_midi(tab, tempo)
+            except ValueError as e:  # pretty_midi refuses files past 10,000,000 ticks (~2,600 bars)
+                raise RenderError(
+                    f"{len(tab.bars)} bars are too long for pyfluidsynth's MIDI reader ({e}); "
+                    "install the fluidsynth program, or render fewer bars"
+                ) from None
+            length = max(len(tab.bars) * 60.0 / tempo * _quarters_per_bar(tab), midi.get_end_time()) + TAIL
+            _with_tail(midi, length)
             _render_with_library(midi, soundfont, raw)
-        else:
+        else:  # mido only: no tick limit, and the audio streams from fluidsynth to disk
             midi_path = Path(d) / "piece.mid"
-            midi.write(str(midi_path))
+            length = _write_with_tail(tab, tempo, midi_path)
             _render_with_program(binary, soundfont, midi_path, raw)
         _trim(raw, out, length)
+
+
+def _write_with_tail(tab: Tab, tempo: float, path: Path) -> float:
+    """Write the tab's MIDI file lasting until the end of its last bar plus TAIL (a sustain-off there,
+    so the synthesizer renders the tail even after a rest); returns that length in seconds."""
+    import mido
+
+    from tabgen.render.midi import midi_file
+
+    mid = midi_file(tab, tempo)
+    seconds_per_tick = 60.0 / tempo / mid.ticks_per_beat
+    end_tick = max(sum(m.time for m in track) for track in mid.tracks)
+    length = max(len(tab.bars) * 60.0 / tempo * _quarters_per_bar(tab), end_tick * seconds_per_tick) + TAIL
+    track = mid.tracks[-1]
+    eot = track.pop() if track and track[-1].type == "end_of_track" else mido.MetaMessage("end_of_track")
+    at = sum(m.time for m in track)
+    channel = next((m.channel for m in track if hasattr(m, "channel")), 0)
+    tail_tick = max(at, round(length / seconds_per_tick))
+    track.append(mido.Message("control_change", channel=channel, control=64, value=0, time=tail_tick - at))
+    eot.time = 0
+    track.append(eot)
+    mid.save(str(path))
+    return length
 
 
 def _quarters_per_bar(tab: Tab) -> float:
