@@ -50,30 +50,22 @@ def resolve_output(path: str | os.PathLike[str]) -> tuple[Path, str]:
     """Where an output for `path` really goes, and how: ("file", the path to rename over) or
     ("stream", a character device or FIFO to copy into). TabgenError for what cannot be written."""
     given = Path(path)
-    target = given
-    if given.is_symlink():
-        try:
-            target = Path(os.path.realpath(given, strict=True))
-        except FileNotFoundError:  # a dangling link: write the file it names
-            target = Path(os.path.realpath(given))
-        except OSError as e:
-            if e.errno == errno.ELOOP or "loop" in str(e).lower():
-                raise TabgenError(f"cannot write {given}: a symlink loop") from None
-            raise TabgenError(f"cannot write {given}: {_why(e)}") from None
     try:
-        mode = os.stat(target).st_mode
+        mode = os.stat(given).st_mode  # follows links, /proc's magic ones too (/dev/stdout)
     except FileNotFoundError:
-        return target, "file"
+        if given.is_symlink():  # a dangling link: write the file it names
+            return Path(os.path.realpath(given)), "file"
+        return given, "file"
     except OSError as e:
         if e.errno == errno.ELOOP:
             raise TabgenError(f"cannot write {given}: a symlink loop") from None
         raise TabgenError(f"cannot write {given}: {_why(e)}") from None
-    if stat.S_ISREG(mode):
-        return target, "file"
+    if stat.S_ISREG(mode):  # renamed over: through a symlink, the file it points at
+        return (Path(os.path.realpath(given)) if given.is_symlink() else given), "file"
     if stat.S_ISDIR(mode):
         raise TabgenError(f"cannot write {given}: it is a folder")
     if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
-        return target, "stream"
+        return given, "stream"
     kind = "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file"
     raise TabgenError(f"cannot write {given}: it is {kind}, not a file")
 

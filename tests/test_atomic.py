@@ -68,6 +68,16 @@ def test_a_fifo_gets_the_whole_output_and_stays_a_fifo(tmp_path):
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
+def test_a_magic_proc_link_to_a_pipe_is_written_through(tmp_path):
+    r, w = os.pipe()
+    try:
+        atomic_write(f"/proc/self/fd/{w}", b"MThd")  # what /dev/stdout is when piped
+        assert os.read(r, 100) == b"MThd"
+    finally:
+        os.close(r)
+        os.close(w)
+
+
 def test_a_fifo_with_no_reader_is_refused_not_waited_on(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
