@@ -8,14 +8,15 @@ renamed: an interrupted save never leaves a half-written checkpoint.
 
 from __future__ import annotations
 
+import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from tabgen.atomic import atomic_path
 from tabgen.errors import CheckpointError, TabgenError
 from tabgen.model import CharLSTM, ModelConfig
 
@@ -68,17 +69,95 @@ def save_checkpoint(
         "train_state": train_state or {},
         "optimizer_state": optimizer.state_dict() if optimizer is not None else None,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TabgenError(f"cannot write {path}: {e.strerror or e}") from None
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(payload, f)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x: Any) -> bool:
+    return (_is_int(x) or isinstance(x, float)) and math.isfinite(x)
+
+
+# train_state keys that training reads back on --resume, and what each must be
+_COUNTS = ("step", "chunk", "epoch", "lanes", "seq_len", "train_chars")
+_NUMBERS_OR_NONE = ("first_loss", "best_val_loss", "val_bpc", "val_bits_per_bar", "minutes")
+
+
+def check_tuning(tuning: Any) -> list[int] | None:
+    """A stored tuning: None, or 4..8 MIDI pitches as ints; ValueError saying what is wrong."""
+    if tuning is None:
+        return None
+    if not isinstance(tuning, list | tuple) or not all(_is_int(p) and 0 <= p <= 127 for p in tuning):
+        raise ValueError(f"tuning {str(tuning)[:40]!r} is not a list of MIDI pitches 0..127")
+    if not 4 <= len(tuning) <= 8:
+        raise ValueError(f"tuning has {len(tuning)} strings, not 4..8")
+    return list(tuning)
+
+
+def check_train_state(state: Any, config: ModelConfig) -> dict:
+    """A stored train_state: a dict whose known keys have the types training reads back."""
+    if state is None:
+        return {}
+    if not isinstance(state, dict):
+        raise ValueError(f"train_state is a {type(state).__name__}, not a dict")
+    for key in _COUNTS:
+        if key in state and not (_is_int(state[key]) and state[key] >= 0):
+            raise ValueError(f"train_state {key} {str(state[key])[:20]!r} is not a count")
+    if "total_steps" in state and not (state["total_steps"] is None or _is_int(state["total_steps"])):
+        raise ValueError("train_state total_steps is not a count")
+    for key in (*_NUMBERS_OR_NONE, "seconds"):
+        if key in state and not (_is_number(state[key]) or (state[key] is None and key != "seconds")):
+            raise ValueError(f"train_state {key} {str(state[key])[:20]!r} is not a number")
+    if "log_acc" in state:
+        acc = state["log_acc"]
+        if not (isinstance(acc, list | tuple) and len(acc) == 2 and all(_is_number(x) for x in acc)):
+            raise ValueError("train_state log_acc is not [sum, count]")
+    if "history" in state:
+        hist = state["history"]
+        if not isinstance(hist, dict) or not all(
+            isinstance(hist.get(k, []), list)
+            and all(isinstance(row, list | tuple) and row and _is_number(row[0]) for row in hist.get(k, []))
+            for k in ("train", "val")
+        ):
+            raise ValueError("train_state history is not {train: [...], val: [...]}")
+    if "hidden" in state:
+        hidden = state["hidden"]
+        if not (
+            isinstance(hidden, list | tuple)
+            and len(hidden) == 2
+            and all(isinstance(t, torch.Tensor) and t.dim() == 3 for t in hidden)
+            and hidden[0].shape == hidden[1].shape
+            and hidden[0].shape[0] == config.layers
+            and hidden[0].shape[2] == config.hidden
+        ):
+            raise ValueError(
+                f"train_state hidden is not two ({config.layers}, batch, {config.hidden}) tensors"
+            )
+    if "rng" in state:
+        rng = state["rng"]
+        if not (isinstance(rng, list) and all(isinstance(r, dict) and {"torch", "numpy", "python"} <= r.keys()
+                                              for r in rng)):  # fmt: skip
+            raise ValueError("train_state rng is not a list of random states")
+    return state
+
+
+def _check_finite(state: dict) -> None:
+    for name, tensor in state.items():
+        if (
+            isinstance(tensor, torch.Tensor)
+            and tensor.is_floating_point()
+            and not torch.isfinite(tensor).all()
+        ):
+            raise ValueError(f"weight {name} holds NaN or infinite values")
 
 
 def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> Checkpoint:
@@ -101,7 +180,10 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> Checkpoin
     try:
         config = ModelConfig(**payload["model_config"])
         model = CharLSTM(config)
+        _check_finite(payload["model_state"])  # NaN weights sample nothing but empty bars
         model.load_state_dict(payload["model_state"])
+        tuning = check_tuning(payload.get("tuning"))
+        train_state = check_train_state(payload.get("train_state"), config)
         vocab = dict(payload["vocab"])
         fmt, fmt_version = str(vocab["format"]), int(vocab["format_version"])
         if len(vocab["alphabet"]) != config.vocab_size:
@@ -116,10 +198,10 @@ def load_checkpoint(path: Path, device: torch.device | str = "cpu") -> Checkpoin
         vocab=vocab,
         format=fmt,
         format_version=fmt_version,
-        tuning=payload.get("tuning"),
+        tuning=tuning,
         metrics=payload.get("metrics") or {},
         manifest_hash=payload.get("manifest_hash") or "",
-        train_state=payload.get("train_state") or {},
+        train_state=train_state,
         optimizer_state=payload.get("optimizer_state"),
         path=path,
     )

@@ -65,6 +65,10 @@ def friendly_errors(fn: F) -> F:
         except TabgenError as e:
             err.print(f"[bold red]error:[/] {e}", markup=True)
             raise typer.Exit(1) from None
+        except OSError as e:  # what the library did not turn into its own error: still one line
+            where = f"{e.filename}: " if e.filename else ""
+            err.print(f"[bold red]error:[/] {where}{e.strerror or e}", markup=True)
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("interrupted")
             raise typer.Exit(130) from None
@@ -78,6 +82,15 @@ def _version(value: bool) -> None:
 
         typer.echo(f"tabgen {__version__}")
         raise typer.Exit()
+
+
+def _positive_finite(value: float | None) -> float | None:
+    """Typer's range checks let NaN through (every comparison with NaN is false): refuse it here."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"{value} is not a positive number")
+    return value
 
 
 @app.callback()
@@ -188,7 +201,9 @@ def compose(
     png: Annotated[
         Path | None, typer.Option("--png", help="Write the score as PNG (needs Chromium).")
     ] = None,
-    temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
+    temperature: Annotated[
+        float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
+    ] = 0.9,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
     seed: Annotated[
         int | None,
@@ -232,23 +247,34 @@ def compose(
     from tabgen.tab.labels import parse_tuning
     from tabgen.tab.write import to_text
 
+    drawn = seed is None
     if seed is None:
         import random
 
         seed = random.SystemRandom().randrange(2**31)
+    try:
+        asked = parse_tuning(tuning) if tuning else None
+    except TabgenError as e:
+        raise TabgenError(f"--tuning: {e}") from None
+    try:
+        result = run_compose(
+            model,
+            bars=bars,
+            tuning=asked,
+            meter=parse_meter(meter) if meter else None,
+            temperature=temperature,
+            top_k=top_k,
+            seed=seed,
+            prime=read_prime(prime) if prime else None,
+            candidates=candidates,
+            style=style,
+        )
+    except TabgenError as e:  # a prime that does not fit the piece: say which file
+        if prime is None or "prime" not in str(e) or str(prime) in str(e):
+            raise
+        raise TabgenError(f"{prime}: {e}") from None
+    if drawn:  # after the piece is made: a failure stays one line
         err.print(f"seed {seed} (--seed {seed} makes this piece again)", markup=False)
-    result = run_compose(
-        model,
-        bars=bars,
-        tuning=parse_tuning(tuning) if tuning else None,
-        meter=parse_meter(meter) if meter else None,
-        temperature=temperature,
-        top_k=top_k,
-        seed=seed,
-        prime=read_prime(prime) if prime else None,
-        candidates=candidates,
-        style=style,
-    )
     if verbose:
         for line in describe(result):
             err.print(line, markup=False)
@@ -279,7 +305,9 @@ def eval_command(
     ] = None,
     samples: Annotated[int, typer.Option(min=1, max=10_000, help="Pieces to sample.")] = 32,
     bars: Annotated[int, typer.Option(min=4, max=256, help="Bars per piece.")] = 16,
-    temperature: Annotated[float, typer.Option(min=0.01, max=10.0, help="Sampling temperature.")] = 0.9,
+    temperature: Annotated[
+        float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
+    ] = 0.9,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     candidates: Annotated[
@@ -435,7 +463,10 @@ def train(
     steps: Annotated[int | None, typer.Option(help="Optimizer steps to train (default 2000).")] = None,
     minutes: Annotated[float | None, typer.Option(help="Train for this many minutes instead.")] = None,
     size: Annotated[
-        str | None, typer.Option(help="Model size: small, base or large (default base; from scratch only).")
+        str | None,
+        typer.Option(
+            help="Model size: small, base or large (default base; from scratch only; on --resume the run's)."
+        ),
     ] = None,
     from_: Annotated[
         str | None,
@@ -482,12 +513,13 @@ def train(
     from tabgen import finetune
     from tabgen.corpus import prepare
     from tabgen.formats import DEFAULT_FORMAT
-    from tabgen.train import TrainConfig, init_distributed, rank_zero_first
+    from tabgen.train import TrainConfig, init_distributed, rank_zero_first, run_format
     from tabgen.train import train as run_training
 
     source = _train_source(from_, data, format, size, resume, out_dir)
     style_name, letter = finetune.style_for(source, style)
-    cfg_format = source.format or format or DEFAULT_FORMAT
+    resumed_format = run_format(out_dir) if resume and out_dir.is_dir() else None
+    cfg_format = format or source.format or resumed_format or DEFAULT_FORMAT
     rank, _, owns_group = init_distributed(device)
     try:
         if rank == 0 and source.note:
@@ -500,7 +532,7 @@ def train(
             _print_corpus_summary(prepared.summary())
         tuned = source.path is not None
         cfg = TrainConfig(
-            data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size or "base",
+            data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size,
             batch=batch, seq_len=seq_len, lr=lr or (finetune.FINETUNE_LR if tuned else finetune.SCRATCH_LR),
             warmup=finetune.FINETUNE_WARMUP if tuned else finetune.SCRATCH_WARMUP,
             eval_interval=eval_interval, device=device, seed=seed, resume=resume, format=cfg_format,
@@ -549,6 +581,8 @@ def train(
                 args += [flag, str(value)]
         prog = "torchrun ... -m tabgen train" if os.environ.get("WORLD_SIZE") else "tabgen train"
         out.print(f"interrupted: checkpoint saved. resume with: {prog} {shlex.join(args)} --resume")
+        # like a shell: 128 + the signal's number, so a script tells an interrupted run from a finished one
+        raise typer.Exit(143 if metrics["stop_reason"] == "SIGTERM" else 130)
 
 
 def _train_source(

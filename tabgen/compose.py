@@ -12,6 +12,7 @@ tune starting mid-piece.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,6 +124,10 @@ def compose(
     """A new piece of exactly `bars` bars: the best of `candidates` samples, validated and repaired.
 
     `form=False` leaves the form terms out of the choice (for the ablation in docs/compose.md)."""
+    if not (math.isfinite(temperature) and temperature > 0):  # NaN would sample nothing but empty bars
+        raise InputError(f"temperature must be a positive number, got {temperature}")
+    if top_k is not None and top_k < 1:
+        raise InputError(f"--top-k must be at least 1, got {top_k}")
     from tabgen.formats import get_format
     from tabgen.novelty import windows_for_checkpoint
     from tabgen.sample import sample

@@ -39,6 +39,7 @@ import numpy as np
 
 from tabgen.errors import InputError, TabgenError
 from tabgen.formats import DEFAULT_FORMAT, TextFormat, get_format
+from tabgen.inputs import read_input
 from tabgen.novelty import WINDOWS_FILE, digest_array, window_digests
 from tabgen.tab.parse import GUITAR_PRO_SUFFIXES
 from tabgen.tab.types import Tab
@@ -161,7 +162,7 @@ def _read_one(path_str: str, fmt_name: str, fmt_version: int | None = None, forc
     out = _FileResult(path_str)
     path = Path(path_str)
     try:
-        out.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        out.sha256 = hashlib.sha256(read_input(path)).hexdigest()  # a regular file, within the size cap
         staves, out.diagnostics = _read_staves(path)
     except OSError as e:
         out.skipped = f"unreadable: {e.strerror or e}"
@@ -285,8 +286,12 @@ def cache_key(files: list[Path], fmt: TextFormat, val_fraction: float, seed: int
         f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}{extra}\n".encode()
     )
     for f in files:
-        st = f.stat()
-        h.update(f"{f.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        try:
+            st = f.stat()
+            where, size, mtime = f.resolve(), st.st_size, st.st_mtime_ns
+        except (OSError, RuntimeError):  # a dangling symlink or a loop: skipped when read, with the reason
+            where, size, mtime = f.absolute(), -1, 0
+        h.update(f"{where}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
     return h.hexdigest()[:24]
 
 

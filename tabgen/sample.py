@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from tabgen.checkpoint import Checkpoint
     from tabgen.tab.types import Tab, Tuning
 
+MAX_BARS = 1024  # the most bars a piece may have (compose --bars says the same)
+
 
 class Grammar(Protocol):
     """What the sampler needs from a format's grammar (see tabgen.formats)."""
@@ -402,9 +404,15 @@ def sample(
             raise InputError("the prime's tuning and meter must be those of the piece asked for")
         if len(prime.bars) >= bars:
             n = len(prime.bars)
+            if n >= MAX_BARS:
+                raise InputError(
+                    f"the prime has {n} bars and they count toward --bars, which is at most {MAX_BARS}: "
+                    f"prime with fewer than {MAX_BARS} bars"
+                )
+            more = min(n + 8, MAX_BARS)
             raise InputError(
                 f"the prime has {n} bars and they count toward --bars: ask for more than {n} "
-                f"(--bars {n + 8} continues it with 8 new bars)"
+                f"(--bars {more} continues it with {more - n} new bars)"
             )
         prime = normalize(replace(prime, meter=meter))
         prefix = fmt.prime(prime, bars, letter)

@@ -11,17 +11,17 @@ No argument parsing and no printing: progress goes to the `on_progress` callback
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import math
 import os
 import random
 import signal
-import tempfile
 import time
-from collections.abc import Callable
-from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +29,11 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from tabgen.atomic import atomic_path, atomic_write
 from tabgen.checkpoint import load_checkpoint, save_checkpoint
 from tabgen.device import choose_device, free_cpu_threads, under_torchrun
 from tabgen.errors import CheckpointError, InputError, TrainingError
-from tabgen.model import CharLSTM, ModelConfig, flops_per_char
+from tabgen.model import SIZES, CharLSTM, ModelConfig, flops_per_char
 
 Progress = Callable[[dict], None]
 
@@ -43,7 +44,7 @@ class TrainConfig:
     out_dir: Path = Path("runs/tabgen")
     steps: int | None = None  # train this many optimizer steps ...
     minutes: float | None = None  # ... or for this long (neither: DEFAULT_STEPS)
-    size: str = "base"  # a key of model.SIZES
+    size: str | None = None  # a key of model.SIZES (None: base, or on resume the run's own)
     model: ModelConfig | None = None  # an explicit model (overrides size; vocab_size is taken from the data)
     batch: int = 32  # lanes per rank
     seq_len: int = 128  # characters per lane per step (the BPTT length)
@@ -256,15 +257,7 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, json.dumps(obj, indent=1) + "\n")
 
 
 def plot_curves(history: dict, path: Path) -> None:
@@ -286,14 +279,11 @@ def plot_curves(history: dict, path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png")
     finally:
         plt.close(fig)
-        Path(tmp).unlink(missing_ok=True)
 
 
 class _StopSignals:
@@ -383,14 +373,100 @@ def _setup(cfg: TrainConfig) -> tuple[_Dist, torch.device]:
     return d, device
 
 
+LOCK_NAME = ".train.lock"  # in the run folder: one training at a time writes it
+
+
+@contextmanager
+def run_folder(out: Path, main: bool = True) -> Iterator[None]:
+    """Make (if need be) and lock the run folder for this training; TrainingError naming it when it
+    cannot be used or another training holds it. The lock is an fcntl lock, which the system drops
+    when its process dies, so a killed training leaves no lock that blocks. A folder this call made is
+    removed again if the training fails before writing anything in it."""
+    if not main:  # under torchrun rank 0 owns the folder
+        yield
+        return
+    created = not out.exists() and not out.is_symlink()
+    if out.exists() and not out.is_dir():
+        raise TrainingError(f"{out}: exists and is not a folder; choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise TrainingError(f"{out}: cannot make the run folder ({e.strerror or e})") from None
+    lock = out / LOCK_NAME
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise TrainingError(f"{out}: cannot write in the run folder ({e.strerror or e})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise TrainingError(
+                f"{out}: another training (pid {holder}) is using this run folder; "
+                "wait for it to finish or choose another --out"
+            ) from None
+        try:  # the file we locked may have been removed by a training that just ended: lock the new one
+            same = os.path.samestat(os.fstat(fd), os.stat(lock))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    try:
+        yield
+    finally:
+        with suppress(OSError):
+            os.unlink(lock)
+        os.close(fd)
+        if created:
+            with suppress(OSError):
+                out.rmdir()  # only when empty: a failed start leaves no empty run folder behind
+
+
+def run_format(out: Path) -> str | None:
+    """The text format of the run in `out` (its last.pt), or None when there is none to resume."""
+    last = Path(out) / "last.pt"
+    return load_checkpoint(last).format if last.is_file() else None
+
+
 def train(cfg: TrainConfig, on_progress: Progress | None = None) -> dict:
     """Train (or resume) a model on a prepared corpus folder; return the metrics (also in metrics.json)."""
     d, device = _setup(cfg)
     try:
-        return _train(cfg, d, device, on_progress or (lambda e: None))
+        with run_folder(cfg.out_dir, d.main):
+            return _train(cfg, d, device, on_progress or (lambda e: None))
     finally:
         if d.owns_group:
             dist.destroy_process_group()
+
+
+def _size_name(config: ModelConfig) -> str:
+    for name in SIZES:
+        if ModelConfig.for_size(name, config.vocab_size) == config:
+            return name
+    return f"a custom size ({config.layers} x {config.hidden})"
+
+
+def _fit_to_data(cfg: TrainConfig, train_chars: int, world: int, notes: list[str]) -> TrainConfig:
+    """A corpus too short for batch x (seq_len + 1) characters per rank: fewer lanes, then shorter ones."""
+    lanes = cfg.batch * world
+    if train_chars // lanes >= cfg.seq_len + 1:
+        return cfg
+    batch = train_chars // (world * (cfg.seq_len + 1))
+    seq_len = cfg.seq_len
+    if batch < 1:
+        batch, seq_len = 1, train_chars // world - 1
+    if seq_len < 2:
+        return cfg  # too little to train on at all: Lanes says so
+    notes.append(
+        f"the training text ({train_chars:,} characters) is too short for {cfg.batch} sequences of "
+        f"{cfg.seq_len}{' per rank' if world > 1 else ''}: training with --batch {batch} --seq-len {seq_len}"
+    )
+    return replace(cfg, batch=batch, seq_len=seq_len)
 
 
 def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> dict:
@@ -400,14 +476,24 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
         raise InputError(f"{cfg.data}: the data is in format {vocab['format']!r}, not {cfg.format!r}")
     out = cfg.out_dir
     last_path, best_path = out / "last.pt", out / "best.pt"
-    if d.main:
-        out.mkdir(parents=True, exist_ok=True)
 
     ckpt = None
     if cfg.resume:
         if not last_path.is_file():
             raise TrainingError(f"{out}: nothing to resume (no last.pt); run without --resume first")
         ckpt = load_checkpoint(last_path, device="cpu")
+        if ckpt.format != vocab["format"]:  # formats share one alphabet: the name tells them apart
+            flag = "--format"
+            raise TrainingError(
+                f"{last_path}: the run was trained on format {ckpt.format!r}, not {vocab['format']!r}; "
+                f"resume without {flag} (or with {flag} {ckpt.format}), or train a new run in another --out"
+            )
+        run_size = _size_name(ckpt.config)
+        if cfg.size is not None and cfg.model is None and run_size != cfg.size:
+            raise TrainingError(
+                f"{last_path}: the run was trained at --size {run_size}, not {cfg.size}; resume without "
+                f"--size (or with --size {run_size}), or train a new run in another --out"
+            )
         if ckpt.vocab.get("alphabet") != vocab["alphabet"]:
             raise CheckpointError(
                 f"{last_path}: its alphabet differs from the data's; prepare the same format"
@@ -431,7 +517,7 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
     elif cfg.model is not None:
         mcfg = ModelConfig(**{**cfg.model.to_dict(), "vocab_size": vocab_size})
     else:
-        mcfg = ModelConfig.for_size(cfg.size, vocab_size)
+        mcfg = ModelConfig.for_size(cfg.size or "base", vocab_size)
 
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
@@ -460,6 +546,8 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
         torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     )  # CPU stays fp32: bf16 is ~150x slower on this CPU and breaks oneDNN's LSTM
 
+    notes: list[str] = []
+    cfg = _fit_to_data(cfg, (cfg.data / "train.bin").stat().st_size, d.world, notes)
     lanes = cfg.batch * d.world
     train_data = Lanes(
         cfg.data / "train.bin", lanes, d.rank * cfg.batch, (d.rank + 1) * cfg.batch, cfg.seq_len, vocab_size
@@ -491,7 +579,6 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
         "best_val_bits_per_bar": None,
         "bad_evals": 0,
     }
-    notes: list[str] = []
     hidden = model.init_state(cfg.batch, device)
     if ckpt is not None:
         saved = ckpt.train_state

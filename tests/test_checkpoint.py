@@ -23,7 +23,7 @@ def saved(tmp_path, name="m.pt", **kwargs):
         config,
         vocab=VOCAB,
         optimizer=opt,
-        train_state={"step": 7, "hidden": [torch.ones(2)]},
+        train_state={"step": 7, "hidden": [torch.ones(2, 1, 8), torch.ones(2, 1, 8)]},
         metrics={"val_bpc": 1.25},
         tuning=[64, 59, 55, 50, 45, 40],
         manifest_hash="abc",

@@ -74,21 +74,33 @@ def _render_with_library(midi: pretty_midi.PrettyMIDI, soundfont: Path, wav_path
 
 
 def _trim(src: Path, dst: Path, seconds: float) -> None:
-    """Copy the first `seconds` of a 16-bit WAV, fading out over the last FADE seconds."""
+    """Copy the first `seconds` of a 16-bit WAV, fading out over the last FADE seconds.
+
+    Streamed a second at a time, so memory stays flat however long the piece (2,000 bars is over an
+    hour of audio: held whole as floats that was gigabytes)."""
     import numpy as np
 
-    with wave.open(str(src), "rb") as r:
+    with wave.open(str(src), "rb") as r, wave.open(str(dst), "wb") as w:
         channels, rate = r.getnchannels(), r.getframerate()
-        frames = min(r.getnframes(), round(seconds * rate))
-        audio = np.frombuffer(r.readframes(frames), dtype="<i2").reshape(-1, channels).astype(np.float32)
-    fade = min(len(audio), round(FADE * rate))
-    if fade:
-        audio[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
-    with wave.open(str(dst), "wb") as w:
         w.setnchannels(channels)
         w.setsampwidth(2)
         w.setframerate(rate)
-        w.writeframes(audio.astype("<i2").tobytes())
+        frames = min(r.getnframes(), round(seconds * rate))
+        fade_from = frames - min(frames, round(FADE * rate))
+        done = 0
+        while done < frames:
+            block = r.readframes(min(rate, frames - done))
+            if not block:
+                break
+            audio = np.frombuffer(block, dtype="<i2").reshape(-1, channels)
+            n = len(audio)
+            if done + n > fade_from:  # this block holds (part of) the fade-out
+                at = np.arange(done, done + n)
+                gain = np.clip((frames - at) / max(1, frames - fade_from), 0.0, 1.0).astype(np.float32)
+                gain[at < fade_from] = 1.0
+                audio = (audio.astype(np.float32) * gain[:, None]).astype("<i2")
+            w.writeframes(audio.tobytes())
+            done += n
 
 
 def check_synth() -> tuple[Path, str | None]:
@@ -103,19 +115,54 @@ def check_synth() -> tuple[Path, str | None]:
 def write_wav(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEMPO) -> None:
     """Render `tab` to a WAV file at `path` (44.1 kHz), atomically; RenderError saying what to install
     when FluidSynth or a soundfont is missing."""
+    with atomic_path(path) as tmp:
+        render_wav(tab, tmp, tempo)
+
+
+def render_wav(tab: Tab, out: Path, tempo: float = DEFAULT_TEMPO) -> None:
+    """Render `tab` into the file `out` (not atomically: for a caller that stages its outputs)."""
     soundfont, binary = check_synth()
-    midi = tab_to_midi(tab, tempo)
-    length = max(_played(tab) * 60.0 / tempo * _quarters_per_bar(tab), midi.get_end_time()) + TAIL
-    _with_tail(midi, length)
-    with atomic_path(path) as tmp, tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory() as d:
         raw = Path(d) / "raw.wav"
         if binary is None:
+            try:
+                midi = tab_to_midi(tab, tempo)
+            except ValueError as e:  # pretty_midi refuses files past 10,000,000 ticks (~2,600 bars)
+                raise RenderError(
+                    f"{len(tab.bars)} bars are too long for pyfluidsynth's MIDI reader ({e}); "
+                    "install the fluidsynth program, or render fewer bars"
+                ) from None
+            length = max(_played(tab) * 60.0 / tempo * _quarters_per_bar(tab), midi.get_end_time()) + TAIL
+            _with_tail(midi, length)
             _render_with_library(midi, soundfont, raw)
-        else:
+        else:  # mido only: no tick limit, and the audio streams from fluidsynth to disk
             midi_path = Path(d) / "piece.mid"
-            midi.write(str(midi_path))
+            length = _write_with_tail(tab, tempo, midi_path)
             _render_with_program(binary, soundfont, midi_path, raw)
-        _trim(raw, tmp, length)
+        _trim(raw, out, length)
+
+
+def _write_with_tail(tab: Tab, tempo: float, path: Path) -> float:
+    """Write the tab's MIDI file lasting until the end of its last bar plus TAIL (a sustain-off there,
+    so the synthesizer renders the tail even after a rest); returns that length in seconds."""
+    import mido
+
+    from tabgen.render.midi import midi_file
+
+    mid = midi_file(tab, tempo)
+    seconds_per_tick = 60.0 / tempo / mid.ticks_per_beat
+    end_tick = max(sum(m.time for m in track) for track in mid.tracks)
+    length = max(_played(tab) * 60.0 / tempo * _quarters_per_bar(tab), end_tick * seconds_per_tick) + TAIL
+    track = mid.tracks[-1]
+    eot = track.pop() if track and track[-1].type == "end_of_track" else mido.MetaMessage("end_of_track")
+    at = sum(m.time for m in track)
+    channel = next((m.channel for m in track if hasattr(m, "channel")), 0)
+    tail_tick = max(at, round(length / seconds_per_tick))
+    track.append(mido.Message("control_change", channel=channel, control=64, value=0, time=tail_tick - at))
+    eot.time = 0
+    track.append(eot)
+    mid.save(str(path))
+    return length
 
 
 def _played(tab: Tab) -> int:

@@ -256,7 +256,8 @@ def _bend_within_beat(note: gp.Note, tick: int, length: int, put: Callable[[int,
             put(at, Note(note.string, fret, "b" if point.value > before.value else "r"))
 
 
-def _track_tab(song: gp.Song, track: gp.Track) -> Tab:
+def _track_tab(song: gp.Song, track: gp.Track, dropped: list[tuple[int, int, int]] | None = None) -> Tab:
+    """The track as a Tab; notes past MAX_FRET are left out and listed in `dropped` (bar, string, fret)."""
     strings = sorted(track.strings, key=lambda s: s.number)
     pitches = tuple(s.value for s in strings)
     tuning = next((t for t in NAMED_TUNINGS.values() if t.pitches == pitches), Tuning(pitches))
@@ -292,7 +293,11 @@ def _track_tab(song: gp.Song, track: gp.Track) -> Tab:
                             if 0 <= fret <= MAX_FRET:
                                 put(tick, Note(note.string, fret, "b" if up else "r"))
                         continue
-                    if note.type == gp.NoteType.rest or not 0 <= note.value <= MAX_FRET:
+                    if note.type == gp.NoteType.rest:
+                        continue
+                    if not 0 <= note.value <= MAX_FRET:
+                        if dropped is not None:
+                            dropped.append((len(bars) + 1, note.string, note.value))
                         continue
                     technique = _technique(note, beat)
                     before = prev.get(note.string)
@@ -322,15 +327,19 @@ def _track_tab(song: gp.Song, track: gp.Track) -> Tab:
     return Tab(tuning, tuple(bars), meter, song.title or "", meta)
 
 
+DROPPED_SHOWN = 5  # notes past the fret limit reported one by one, then counted
+
+
 def read_gp_result(path: str | os.PathLike[str]) -> ParseResult:
     """Every guitar and bass track of a .gp3/.gp4/.gp5 file as a `Tab`, with a diagnostic for each
     track skipped (drums, too few or too many strings)."""
     name = str(path)
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{name}: no such file")
+    from tabgen.inputs import read_input
+
+    data = read_input(p)  # a regular file of at most TABGEN_MAX_INPUT_MB
     try:
-        song = gp.parse(name)
+        song = gp.parse(io.BytesIO(data))
     except Exception as e:  # pyguitarpro raises many kinds on a damaged or foreign file
         raise InputError(f"{name}: not a readable Guitar Pro 3-5 file ({type(e).__name__})") from None
     result = ParseResult()
@@ -343,7 +352,14 @@ def read_gp_result(path: str | os.PathLike[str]) -> ParseResult:
             why = f"{len(track.strings)} strings (tabgen reads {MIN_STRINGS}..{MAX_STRINGS})"
             result.diagnostics.append(Diagnostic(name, 0, 0, f"{label} skipped: {why}"))
             continue
-        result.tabs.append(_track_tab(song, track))
+        dropped: list[tuple[int, int, int]] = []
+        result.tabs.append(_track_tab(song, track, dropped))
+        for bar, string, fret in dropped[:DROPPED_SHOWN]:
+            why = f"{label} bar {bar} string {string}: fret {fret} is past fret {MAX_FRET}, left out"
+            result.diagnostics.append(Diagnostic(name, 0, 0, why))
+        if len(dropped) > DROPPED_SHOWN:
+            more = f"{label}: {len(dropped) - DROPPED_SHOWN} more notes past fret {MAX_FRET} left out"
+            result.diagnostics.append(Diagnostic(name, 0, 0, more))
     return result
 
 

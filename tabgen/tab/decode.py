@@ -22,10 +22,14 @@ try:  # the reader's C part (tabgen/tab/_scan.c), when it was built
 except ImportError:
     _scan = None
 
-_PRE = re.compile(r"<pre\b[^>]*>(.*?)</pre\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"</?[A-Za-z!][^>\n]*>")  # not "<12>", a harmonic
+# Tags are found by scanning, not by regexes such as r"<pre\b[^>]*>(.*?)</pre\s*>": on text with many
+# "<pre" or "<a" and no closing ">" those retry the same stretch from every "<" (quadratic time: 100 KB of
+# "<pre>" took 33 s). Each scan below moves forward only, so unwrapping is linear in the text.
+_PRE_OPEN = re.compile(r"<pre\b", re.IGNORECASE)
+_PRE_CLOSE = re.compile(r"</pre\s*>", re.IGNORECASE)
+_TAG_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!")  # not "<12>", a harmonic
 # only the tag name ignores case: a pattern that starts with a plain "<" is searched for quickly
-_HTML_HINT = re.compile(r"<(?i:html|body|br|p|div|pre|head)\b[^>]*>")
+_HTML_HINT = re.compile(r"<(?i:html|body|br|p|div|pre|head)\b")
 # the bytes of UTF-8 text that are no control characters: deleting them leaves the control ones
 _NOT_CONTROL = bytes(sorted(set(range(256)) - set(range(0, 9)) - {11} - set(range(14, 32)) - {127}))
 
@@ -89,22 +93,69 @@ def _blank_out(text: str) -> str:
     return "\n" * text.count("\n")
 
 
+def _strip_tags(text: str) -> str:
+    """`text` without its tags: "<" (or "</"), a letter or "!", then anything but a newline up to ">"."""
+    parts: list[str] = []
+    last = 0
+    n = len(text)
+    ends = [-1, -1]  # the next ">" and the next newline at or after the last place looked from
+    i = text.find("<")
+    while i != -1:
+        c = i + 2 if text.startswith("</", i) and i + 2 < n and text[i + 2] in _TAG_START else i + 1
+        if c < n and text[c] in _TAG_START:
+            for k, ch in enumerate(">\n"):
+                if ends[k] != n and ends[k] <= c:  # look again only past the last answer: linear
+                    found = text.find(ch, c + 1)
+                    ends[k] = n if found == -1 else found
+            if ends[0] < ends[1]:  # a ">" before the end of the line: a tag
+                parts.append(text[last:i])
+                last = ends[0] + 1
+                i = text.find("<", last)
+                continue
+        i = text.find("<", i + 1)
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _pre_blocks(text: str) -> list[tuple[int, int, int]]:
+    """(content start, content end, block end) of each <pre ...>...</pre> block, in order."""
+    blocks = []
+    pos = 0
+    while (m := _PRE_OPEN.search(text, pos)) is not None:
+        gt = text.find(">", m.end())
+        if gt == -1:  # no ">" after this "<pre": none after any later one either
+            break
+        close = _PRE_CLOSE.search(text, gt + 1)
+        if close is None:  # no "</pre>" after this block's start: none after a later one either
+            break
+        blocks.append((gt + 1, close.start(), close.end()))
+        pos = close.end()
+    return blocks
+
+
+def _looks_like_html(text: str) -> bool:
+    m = _HTML_HINT.search(text)
+    return m is not None and text.find(">", m.end()) != -1
+
+
 def unwrap(text: str) -> str:
     """The part of `text` that can hold staves, with line numbers kept.
 
     HTML: where there is a <pre> block only <pre> contents are kept (tags dropped, entities
     decoded); an HTML page without <pre> loses its tags. Markdown fences and reStructuredText
     directives need no unwrapping: their marker lines are not stave lines and indentation is allowed.
+    Linear time in the length of `text`, whatever it holds.
     """
-    if "<" not in text or not _HTML_HINT.search(text):
+    if "<" not in text or not _looks_like_html(text):
         return text
-    if _PRE.search(text):
+    blocks = _pre_blocks(text)
+    if blocks:
         parts: list[str] = []
         last = 0
-        for m in _PRE.finditer(text):
-            parts.append(_blank_out(text[last : m.start(1)]))
-            parts.append(html.unescape(_TAG.sub("", m.group(1))))
-            last = m.end(1)
+        for start, end, _block_end in blocks:
+            parts.append(_blank_out(text[last:start]))
+            parts.append(html.unescape(_strip_tags(text[start:end])))
+            last = end
         parts.append(_blank_out(text[last:]))
         return "".join(parts)
-    return html.unescape(_TAG.sub("", text))
+    return html.unescape(_strip_tags(text))

@@ -41,9 +41,7 @@ its string count. The parser never normalizes: positions are character offsets.
 
 from __future__ import annotations
 
-import gzip
 import re
-import zlib
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,7 +50,8 @@ from operator import add, attrgetter, itemgetter
 from pathlib import Path
 
 from tabgen import collector
-from tabgen.errors import InputError, TabgenError
+from tabgen.errors import TabgenError
+from tabgen.inputs import check_regular, gunzip, is_gzip_name, read_input
 from tabgen.tab.decode import decode_bytes, unwrap
 from tabgen.tab.labels import parse_tuning, same_classes, tuning_from_labels
 from tabgen.tab.types import MAX_FRET, MAX_STRINGS, MIN_STRINGS, Bar, Column, Note, Tab, Tuning
@@ -935,23 +934,14 @@ def read_file(path: str | Path) -> ParseResult:
     data."""
     p = Path(path)
     name = str(path)
-    if not p.exists():
-        raise InputError(f"{name}: no such file")
-    if p.is_dir():
-        raise InputError(f"{name}: is a folder, not a tab file")
+    check_regular(p)  # a missing file, a folder, a FIFO, a device, a symlink loop: named as such
     if p.suffix.lower() in GUITAR_PRO_SUFFIXES:
         from tabgen.render.gp import read_gp_result  # imported only for Guitar Pro files
 
         return read_gp_result(p)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
-    if p.suffix == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            raise InputError(f"{name}: not a readable gzip file ({e})") from None
+    data = read_input(p)  # at most TABGEN_MAX_INPUT_MB, and so is what a .gz unpacks to
+    if is_gzip_name(p):
+        data = gunzip(data, name)
     return parse_text(decode_bytes(data, name), name)
 
 
