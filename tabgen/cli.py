@@ -683,14 +683,14 @@ def render(
             pictures = {k: None if v is None else numbered(v, number) for k, v in pictures.items()}
         bpm = piece_tempo(piece, tempo)
         for path in render_files(piece, **paths, tempo=bpm, tab_only=tab_only):
-            typer.echo(f"wrote {path}")
+            typer.echo(f"wrote {path}", err=True)  # stdout may be an output (/dev/stdout)
         if pictures["html"] is not None:
-            typer.echo(f"wrote {_write_page(piece, pictures['html'], bpm)}")
+            typer.echo(f"wrote {_write_page(piece, pictures['html'], bpm)}", err=True)
         if pictures["svg"] is not None or pictures["png"] is not None:
             from tabgen.render.svg import write_pictures
 
             for path in write_pictures(piece, svg=pictures["svg"], png=pictures["png"], tempo_bpm=bpm):
-                typer.echo(f"wrote {path}")
+                typer.echo(f"wrote {path}", err=True)
 
 
 def _write_page(piece: Any, path: Path, tempo: float) -> Path:

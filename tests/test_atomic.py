@@ -131,3 +131,22 @@ def test_a_full_disk_is_one_error_naming_the_output(tmp_path):
         with atomic_path(tmp_path / "x.mid") as tmp:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
     assert os.listdir(tmp_path) == []
+
+
+def test_render_to_stdout_gives_a_clean_midi_file(tmp_path):
+    import io
+    import subprocess
+    import sys
+
+    import mido
+
+    tab = tmp_path / "t.txt"
+    tab.write_text("e|-0-3-|\nB|-1---|\nG|-0---|\nD|-2---|\nA|-3---|\nE|-----|\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "tabgen", "render", str(tab), "--midi", "/dev/stdout"],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    midi = mido.MidiFile(file=io.BytesIO(done.stdout))  # nothing but the file: "wrote" goes to stderr
+    assert sum(1 for m in midi.play() if m.type == "note_on" and m.velocity) == 6  # the 6 notes
+    assert b"wrote /dev/stdout" in done.stderr
