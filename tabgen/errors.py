@@ -11,19 +11,6 @@ class TabValueError(TabgenError, ValueError):
     """A value outside what the tab model allows (a fret of 30, a tuning of 3 strings)."""
 
 
-class TabParseError(TabgenError):
-    """Text that cannot be read as a tab; names the file and line where known."""
-
-    def __init__(self, message: str, path: str = "", line: int = 0, column: int = 0) -> None:
-        where = path or "<text>"
-        if line:
-            where += f":{line}"
-            if column:
-                where += f":{column}"
-        super().__init__(f"{where}: {message}")
-        self.path, self.line, self.column = path, line, column
-
-
 class InputError(TabgenError):
     """A missing, unreadable, binary or empty input file or folder."""
 

@@ -35,7 +35,6 @@ TECHNIQUES: dict[str, str] = {
     "[]": "artificial harmonic",
     "pm": "palm mute",
 }
-LEGATO_TECHNIQUES = frozenset({"h", "p", "b", "r", "/", "\\", "s"})
 
 _NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
