@@ -141,7 +141,9 @@ def atomic_paths(paths: Sequence[str | os.PathLike[str]]) -> Iterator[list[Path]
         try:
             yield [s.tmp for s in staged]
         except OSError as e:
-            where = next((s.given for s in staged if e.filename and str(s.tmp) == str(e.filename)), None)
+            where: Path | str | None = next(
+                (s.given for s in staged if e.filename and str(s.tmp) == str(e.filename)), None
+            )
             where = where or (staged[0].given if staged else "")
             raise TabgenError(f"cannot write {where}: {_why(e)}") from None
         for s in staged:

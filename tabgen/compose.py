@@ -200,6 +200,7 @@ def score_candidates(
         decoded = fmt.decode(text, max_span=max_span)
         if decoded.tab is None or len(decoded.tab.bars) != bars:  # the grammar rules this out
             raise CheckpointError(f"a sample did not decode to {bars} bars: {'; '.join(decoded.problems)}")
+        repairs: list[str]
         tab, repairs = decoded.tab, []
         playable = is_playable(tab, max_span)
         if validate(tab, max_span):

@@ -134,7 +134,9 @@ def evaluate(
     training = find_training(ckpt, corpus)  # before sampling: a bad --corpus fails fast
     style = style if style is not None else default_style(ckpt)
     meter = meter or (4, 4)
-    opts = dict(bars=bars, temperature=temperature, top_k=top_k, max_span=max_span, style=style, meter=meter)
+    opts: dict[str, Any] = dict(
+        bars=bars, temperature=temperature, top_k=top_k, max_span=max_span, style=style, meter=meter
+    )
     opts["tuning"] = tuning
     total_draws = samples * (1 + candidates)
     done = 0

@@ -30,10 +30,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from functools import cache
+from typing import Any
 
 import numpy as np
 
 from tabgen.tab.types import Bar, Tab
+
+# a bar as a listener hears it: its width and (position, pitches) of each sounding column
+Signature = tuple[int, tuple[tuple[int, tuple[int, ...]], ...]]
 
 MIN_KEY_NOTES = 8  # fewer notes than this in a half: no key estimate for it
 
@@ -58,7 +62,7 @@ class FormFigures:
     open_string_share: float
     pieces_on_lowest_string: float  # share of pieces with a note on the lowest string
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -72,12 +76,12 @@ def _sounding(tab: Tab, bar: Bar) -> list[tuple[int, tuple[int, ...]]]:
     return out
 
 
-def bar_signature(tab: Tab, bar: Bar) -> tuple:
+def bar_signature(tab: Tab, bar: Bar) -> Signature:
     """What a listener hears in a bar: its width and the pitches at each position."""
     return (bar.width, tuple(_sounding(tab, bar)))
 
 
-def transposed_signature(tab: Tab, bar: Bar) -> tuple | None:
+def transposed_signature(tab: Tab, bar: Bar) -> Signature | None:
     """The signature with every pitch relative to the bar's lowest; None for a silent bar."""
     cols = _sounding(tab, bar)
     if not cols:
@@ -114,7 +118,8 @@ def _key_profiles() -> np.ndarray:
         np.roll(np.array(profile), tonic) for profile in (MAJOR_PROFILE, MINOR_PROFILE) for tonic in range(12)
     ]
     p = np.array(rows)
-    return p - p.mean(axis=1, keepdims=True)
+    centred: np.ndarray = p - p.mean(axis=1, keepdims=True)
+    return centred
 
 
 def estimate_key(weights: np.ndarray) -> tuple[int, str] | None:
@@ -206,11 +211,11 @@ def form_figures(tabs: Sequence[Tab]) -> FormFigures:
     lowest = 0
     for tab in tabs:
         lowest += any(n.string == tab.tuning.strings for n in tab.notes)
-        seen: set = set()
-        seen_t: set = set()
-        seen_w: set = set()
+        seen: set[Signature] = set()
+        seen_t: set[Signature] = set()
+        seen_w: set[tuple[Signature, Signature]] = set()
         sigs = [bar_signature(tab, b) for b in tab.bars]
-        prev_positions: tuple | None = None
+        prev_positions: tuple[Fraction, ...] | None = None
         for i, bar in enumerate(tab.bars):
             cols = _sounding(tab, bar)
             sig, tsig = sigs[i], transposed_signature(tab, bar)

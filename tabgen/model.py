@@ -12,6 +12,7 @@ No files and no vocab here: the model sees only ids.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +25,7 @@ State = tuple[torch.Tensor, torch.Tensor]
 
 # Chosen by bench/train.py on the 2-core EPYC (see docs/train.md): small trains ~3x faster than base,
 # base is the best bits-per-char at a 10-minute budget on 2 cores, large is for GPUs or long CPU runs.
-SIZES: dict[str, dict] = {
+SIZES: dict[str, dict[str, Any]] = {
     "small": {"embed": 32, "hidden": 128, "layers": 2, "dropout": 0.0},
     "base": {"embed": 64, "hidden": 256, "layers": 2, "dropout": 0.1},
     "large": {"embed": 64, "hidden": 512, "layers": 3, "dropout": 0.2},
@@ -59,7 +60,7 @@ class ModelConfig:
             raise TabValueError(f"unknown model size {size!r}; choose one of {', '.join(SIZES)}")
         return cls(vocab_size=vocab_size, **SIZES[size])
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -121,6 +122,7 @@ class CharLSTM(nn.Module):
             if i == 0:
                 gates = torch.addmm(table[idx], h_in[0], w)
             else:
+                assert bias is not None and x is not None  # (only layer 0 has neither)
                 gates = torch.addmm(bias, torch.cat([x, h_in[i]], 1), w)
             s = torch.sigmoid(gates)  # gate order i, f, g, o (PyTorch's)
             c = torch.addcmul(s[:, H : 2 * H] * c_in[i], s[:, :H], torch.tanh(gates[:, 2 * H : 3 * H]))
@@ -141,7 +143,7 @@ class CharLSTM(nn.Module):
         if cached is not None and cached[0] == key:
             return cached[1], cached[2]
         with torch.no_grad():
-            lstm = self.lstm
+            lstm: Any = self.lstm  # (torch's types do not name nn.LSTM's per-layer weights)
             table = self.embed.weight @ lstm.weight_ih_l0.t() + lstm.bias_ih_l0 + lstm.bias_hh_l0  # (V, 4H)
             layers: list[tuple[torch.Tensor, torch.Tensor | None]] = [(lstm.weight_hh_l0.t(), None)]
             for i in range(1, self.config.layers):

@@ -68,7 +68,8 @@ class WindowIndex:
         if not wins.size or not self.digests.size:
             return [False] * len(wins)
         at = np.searchsorted(self.digests, wins).clip(0, len(self.digests) - 1)
-        return (self.digests[at] == wins).tolist()
+        same: list[bool] = (self.digests[at] == wins).tolist()
+        return same
 
 
 def checkpoint_windows_path(ckpt_path: Path) -> Path:

@@ -378,9 +378,11 @@ def sample(
     from tabgen.tab.normalize import normalize
     from tabgen.tab.types import slots_per_bar
 
-    ckpt = checkpoint
-    if isinstance(checkpoint, str | Path):
-        ckpt = load_checkpoint(find_checkpoint(Path(checkpoint)))
+    ckpt = (
+        load_checkpoint(find_checkpoint(Path(checkpoint)))
+        if isinstance(checkpoint, str | Path)
+        else checkpoint
+    )
     if bars < 1:
         raise InputError(f"bars must be >= 1, got {bars}")
     if candidates < 1:

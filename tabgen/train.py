@@ -234,7 +234,7 @@ def patience_spent(st: dict, improved: bool, patience: int) -> bool:
 
 
 def _rng_state(device: torch.device) -> dict:
-    np_state = np.random.get_state()
+    np_state: Any = np.random.get_state()  # (the legacy tuple; numpy's types also allow a dict)
     py_state = random.getstate()
     state = {
         "torch": torch.get_rng_state(),
@@ -523,8 +523,8 @@ def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> 
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
     model = CharLSTM(mcfg)
-    if ckpt is not None or source is not None:
-        model.load_state_dict((ckpt or source).model.state_dict())
+    if (start := ckpt or source) is not None:
+        model.load_state_dict(start.model.state_dict())
     model.to(device)
     torch.manual_seed(cfg.seed + d.rank)  # each rank its own dropout masks
     decay = [p for p in model.parameters() if p.dim() >= 2]

@@ -220,7 +220,7 @@ class MaskBook:
         self._one = {c: self._mask(c) for c in alphabet}
         self._tech = np.zeros(len(alphabet), dtype=bool)
         self._tech[[self.ids[c] for c in TECH_OF]] = True
-        self._cache: dict[tuple, np.ndarray] = {}
+        self._cache: dict[tuple[object, ...], np.ndarray] = {}
 
     def _freeze(self, m: np.ndarray) -> np.ndarray:
         m.flags.writeable = False

@@ -61,7 +61,7 @@ from tabgen.formats.base import (
     parse_header,
 )
 from tabgen.tab.normalize import normalize
-from tabgen.tab.types import Bar, Note, Tab, Tuning, slots_per_bar
+from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
 
 REPEAT_MARK = "#"
 REPEAT_REACH = 8  # a bar repeat points at most this many bars back (one digit)
@@ -73,7 +73,9 @@ def bars_to_come(bars: int, b: int) -> str:
     return str(min(bars - 1 - b, COUNT_CAP))
 
 
-def repeat_distance(previous: list[tuple[int, tuple]], content: tuple[int, tuple]) -> int:
+def repeat_distance(
+    previous: list[tuple[int, tuple[Column, ...]]], content: tuple[int, tuple[Column, ...]]
+) -> int:
     """The smallest k <= REPEAT_REACH with previous[-k] == content (a bar's width and columns), 0
     when there is none or the bar is silent (a silent bar is written out)."""
     if not content[1]:
@@ -111,7 +113,7 @@ class TimeMajor(TextFormat):
         """The header and the bars of `tab`, counted as the first bars of a piece of `total`."""
         n = tab.tuning.strings
         out = [self.header(tab.tuning, tab.meter, style)]
-        written: list[tuple[int, tuple]] = []
+        written: list[tuple[int, tuple[Column, ...]]] = []
         for b, bar in enumerate(tab.bars):
             content = (bar.width, bar.columns)
             k = repeat_distance(written, content) if self.marks else 0
@@ -242,8 +244,8 @@ def _program(
                     book, strings, close=count in widths, repeat=bool(reach) and count == 0
                 )
             if line.startswith(REPEAT_MARK):
-                k = yield book.chars("".join(reach))
-                lines_now = list(reach[k])
+                mark = yield book.chars("".join(reach))
+                lines_now = list(reach[mark])
                 yield book.one("\n")
                 yield book.one(BAR_MARK)
                 closed = True

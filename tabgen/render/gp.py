@@ -70,6 +70,7 @@ class _StringState:
 
 def _set_bend(state: _StringState) -> None:
     """A bend (and release) path in semitones as Guitar Pro bend points over the picked note."""
+    assert state.note is not None  # (called for a string with a picked note only)
     path = [0, *state.bend_path]
     step = gp.BendEffect.maxPosition // (len(path) - 1)
     points = [gp.BendPoint(position=i * step, value=v) for i, v in enumerate(path)]
@@ -263,7 +264,7 @@ def _track_tab(song: gp.Song, track: gp.Track, dropped: list[tuple[int, int, int
     tuning = next((t for t in NAMED_TUNINGS.values() if t.pitches == pitches), Tuning(pitches))
     first = song.measureHeaders[0].timeSignature
     meter = (first.numerator, first.denominator.value)
-    bars = []
+    bars: list[Bar] = []
     prev: dict[int, gp.Note] = {}  # string -> last picked note
     bend_step: dict[int, int] = {}  # string -> how many bend points its tied notes have used
     for measure in track.measures:
@@ -286,7 +287,7 @@ def _track_tab(song: gp.Song, track: gp.Track, dropped: list[tuple[int, int, int
                         base = prev.get(note.string)
                         bend = base.effect.bend if base is not None else None
                         k = bend_step.get(note.string, 0) + 1
-                        if bend is not None and k < len(bend.points):
+                        if base is not None and bend is not None and k < len(bend.points):
                             bend_step[note.string] = k
                             fret = base.value + bend.points[k].value
                             up = bend.points[k].value >= bend.points[k - 1].value

@@ -253,8 +253,9 @@ def _make_stable(root: ET.Element) -> None:
             if creator.text == "Music21":
                 ident.remove(creator)
         encoding = ident.find("encoding")
-        for date in encoding.findall("encoding-date") if encoding is not None else []:
-            encoding.remove(date)
+        if encoding is not None:
+            for date in encoding.findall("encoding-date"):
+                encoding.remove(date)
     renamed: dict[str, str] = {}
     counts: dict[str, int] = {}
     for el in root.iter():
@@ -305,9 +306,9 @@ def add_staff_details(root: ET.Element, tab: Tab, tab_staff: int | None) -> None
                 continue
             for fing in tech.findall("fingering"):
                 if (fing.text or "").startswith(_STRING_MARK):
-                    string_el = ET.Element("string")
-                    string_el.text = fing.text[len(_STRING_MARK) :]
-                    tech.insert(list(tech).index(fing), string_el)
+                    marked = ET.Element("string")
+                    marked.text = (fing.text or "")[len(_STRING_MARK) :]
+                    tech.insert(list(tech).index(fing), marked)
                     tech.remove(fing)
             string_el = tech.find("string")
             if string_el is None or tech.find("fret") is not None:
@@ -341,7 +342,7 @@ def fit_for_readers(root: ET.Element, tab_staff: int | None) -> None:
             continue
         notations = el.find("notations")
         tech = notations.find("technical") if notations is not None else None
-        if tech is None:
+        if notations is None or tech is None:
             continue
         for child in tech.findall("string") + tech.findall("fret"):
             tech.remove(child)
@@ -350,8 +351,8 @@ def fit_for_readers(root: ET.Element, tab_staff: int | None) -> None:
         if not len(notations):
             el.remove(notations)
     for forward in root.iter("forward"):  # (rests music21 skips over) on the TAB staff: voice 1 too
-        if forward.findtext("staff") == staff and forward.find("voice") is not None:
-            forward.find("voice").text = "1"
+        if forward.findtext("staff") == staff and (voice := forward.find("voice")) is not None:
+            voice.text = "1"
 
 
 def _copy_beams(beams: beam.Beams) -> beam.Beams:

@@ -20,7 +20,7 @@ from tabgen.errors import InputError
 try:  # the reader's C part (tabgen/tab/_scan.c), when it was built
     from tabgen.tab import _scan
 except ImportError:
-    _scan = None
+    _scan = None  # type: ignore[assignment]  # (the checker reads the C part from _scan.pyi)
 
 # Tags are found by scanning, not by regexes such as r"<pre\b[^>]*>(.*?)</pre\s*>": on text with many
 # "<pre" or "<a" and no closing ">" those retry the same stretch from every "<" (quadratic time: 100 KB of

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import add, attrgetter, itemgetter
 from pathlib import Path
+from typing import Any, cast
 
 from tabgen import collector
 from tabgen.errors import TabgenError
@@ -59,7 +60,7 @@ from tabgen.tab.types import MAX_FRET, MAX_STRINGS, MIN_STRINGS, Bar, Column, No
 try:  # the per-character loops compiled (tabgen/tab/_scan.c); same results, several times faster
     from tabgen.tab import _scan
 except ImportError:  # built without a C compiler: the same rules in pure Python
-    _scan = None
+    _scan = None  # type: ignore[assignment]  # (the checker reads the C part from _scan.pyi)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,7 @@ def _string_line(index: int, text: str) -> _Line | None:
 
 def _py_string_line(index: int, text: str) -> _Line | None:
     m = _HEAD.match(text)
+    assert m is not None  # every part of _HEAD is optional: it matches any line
     start = m.end()
     body = text[start:].rstrip()
     n = len(body)
@@ -174,8 +176,8 @@ _HEADER = re.compile(
     re.IGNORECASE,
 )
 # every key contains one of these: a line without any of them is no header line
-_HEADER_WORDS = ("title", "meter", "time", "key", "source", "tuning", "artist", "composer", "album")
-_HEADER_WORDS += ("author", "arranger", "capo", "tempo", "style")
+_HEADER_WORDS: tuple[str, ...] = ("title", "meter", "time", "key", "source", "tuning", "artist")
+_HEADER_WORDS += ("composer", "album", "author", "arranger", "capo", "tempo", "style")
 _METER_LINE = re.compile(r"\s*(\d{1,2})\s*/\s*(\d{1,2})(?:\s+time)?\s*", re.IGNORECASE)
 _METER = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})")
 _KEY_ALIASES = {"time signature": "meter", "time": "meter", "key signature": "key"}
@@ -223,8 +225,7 @@ class _Reader:
             for m in _HEADER.finditer(text):
                 self.field(index, m.group(1).lower(), m.group(2))
         elif "/" in text:
-            m = _METER_LINE.fullmatch(text)
-            if m:
+            if _METER_LINE.fullmatch(text):
                 meter = _meter(text)
                 if meter:
                     self.ctx.meter = meter
@@ -657,8 +658,9 @@ class _StaveReader:
                 line_offsets, line_notes = self.line_notes(string, s, tokens, parts, end, pm)
             else:
                 starts = list(accumulate(map(len, parts)))[0:-1:2]  # where each token starts
-                line_offsets = list(map(add, starts, map(_FIRST, hits)))
-                line_notes = list(map(_SECOND, hits))
+                known = cast("list[tuple[int, Note]]", hits)  # (no None among them, checked above)
+                line_offsets = list(map(add, starts, map(_FIRST, known)))
+                line_notes = list(map(_SECOND, known))
                 if line_offsets[-1] >= end:  # notes after the last bar line are not read
                     keep = bisect_left(line_offsets, end)
                     del line_offsets[keep:], line_notes[keep:]
@@ -830,7 +832,7 @@ class _StaveReader:
         if len(digits) == 1:
             return ((at, _note(string, int(digits), prefix or suffix)),), ""
         parts, message = split_digits(digits)
-        found = [[at + k, f, ""] for k, f in parts]
+        found: list[list[Any]] = [[at + k, f, ""] for k, f in parts]
         if prefix:
             found[0][2] = prefix
         if suffix and not found[-1][2]:
@@ -839,7 +841,7 @@ class _StaveReader:
 
     @staticmethod
     def palm_mute_spans(annotations: list[tuple[int, str]]) -> list[tuple[int, int]]:
-        spans = []
+        spans: list[tuple[int, int]] = []
         for _, text in annotations:
             if "PM" in text or "P.M" in text:
                 if _PM_LINE.fullmatch(text):
@@ -883,7 +885,7 @@ class _StaveReader:
         labels = tuple(s.label for s in lines)
         if None in labels:
             return False
-        tuning = tuning_from_labels(labels)  # type: ignore[arg-type]
+        tuning = tuning_from_labels(labels)
         return tuning is not None and bool(tuning.name)
 
     def tuning(self) -> Tuning:
@@ -892,10 +894,10 @@ class _StaveReader:
         header = ctx.tuning if ctx.tuning is not None and ctx.tuning.strings == self.strings else None
         labels = tuple(map(_LABEL, lines))
         if None not in labels:
-            from_labels = tuning_from_labels(labels)  # type: ignore[arg-type]
+            from_labels = tuning_from_labels(labels)
             if from_labels is not None:
                 if header is not None:
-                    if header == from_labels or same_classes(header, labels):  # type: ignore[arg-type]
+                    if header == from_labels or same_classes(header, labels):
                         return header
                     self.diag(
                         lines[0].index, 0, "the stave labels disagree with the Tuning: line; labels win"

@@ -79,7 +79,7 @@ def validate(tab: Tab, max_span: int = 4, max_fret: int = MAX_FRET) -> list[Prob
             problems.append(Problem(-1, -1, -1, "empty", "the piece has no notes"))
         slots = slots_per_bar(tab.meter) if tab.meter else None
         for i, bar in enumerate(tab.bars):
-            if slots and not _allowed_width(bar.width, slots):
+            if slots and tab.meter and not _allowed_width(bar.width, slots):
                 msg = f"bar is {bar.width} slots wide; the grid of {tab.meter[0]}/{tab.meter[1]} has {slots}"
                 problems.append(Problem(i, -1, -1, "bar-width", msg))
             for col in bar.columns:

@@ -9,6 +9,7 @@ import queue
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from tabgen.errors import RenderError
@@ -37,7 +38,7 @@ class Viewer:
 
     @property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
+        host, port = cast("tuple[str, int]", self.httpd.server_address[:2])  # (an IP server)
         return f"http://{host}:{port}/"
 
     def page(self, selftest: bool) -> bytes:
