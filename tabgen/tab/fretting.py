@@ -36,7 +36,14 @@ W_STRETCH = 1.0  # per fret a chord spreads beyond a relaxed hand
 W_UNPLAYABLE = 20.0  # per fret a chord spreads beyond max_span (only naive fingerings do that)
 W_SHIFT = 0.15  # per fret the hand travels along the neck
 W_SHIFT_FIXED = 1.0  # any position shift at all
-W_CROSS = 0.3  # per string the hand's centre moves across the neck
+W_CROSS = 0.1  # per string the hand's centre moves across the neck (plucking hand: cheap)
+W_OPEN = 0.0  # per open string in a fingering that also frets notes
+W_MELODY = 0.0  # per string the top note moves (a melody kept on one string is legato)
+
+
+def weights() -> dict[str, float]:
+    """The cost model's weights as they stand (a corpus cache keys its entries by them)."""
+    return {k: v for k, v in globals().items() if k.startswith("W_") or k == "COMFORT"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ def _static(fingering: Fingering, max_span: int) -> float:
         return 0.0
     spread = max(fretted) - min(fretted)
     c = sum(W_FRET * f + W_HIGH * max(0, f - 12) for f in fretted)
+    c += W_OPEN * (len(fingering) - len(fretted))
     return c + W_STRETCH * max(0, spread - COMFORT) + W_UNPLAYABLE * max(0, spread - max_span)
 
 
@@ -76,14 +84,15 @@ def _positions(fingering: Fingering) -> list[int]:
 @lru_cache(maxsize=65536)
 def _states(
     fingerings: tuple[Fingering, ...], max_span: int
-) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The Viterbi states of one event: (fingering index, hand position), with their positions,
     mean strings and static costs as arrays."""
     st = [(i, p) for i, f in enumerate(fingerings) for p in _positions(f)]
     pos = np.array([p for _, p in st], dtype=np.float64)
     centre = np.array([sum(n.string for n in fingerings[i]) / len(fingerings[i]) for i, _ in st])
     static = np.array([_static(fingerings[i], max_span) for i, _ in st])
-    return st, pos, centre, static
+    top = np.array([float(fingerings[i][0].string) for i, _ in st])
+    return st, pos, centre, static, top
 
 
 def _viterbi(cands: Sequence[Sequence[Fingering]], max_span: int) -> tuple[list[Fingering], float]:
@@ -95,24 +104,26 @@ def _viterbi(cands: Sequence[Sequence[Fingering]], max_span: int) -> tuple[list[
     steps = [c for c in cands if c and c[0]]
     if not steps:
         return [() for _ in cands], 0.0
-    best = prev_pos = prev_centre = None
+    best = prev_pos = prev_centre = prev_top = None
     back: list[np.ndarray] = []
     states: list[list[tuple[int, int]]] = []
     for fingerings in steps:
-        st, pos, centre, static = _states(tuple(fingerings), max_span)
+        st, pos, centre, static, top = _states(tuple(fingerings), max_span)
         if best is None:
             best = static
         else:
             shift = np.abs(prev_pos[:, None] - pos[None, :])
             moving = shift > 0
             move = W_CROSS * np.abs(prev_centre[:, None] - centre[None, :])
+            if W_MELODY:
+                move = move + W_MELODY * np.abs(prev_top[:, None] - top[None, :])
             move = move + np.where(moving, W_SHIFT_FIXED + W_SHIFT * shift, 0.0)
             total = best[:, None] + move
             arg = total.argmin(axis=0)
             back.append(arg)
             best = total[arg, np.arange(len(st))] + static
         states.append(st)
-        prev_pos, prev_centre = pos, centre
+        prev_pos, prev_centre, prev_top = pos, centre, top
     j = int(best.argmin())
     total_cost = float(best[j])
     path: list[Fingering] = []
