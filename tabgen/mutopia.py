@@ -48,15 +48,15 @@ from pathlib import Path
 from typing import Any
 
 from tabgen.errors import InputError
-from tabgen.pdcorpus import _cache_path, _write_outputs, write_atomic
+from tabgen.pdcorpus import _cache_path, _write_outputs, read_corpus, write_atomic
 from tabgen.tab.fretting import fret_pitches, naive_fretting
 from tabgen.tab.fretting import weights as fretting_weights
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
 from tabgen.tab.write import to_text
 
 NAME = "mutopia-guitar"
-BUILD_VERSION = 3  # bump when a tune's text would change: old cache entries are then ignored
-EVENTS_VERSION = 1  # bump when tabgen-events.ly changes: LilyPond then runs again
+BUILD_VERSION = 4  # bump when a tune's text would change: old cache entries are then ignored
+EVENTS_VERSION = 2  # bump when tabgen-events.ly changes: LilyPond then runs again
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "mutopia-guitar"
 LILYPOND_TIMEOUT = 240  # seconds; the slowest piece here takes about 30
 MIN_SECTION = 4  # bars: a shorter run in one meter (a bar of 2/4 in a piece in 3/4) is left out
@@ -84,6 +84,7 @@ class PieceStats:
     string_marks: int = 0  # notes with an editor's string number
     string_agree: int = 0  # ... on the string the fretting chose
     string_agree_naive: int = 0  # ... on the string the naive lowest fret would take
+    string_followed: int = 0  # ... on the editor's string in the tab (which follows the editor)
     cost: float = 0.0
     naive_cost: float = 0.0
 
@@ -398,7 +399,9 @@ def grid_tab(
 
     `low_d`: a bass D3 (the lowest note of a chord, or of a downbeat) moves down to D2, the open
     sixth string of the D tunings. `editor`: the tuning is the score's own, so the editor's
-    string numbers are compared with the fretting's (stats.string_marks, string_agree)."""
+    string numbers count: the cost model's own fingering is compared with them (string_marks,
+    string_agree; string_agree_naive for the naive lowest fret), then the tab is fretted with
+    them as constraints (`fret_pitches(strings=...)`; string_followed)."""
     stats = PieceStats(**asdict(grid.stats))
     slots = slots_per_bar(grid.meter)
     keys: list[tuple[int, int]] = []
@@ -418,17 +421,21 @@ def grid_tab(
                 c[c.index(50)] = 38
                 stats.bass_lowered += 1
     fretting = fret_pitches(chords, tuning)
+    naive = naive_fretting(chords, tuning)
+    if editor:  # the cost model alone against the editor; then the tab follows the editor
+        moved = [[(p + k, s) for p, s in m] for m in marks]
+        stats.string_agree, stats.string_marks = string_agreement(moved, fretting.chords, tuning)
+        stats.string_agree_naive = string_agreement(moved, naive.chords, tuning)[0]
+        wanted = [{p: s for p, s in m if s} for m in moved]
+        if any(wanted):
+            fretting = fret_pitches(chords, tuning, strings=wanted)
+        stats.string_followed = string_agreement(moved, fretting.chords, tuning)[0]
     stats.notes = sum(len(c) for c in chords)
     stats.chords = sum(len(c) > 1 for c in fretting.chords)
     stats.octave_moves = fretting.octave_moves
     stats.dropped = fretting.dropped
     stats.cost = round(fretting.cost, 3)
-    naive = naive_fretting(chords, tuning)
     stats.naive_cost = round(naive.cost, 3)
-    if editor:
-        moved = [[(p + k, s) for p, s in m] for m in marks]
-        stats.string_agree, stats.string_marks = string_agreement(moved, fretting.chords, tuning)
-        stats.string_agree_naive = string_agreement(moved, naive.chords, tuning)[0]
     columns: list[list[Column]] = [[] for _ in grid.bars]
     for (b, s), fingering in zip(keys, fretting.chords, strict=True):
         if fingering:
@@ -582,7 +589,7 @@ def _events_cache(out_dir: Path, piece: Piece) -> Path:
 def _cache(out_dir: Path, piece: Piece) -> Path:
     # keyed by the fretting's weights too: a change of the cost model re-frets every piece
     digest = hashlib.sha1(json.dumps(fretting_weights(), sort_keys=True).encode()).hexdigest()[:8]
-    return _cache_path(out_dir, f"{NAME}-v{BUILD_VERSION}-{digest}", piece.path)
+    return _cache_path(out_dir, f"{NAME}-v{BUILD_VERSION}.{EVENTS_VERSION}-{digest}", piece.path)
 
 
 def build(
@@ -622,10 +629,10 @@ def build(
     paths = [p.path for p in pieces]
     part = _write_outputs(out_dir, {NAME: paths}, results)
     info = part["collections"][NAME]
-    marks = sum(t["stats"]["string_marks"] for r in results.values() for t in r["tunes"])
-    agree = sum(t["stats"]["string_agree"] for r in results.values() for t in r["tunes"])
-    info["string_marks"], info["string_agree"] = marks, agree
-    info["tunings"] = dict(Counter(_tuning_line(t["text"]) for r in results.values() for t in r["tunes"]))
+    compiled = [r["info"]["lilypond_seconds"] for r in results.values() if "lilypond_seconds" in r["info"]]
+    info["lilypond_runs"], info["lilypond_seconds"] = len(compiled), round(sum(compiled), 1)
+    shipped = read_corpus(out_dir / f"{NAME}.tab.gz")
+    info["tunings"] = dict(Counter(_tuning_line(t) for t in shipped).most_common())
     info["pieces"] = [results[(NAME, p)]["info"] for p in paths]
     info["build_version"] = BUILD_VERSION
     info["build_seconds"] = round(time.monotonic() - start, 1)

@@ -147,3 +147,14 @@ def test_every_polyphonic_column_is_playable_in_every_tuning(name, events):
         kept += len(chord)
     # a note is lost only when counted as dropped (unisons too)
     assert kept == sum(len(ev) for ev in events) - r.dropped
+
+
+def test_a_players_string_is_kept_where_a_hand_can_play_it():
+    # E4 asked on the B string: fret 5 there, and the melody after it stays in that position
+    r = fret_pitches(single(64, 62), STANDARD, strings=[{64: 2}, {}])
+    assert frets(r) == [[(2, 5)], [(2, 3)]]
+    # the bass of a chord asked on the sixth string: A2 at E5 under the open B and E
+    r = fret_pitches([[45, 59, 64]], STANDARD, strings=[{45: 6}])
+    assert frets(r) == [[(1, 0), (2, 0), (6, 5)]]
+    # E5 cannot sound on the low E string: the request is ignored
+    assert frets(fret_pitches(single(76), STANDARD, strings=[{76: 6}])) == [[(1, 12)]]

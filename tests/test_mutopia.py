@@ -6,6 +6,7 @@ tests that need it or the scores skip where they are absent."""
 import gzip
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ def test_snippet_tab_is_playable_and_agrees_with_the_editor(snippet):
     tab, stats = tabs[0]
     assert stats.transpose == 0
     assert stats.notes == 19 and stats.chords == 4 and stats.dropped == 0 and stats.octave_moves == 0
-    assert (stats.string_marks, stats.string_agree) == (3, 3)
+    assert (stats.string_marks, stats.string_agree, stats.string_followed) == (3, 3, 3)
     for t, _ in tabs:
         text = to_text(t)
         assert (
@@ -139,6 +140,15 @@ def test_shipped_collection_is_valid_and_attributed():
         if "ShareAlike" in text or "Attribution" in text:
             assert "typeset for the Mutopia Project by" in text
     assert gzip.decompress(CORPUS.read_bytes()).count(b"Title: ") == len(tunes)
+    # tabgen's train/validation split groups pieces by title: every version of a source (its other
+    # tunings) has the same title, so all of them land on one side
+    titles: dict[str, set[str]] = {}
+    for text in tunes:
+        head = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line and "|" not in line)
+        titles.setdefault(head["Source"], set()).add(head["Title"])
+    assert all(len(t) == 1 or all(", part " in x for x in t) for t in titles.values())
+    tunings = Counter(line for text in tunes for line in text.splitlines() if line.startswith("Tuning: "))
+    assert set(tunings) == {f"Tuning: {t}" for t in info["tunings"]} and len(tunings) == 4
 
 
 def events(key: str, bars: list[list[tuple[int, list[int]]]], meter=(4, 4)) -> mutopia.ScoreEvents:

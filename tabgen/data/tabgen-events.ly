@@ -76,6 +76,8 @@
      (force-output tabgen-port))))
 
 \layout {
+  % the events are all we want: no grobs, no line breaking (half the time; the same events)
+  \context { \Score skipTypesetting = ##t }
   \context { \Voice \consists #tabgen-voice-listener }
   \context { \Staff \consists #tabgen-staff-listener }
   \context { \Score \consists #tabgen-score-listener }

@@ -3,8 +3,15 @@
 `fret_pitches` takes a sequence of events (each a chord: MIDI pitches struck together) and picks
 one fingering per event with a dynamic program (Viterbi over the candidate fingerings of each
 event) that minimizes `cost`: hand movement between events (position shifts, fret distance,
-string crossings) plus the cost of each fingering (high frets, stretches). Open strings cost
-nothing, so open position wins wherever the range allows.
+string crossings) plus the cost of each fingering (high frets, stretches). A lone open string
+costs nothing and leaves the hand where it is, so open position wins wherever the range allows;
+an open string costs a little inside a fretted chord, and more the higher up the neck the hand
+plays (where a guitarist keeps to stopped notes). The weights were chosen, under the hand-checked
+fingerings of tests/test_fretting.py, for agreement with the string numbers of Mutopia's guitar
+scores (bench/string_agreement.py; the figures are in corpora/README.md).
+
+`strings=` asks for given pitches on given strings (a score's string numbers) where a hand can
+play them so.
 
 Rules every fingering keeps: one note per string, frets within ``0..max_fret``, and the fretted
 notes of a chord at most ``max_span`` frets apart (open strings excluded). A pitch outside the
@@ -30,15 +37,15 @@ Fingering = tuple[Note, ...]
 
 # Weights of the cost model, in "frets of hand movement". A hand covers COMFORT+1 frets without moving.
 COMFORT = 3
-W_FRET = 0.05  # per fret of every fretted note: low positions are easier to read and to play
+W_FRET = 0.02  # per fret of every fretted note: low positions are easier to read and to play
 W_HIGH = 0.5  # per fret above 12, where frets get narrow and (on most guitars) hard to reach
-W_STRETCH = 1.0  # per fret a chord spreads beyond a relaxed hand
+W_STRETCH = 0.9  # per fret a chord spreads beyond a relaxed hand
 W_UNPLAYABLE = 20.0  # per fret a chord spreads beyond max_span (only naive fingerings do that)
-W_SHIFT = 0.15  # per fret the hand travels along the neck
-W_SHIFT_FIXED = 1.0  # any position shift at all
-W_CROSS = 0.1  # per string the hand's centre moves across the neck (plucking hand: cheap)
-W_OPEN = 0.0  # per open string in a fingering that also frets notes
-W_MELODY = 0.0  # per string the top note moves (a melody kept on one string is legato)
+W_SHIFT = 0.1  # per fret the hand travels along the neck
+W_SHIFT_FIXED = 1.7  # any position shift at all: a guitarist plays in one position while it serves
+W_CROSS = 0.05  # per string the hand's centre moves across the neck (the plucking hand crosses freely)
+W_OPEN = 0.05  # per open string in a fingering that also frets notes
+W_OPEN_HIGH = 0.05  # per open string and per fret the hand sits above the 4th position
 
 
 def weights() -> dict[str, float]:
@@ -84,15 +91,17 @@ def _positions(fingering: Fingering) -> list[int]:
 @lru_cache(maxsize=65536)
 def _states(
     fingerings: tuple[Fingering, ...], max_span: int
-) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, np.ndarray]:
     """The Viterbi states of one event: (fingering index, hand position), with their positions,
     mean strings and static costs as arrays."""
     st = [(i, p) for i, f in enumerate(fingerings) for p in _positions(f)]
     pos = np.array([p for _, p in st], dtype=np.float64)
     centre = np.array([sum(n.string for n in fingerings[i]) / len(fingerings[i]) for i, _ in st])
     static = np.array([_static(fingerings[i], max_span) for i, _ in st])
-    top = np.array([float(fingerings[i][0].string) for i, _ in st])
-    return st, pos, centre, static, top
+    if W_OPEN_HIGH:  # an open string rings out of place when the hand plays high up the neck
+        opens = np.array([sum(n.fret == 0 for n in fingerings[i]) for i, _ in st], dtype=np.float64)
+        static = static + W_OPEN_HIGH * opens * np.maximum(0.0, pos - 4)
+    return st, pos, centre, static
 
 
 def _viterbi(cands: Sequence[Sequence[Fingering]], max_span: int) -> tuple[list[Fingering], float]:
@@ -104,26 +113,24 @@ def _viterbi(cands: Sequence[Sequence[Fingering]], max_span: int) -> tuple[list[
     steps = [c for c in cands if c and c[0]]
     if not steps:
         return [() for _ in cands], 0.0
-    best = prev_pos = prev_centre = prev_top = None
+    best = prev_pos = prev_centre = None
     back: list[np.ndarray] = []
     states: list[list[tuple[int, int]]] = []
     for fingerings in steps:
-        st, pos, centre, static, top = _states(tuple(fingerings), max_span)
+        st, pos, centre, static = _states(tuple(fingerings), max_span)
         if best is None:
             best = static
         else:
             shift = np.abs(prev_pos[:, None] - pos[None, :])
             moving = shift > 0
             move = W_CROSS * np.abs(prev_centre[:, None] - centre[None, :])
-            if W_MELODY:
-                move = move + W_MELODY * np.abs(prev_top[:, None] - top[None, :])
             move = move + np.where(moving, W_SHIFT_FIXED + W_SHIFT * shift, 0.0)
             total = best[:, None] + move
             arg = total.argmin(axis=0)
             back.append(arg)
             best = total[arg, np.arange(len(st))] + static
         states.append(st)
-        prev_pos, prev_centre, prev_top = pos, centre, top
+        prev_pos, prev_centre = pos, centre
     j = int(best.argmin())
     total_cost = float(best[j])
     path: list[Fingering] = []
@@ -214,15 +221,31 @@ def fret_pitches(
     tuning: Tuning,
     max_fret: int = MAX_FRET,
     max_span: int = 4,
+    strings: Sequence[dict[int, int]] | None = None,
 ) -> Fretting:
-    """The least-cost playable fingering of every event (a chord of MIDI pitches; may be empty)."""
+    """The least-cost playable fingering of every event (a chord of MIDI pitches; may be empty).
+
+    `strings`, per event, {pitch: string} the player asked for (a score's string numbers): the
+    event's candidates are narrowed to those that play each such pitch on its string, where any
+    playable candidate does; otherwise the request is ignored."""
     cands: list[tuple[Fingering, ...]] = []
     moves = dropped = 0
-    for ev in events:
+    for i, ev in enumerate(events):
         if not ev:
             cands.append(((),))
             continue
         found, m, d = _candidates(tuple(sorted(ev, reverse=True)), tuning, max_fret, max_span)
+        if strings and strings[i]:
+            want = strings[i]
+            kept = tuple(
+                f
+                for f in found
+                if all(
+                    any(n.string == s and tuning.pitch(n.string, n.fret) == p for n in f)
+                    for p, s in want.items()
+                )
+            )
+            found = kept or found
         cands.append(found)
         moves += m
         dropped += d
