@@ -4,7 +4,8 @@ Mutopia's guitar scores mark some notes with string numbers (LilyPond's `\\1` ..
 piece that has them, this frets the piece as the corpus builder does (`tabgen.mutopia`) and counts,
 note by note, the marked notes that land on the editor's string. It prints a Markdown table per piece
 and the total, with the naive lowest-fret choice beside it. The LilyPond events come from
-the build's cache (corpora/.cache) where it has them; pieces not built yet are compiled.
+the build's cache (corpora/.cache) where it has them; pieces not built yet are compiled (every
+piece is looked at: the marks may sit in an included file).
 
     PYTHONPATH=. python bench/string_agreement.py [--dir corpora] [--mutopia-dir PATH]
 """
@@ -23,9 +24,6 @@ def marked_pieces(root: Path, out_dir: Path) -> list[tuple[str, list[mutopia.Sco
     """(path, its scores that carry string numbers) for every piece with any."""
     out = []
     for piece in mutopia.read_index(root):
-        text = (root / piece.path).read_text(encoding="utf-8", errors="replace")
-        if not any(f"\\{s}" in text for s in "123456"):
-            continue
         try:
             scores = mutopia.lilypond_events(root / piece.path, mutopia._events_cache(out_dir, piece))
         except mutopia.Skip:

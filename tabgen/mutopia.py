@@ -55,7 +55,7 @@ from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
 from tabgen.tab.write import to_text
 
 NAME = "mutopia-guitar"
-BUILD_VERSION = 4  # bump when a tune's text would change: old cache entries are then ignored
+BUILD_VERSION = 5  # bump when a tune's text would change: old cache entries are then ignored
 EVENTS_VERSION = 2  # bump when tabgen-events.ly changes: LilyPond then runs again
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "mutopia-guitar"
 LILYPOND_TIMEOUT = 240  # seconds; the slowest piece here takes about 30
@@ -475,16 +475,20 @@ def alternative_tunings(key: str, primary: Tuning) -> list[Tuning]:
 
 
 def score_tabs(
-    score: ScoreEvents, title: str, meta: tuple[tuple[str, str], ...]
+    score: ScoreEvents, title: str, meta: tuple[tuple[str, str], ...], written: bool = False
 ) -> list[tuple[Tab, PieceStats]]:
     """Every tune of one score: each section in the score's own tuning, then its alternative
-    tunings. A copy is made only where the music fits the tuning: it moves or drops at most
+    tunings (`written`: the score is entered at written pitch, see `written_pitch`). A copy is
+    made only where the music fits the tuning: it moves or drops at most
     MISFIT of its notes, and it plays what the tuning is for at least once: its open low D, or in
     a piece in G the open G2 of open G (else it is counted in the first tune's stats as one of
     its `misfits`)."""
     grids = score_grids(score)
     pitches = [p for g in grids for bar in g.bars for col in bar.values() for p, _ in col]
-    k = _best_transpose(pitches)
+    # guitar music is written an octave above its sound: a score entered as written (`written`)
+    # whose lowest note is the written low D or above sounds an octave below its MIDI pitches
+    down = -12 if written and min(pitches) >= 50 else 0
+    k = down + _best_transpose([p + down for p in pitches])
     own = primary_tuning([p + k for p in pitches])
     out = []
     for j, grid in enumerate(grids, start=1):
@@ -533,6 +537,16 @@ def piece_title(piece: Piece, fields: dict[str, str], movement: int, movements: 
     return " ".join(title.replace("|", "/").split())
 
 
+_SOUNDING = re.compile(r'\\clef\s*"?(?:\w*_8|\w*tab)\b|\\transposition|TabStaff|TabVoice')
+
+
+def written_pitch(folder: Path) -> bool:
+    """True when a score's files enter guitar music at written pitch: no octave-down clef
+    (`treble_8`, `G_8`), no `\\transposition`, no tab staff (whose frets need sounding pitches)."""
+    texts = (p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.rglob("*.ly")))
+    return not any(_SOUNDING.search(t) for t in texts)
+
+
 def build_piece(root: Path, piece: Piece, events_cache: Path | None = None) -> dict[str, Any]:
     """One source piece to its tunes: {'tunes': [{text, stats}], 'skipped': {reason: n}, 'info': ...}."""
     ly = root / piece.path
@@ -555,11 +569,12 @@ def build_piece(root: Path, piece: Piece, events_cache: Path | None = None) -> d
     if not cached:
         info["lilypond_seconds"] = round(time.monotonic() - t0, 1)
     reasons = []
+    written = info["written_pitch"] = written_pitch(ly.parent)
     for i, score in enumerate(scores, start=1):
         source = "mutopia:" + piece.path.removesuffix(".ly") + (f"#{i}" if len(scores) > 1 else "")
         title = piece_title(piece, fields, i, len(scores))
         try:
-            tabs = score_tabs(score, title, piece_meta(piece, fields, source, score.key))
+            tabs = score_tabs(score, title, piece_meta(piece, fields, source, score.key), written)
         except Skip as e:
             skipped[str(e)] += 1
             reasons.append(str(e))

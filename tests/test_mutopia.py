@@ -97,11 +97,13 @@ def test_two_pieces_end_to_end():
     pieces = {p.path: p for p in mutopia.read_index(MUTOPIA)}
     for path in SMALL:
         result = mutopia.build_piece(MUTOPIA, pieces[path])
-        assert result["skipped"] == {} and len(result["tunes"]) == 1
+        assert result["skipped"] == {} and result["tunes"]
         assert result["info"]["licence"] == pieces[path].licence and result["info"]["maintainer"]
-        (tune,) = result["tunes"]
-        check_tune(tune["text"])
-        assert f"Source: mutopia:{path.removesuffix('.ly')}\n" in tune["text"]
+        for tune in result["tunes"]:  # the piece, then its copies in other tunings
+            check_tune(tune["text"])
+            assert f"Source: mutopia:{path.removesuffix('.ly')}\n" in tune["text"]
+        tune = result["tunes"][0]
+        assert "Tuning: E2 A2 D3 G3 B3 E4\n" in tune["text"]
         # every note of the grid is in the tab, column by column, unless moved or dropped (counted)
         (score,) = mutopia.lilypond_events(MUTOPIA / path)
         grid = mutopia.score_grid(score)
@@ -240,3 +242,17 @@ def test_bars_without_onsets_stay_as_empty_bars():
     (tab, _), *_ = tabs
     assert [len(b.columns) for b in tab.bars] == [1, 0, 0, 1]
     check_tune(to_text(tab))
+
+
+def test_a_score_entered_at_written_pitch_sounds_an_octave_lower(tmp_path):
+    (tmp_path / "a.ly").write_text("\\relative c' { \\clef treble e,4 g b e }")
+    assert mutopia.written_pitch(tmp_path)
+    for sounding in ('\\clef "treble_8"', "\\clef G_8", "\\transposition c", "\\new TabStaff"):
+        (tmp_path / "b.ly").write_text(sounding)
+        assert not mutopia.written_pitch(tmp_path)
+    # written E3 G3 B3 E4 (the open strings as a guitarist reads them) sound E2 G2 B2 E3
+    score = events("E minor", [[(0, [52]), (4, [55]), (8, [59]), (12, [64])]])
+    ((tab, stats),) = mutopia.score_tabs(score, "t", (), written=True)
+    assert stats.transpose == -12 and sorted(tab.pitch(n) for n in tab.notes) == [40, 43, 47, 52]
+    ((tab, stats),) = mutopia.score_tabs(score, "t", ())
+    assert stats.transpose == 0
