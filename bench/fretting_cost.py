@@ -6,7 +6,7 @@ frets the hand travels (sum of the jumps between consecutive fretted notes' lowe
 strings crossed (sum of the jumps of each event's mean string), chords beyond a 4-fret reach, and
 notes above fret 12.
 
-    PYTHONPATH=. python bench/fretting_cost.py [--sample N] [--dir corpora]   # N tunes per collection
+    PYTHONPATH=. python bench/fretting_cost.py [--sample N] [--dir corpora] [--collection NAME]...
 """
 
 from __future__ import annotations
@@ -49,11 +49,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sample", type=int, default=0)
     ap.add_argument("--dir", type=Path, default=CORPORA)
+    ap.add_argument("--collection", action="append", help="only these collections (repeatable)")
     args = ap.parse_args()
     rng = random.Random(0)
     print("| collection | tunes | notes | " + " | ".join(f"{n}: DP / naive" for n in NAMES) + " |")
     print("|---|---:|---:|" + "---:|" * len(NAMES))
     for path in sorted(args.dir.glob("*.tab.gz")):
+        if args.collection and path.name.removesuffix(".tab.gz") not in args.collection:
+            continue
         tunes = read_corpus(path)
         if args.sample:
             tunes = rng.sample(tunes, min(args.sample, len(tunes)))

@@ -150,15 +150,23 @@ def corpus_build(
     out_dir: Annotated[Path, typer.Argument(help="Folder for <collection>.tab.gz and manifest.json.")],
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", help="A music21 collection (repeatable); default: all."),
+        typer.Option(
+            "--source", help="A music21 collection or mutopia-guitar (repeatable); default: music21's."
+        ),
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most N source files per collection.")] = None,
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes; default: all cores.")] = None,
+    mutopia_dir: Annotated[
+        Path | None, typer.Option(help="The Mutopia guitar scores; default: ../shared/mutopia-guitar.")
+    ] = None,
 ) -> None:
-    """Turn music21's bundled public-domain tunes and chorales into guitar tabs (resumable)."""
+    """Turn music21's public-domain tunes and chorales, or Mutopia's guitar scores, into tabs (resumable)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from tabgen import mutopia
     from tabgen.pdcorpus import COLLECTIONS, build
+
+    sources = list(source or COLLECTIONS)
 
     with Progress(
         "[progress.description]{task.description}",
@@ -168,17 +176,19 @@ def corpus_build(
         console=err.get(),
     ) as progress:
         task = progress.add_task("source files", total=None)
-        manifest = build(
-            out_dir,
-            source or COLLECTIONS,
-            limit=limit,
-            jobs=jobs,
-            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
+        report = lambda done, total: progress.update(task, completed=done, total=total)  # noqa: E731
+        if mutopia.NAME in sources:
+            sources.remove(mutopia.NAME)
+            manifest = mutopia.build(out_dir, mutopia_dir, limit=limit, jobs=jobs, on_progress=report)
+        if sources:
+            manifest = build(out_dir, sources, limit=limit, jobs=jobs, on_progress=report)
+    built = [*sources, mutopia.NAME] if mutopia.NAME in (source or ()) else sources
     for name, info in manifest["collections"].items():
+        if name not in built:
+            continue
         skipped = sum(info["skipped"].values())
         out.print(f"{name}: {info['tunes']} tunes, {info['duplicates']} duplicates, {skipped} skipped")
-    out.print(f"{manifest['total']['tunes']} tunes in {manifest['build_seconds']} s -> {out_dir}")
+    out.print(f"{sum(manifest['collections'][n]['tunes'] for n in built)} tunes -> {out_dir}")
 
 
 @app.command()

@@ -429,6 +429,10 @@ def build(
     manifest = _write_outputs(out_dir, entries, results)
     manifest["build_seconds"] = round(time.monotonic() - start, 1)
     manifest["files_from_cache"] = total - len(todo)
+    manifest_path = out_dir / "manifest.json"
+    if manifest_path.exists():  # keep the entries of collections not built this time
+        kept = json.loads(manifest_path.read_text()).get("collections", {})
+        manifest["collections"] = {**kept, **manifest["collections"]}
     write_atomic(out_dir / "manifest.json", (json.dumps(manifest, indent=2) + "\n").encode())
     return manifest
 

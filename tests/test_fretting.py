@@ -105,3 +105,56 @@ def test_every_chord_is_playable(events):
         assert not fretted or max(fretted) - min(fretted) <= 4
         # every pitch kept is one of the event's pitch classes
         assert {STANDARD.pitch(n.string, n.fret) % 12 for n in chord} <= {p % 12 for p in ev}
+
+
+# --- polyphony: bass, inner voices and melody fretted together -----------------------------------
+
+
+def test_open_strings_where_a_guitarist_uses_them():
+    # E2 under B3, then G3 E4 B3: the open E minor arpeggio, every note an open string
+    r = fret_pitches([[40, 59], [55], [64], [59]], STANDARD)
+    assert frets(r) == [[(2, 0), (6, 0)], [(3, 0)], [(1, 0)], [(2, 0)]]
+    # after an open D or a D-string note, G3 is the open G string, not D5
+    assert frets(fret_pitches(single(50, 55), STANDARD)) == [[(4, 0)], [(3, 0)]]
+    assert frets(fret_pitches(single(52, 55), STANDARD)) == [[(4, 2)], [(3, 0)]]
+    # G2 with G3 over it: the open G
+    assert frets(fret_pitches([[43, 55]], STANDARD)) == [[(3, 0), (6, 3)]]
+
+
+def test_bass_and_melody_an_octave_and_more_apart():
+    # A2 under A4: open A in the bass, the melody on the top string
+    assert frets(fret_pitches([[45, 69]], STANDARD)) == [[(1, 5), (5, 0)]]
+    # in drop D, D2 under A3 and F#4 is the open low D
+    r = fret_pitches([[38, 57, 66]], Tuning.named("drop-d"))
+    assert frets(r) == [[(1, 2), (3, 2), (6, 0)]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["standard", "drop-d", "dadgad", "open-g"]),
+    st.lists(st.lists(st.integers(36, 90), min_size=1, max_size=6), min_size=1, max_size=8),
+)
+def test_every_polyphonic_column_is_playable_in_every_tuning(name, events):
+    tuning = Tuning.named(name)
+    r = fret_pitches(events, tuning)
+    kept = 0
+    for chord, ev in zip(r.chords, events, strict=True):
+        strings = [n.string for n in chord]
+        assert len(strings) == len(set(strings)) and all(0 <= n.fret <= 24 for n in chord)
+        fretted = [n.fret for n in chord if n.fret]
+        assert not fretted or max(fretted) - min(fretted) <= 4
+        assert {tuning.pitch(n.string, n.fret) % 12 for n in chord} <= {p % 12 for p in ev}
+        kept += len(chord)
+    # a note is lost only when counted as dropped (unisons too)
+    assert kept == sum(len(ev) for ev in events) - r.dropped
+
+
+def test_a_players_string_is_kept_where_a_hand_can_play_it():
+    # E4 asked on the B string: fret 5 there, and the melody after it stays in that position
+    r = fret_pitches(single(64, 62), STANDARD, strings=[{64: 2}, {}])
+    assert frets(r) == [[(2, 5)], [(2, 3)]]
+    # the bass of a chord asked on the sixth string: A2 at E5 under the open B and E
+    r = fret_pitches([[45, 59, 64]], STANDARD, strings=[{45: 6}])
+    assert frets(r) == [[(1, 0), (2, 0), (6, 5)]]
+    # E5 cannot sound on the low E string: the request is ignored
+    assert frets(fret_pitches(single(76), STANDARD, strings=[{76: 6}])) == [[(1, 12)]]

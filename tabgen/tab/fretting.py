@@ -3,8 +3,15 @@
 `fret_pitches` takes a sequence of events (each a chord: MIDI pitches struck together) and picks
 one fingering per event with a dynamic program (Viterbi over the candidate fingerings of each
 event) that minimizes `cost`: hand movement between events (position shifts, fret distance,
-string crossings) plus the cost of each fingering (high frets, stretches). Open strings cost
-nothing, so open position wins wherever the range allows.
+string crossings) plus the cost of each fingering (high frets, stretches). A lone open string
+costs nothing and leaves the hand where it is, so open position wins wherever the range allows;
+an open string costs a little inside a fretted chord, and more the higher up the neck the hand
+plays (where a guitarist keeps to stopped notes). The weights were chosen, under the hand-checked
+fingerings of tests/test_fretting.py, for agreement with the string numbers of Mutopia's guitar
+scores (bench/string_agreement.py; the figures are in corpora/README.md).
+
+`strings=` asks for given pitches on given strings (a score's string numbers) where a hand can
+play them so.
 
 Rules every fingering keeps: one note per string, frets within ``0..max_fret``, and the fretted
 notes of a chord at most ``max_span`` frets apart (open strings excluded). A pitch outside the
@@ -30,13 +37,20 @@ Fingering = tuple[Note, ...]
 
 # Weights of the cost model, in "frets of hand movement". A hand covers COMFORT+1 frets without moving.
 COMFORT = 3
-W_FRET = 0.05  # per fret of every fretted note: low positions are easier to read and to play
+W_FRET = 0.02  # per fret of every fretted note: low positions are easier to read and to play
 W_HIGH = 0.5  # per fret above 12, where frets get narrow and (on most guitars) hard to reach
-W_STRETCH = 1.0  # per fret a chord spreads beyond a relaxed hand
+W_STRETCH = 0.9  # per fret a chord spreads beyond a relaxed hand
 W_UNPLAYABLE = 20.0  # per fret a chord spreads beyond max_span (only naive fingerings do that)
-W_SHIFT = 0.15  # per fret the hand travels along the neck
-W_SHIFT_FIXED = 1.0  # any position shift at all
-W_CROSS = 0.3  # per string the hand's centre moves across the neck
+W_SHIFT = 0.1  # per fret the hand travels along the neck
+W_SHIFT_FIXED = 1.7  # any position shift at all: a guitarist plays in one position while it serves
+W_CROSS = 0.05  # per string the hand's centre moves across the neck (the plucking hand crosses freely)
+W_OPEN = 0.05  # per open string in a fingering that also frets notes
+W_OPEN_HIGH = 0.05  # per open string and per fret the hand sits above the 4th position
+
+
+def weights() -> dict[str, float]:
+    """The cost model's weights as they stand (a corpus cache keys its entries by them)."""
+    return {k: v for k, v in globals().items() if k.startswith("W_") or k == "COMFORT"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ def _static(fingering: Fingering, max_span: int) -> float:
         return 0.0
     spread = max(fretted) - min(fretted)
     c = sum(W_FRET * f + W_HIGH * max(0, f - 12) for f in fretted)
+    c += W_OPEN * (len(fingering) - len(fretted))
     return c + W_STRETCH * max(0, spread - COMFORT) + W_UNPLAYABLE * max(0, spread - max_span)
 
 
@@ -83,6 +98,9 @@ def _states(
     pos = np.array([p for _, p in st], dtype=np.float64)
     centre = np.array([sum(n.string for n in fingerings[i]) / len(fingerings[i]) for i, _ in st])
     static = np.array([_static(fingerings[i], max_span) for i, _ in st])
+    if W_OPEN_HIGH:  # an open string rings out of place when the hand plays high up the neck
+        opens = np.array([sum(n.fret == 0 for n in fingerings[i]) for i, _ in st], dtype=np.float64)
+        static = static + W_OPEN_HIGH * opens * np.maximum(0.0, pos - 4)
     return st, pos, centre, static
 
 
@@ -203,15 +221,31 @@ def fret_pitches(
     tuning: Tuning,
     max_fret: int = MAX_FRET,
     max_span: int = 4,
+    strings: Sequence[dict[int, int]] | None = None,
 ) -> Fretting:
-    """The least-cost playable fingering of every event (a chord of MIDI pitches; may be empty)."""
+    """The least-cost playable fingering of every event (a chord of MIDI pitches; may be empty).
+
+    `strings`, per event, {pitch: string} the player asked for (a score's string numbers): the
+    event's candidates are narrowed to those that play each such pitch on its string, where any
+    playable candidate does; otherwise the request is ignored."""
     cands: list[tuple[Fingering, ...]] = []
     moves = dropped = 0
-    for ev in events:
+    for i, ev in enumerate(events):
         if not ev:
             cands.append(((),))
             continue
         found, m, d = _candidates(tuple(sorted(ev, reverse=True)), tuning, max_fret, max_span)
+        if strings and strings[i]:
+            want = strings[i]
+            kept = tuple(
+                f
+                for f in found
+                if all(
+                    any(n.string == s and tuning.pitch(n.string, n.fret) == p for n in f)
+                    for p, s in want.items()
+                )
+            )
+            found = kept or found
         cands.append(found)
         moves += m
         dropped += d

@@ -169,7 +169,7 @@ def _py_string_line(index: int, text: str) -> _Line | None:
 
 _KEYS = (
     "time signature|key signature|title|meter|time|key|source|tuning|artist|composer|album|"
-    "author|arranger|capo|tempo|subtitle|style"
+    "author|arranger|capo|tempo|subtitle|license|style"
 )
 _HEADER = re.compile(
     rf"(?:^|(?<=\s\s))\s*({_KEYS})\s*:\s*(.*?)\s*(?=\s\s+(?:{_KEYS})\s*:|$)",
@@ -177,7 +177,7 @@ _HEADER = re.compile(
 )
 # every key contains one of these: a line without any of them is no header line
 _HEADER_WORDS: tuple[str, ...] = ("title", "meter", "time", "key", "source", "tuning", "artist")
-_HEADER_WORDS += ("composer", "album", "author", "arranger", "capo", "tempo", "style")
+_HEADER_WORDS += ("composer", "album", "author", "arranger", "capo", "tempo", "license", "style")
 _METER_LINE = re.compile(r"\s*(\d{1,2})\s*/\s*(\d{1,2})(?:\s+time)?\s*", re.IGNORECASE)
 _METER = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})")
 _KEY_ALIASES = {"time signature": "meter", "time": "meter", "key signature": "key"}
