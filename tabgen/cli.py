@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from tabgen.compose import DEFAULT_CANDIDATES, DEFAULT_TEMPERATURE
 from tabgen.errors import InputError, TabgenError
 
 if TYPE_CHECKING:
@@ -213,7 +214,7 @@ def compose(
     ] = None,
     temperature: Annotated[
         float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
-    ] = 0.9,
+    ] = DEFAULT_TEMPERATURE,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
     seed: Annotated[
         int | None,
@@ -238,7 +239,9 @@ def compose(
     meter: Annotated[
         str | None, typer.Option(help="Time signature such as 3/4 or 6/8 (default 4/4).")
     ] = None,
-    candidates: Annotated[int, typer.Option(min=1, max=64, help="Samples to choose the best from.")] = 4,
+    candidates: Annotated[
+        int, typer.Option(min=1, max=64, help="Samples to choose the best from.")
+    ] = DEFAULT_CANDIDATES,
     style: Annotated[
         str | None,
         typer.Option(
@@ -317,12 +320,12 @@ def eval_command(
     bars: Annotated[int, typer.Option(min=4, max=256, help="Bars per piece.")] = 16,
     temperature: Annotated[
         float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
-    ] = 0.9,
+    ] = DEFAULT_TEMPERATURE,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     candidates: Annotated[
         int, typer.Option(min=1, max=64, help="Each masked piece the best of K, as compose chooses.")
-    ] = 4,
+    ] = DEFAULT_CANDIDATES,
     style: Annotated[str | None, typer.Option(help="The style to ask for (default: the model's).")] = None,
     meter: Annotated[str | None, typer.Option(help="Time signature of the pieces (default 4/4).")] = None,
     tuning: Annotated[

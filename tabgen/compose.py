@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from tabgen.novelty import TrainingText, WindowIndex
     from tabgen.tab.types import Tab, Tuning
 
+# What compose samples by default, chosen by the density and key figures of the bundled model's
+# pieces (docs/compose.md: temperature 1.0 writes as densely as the corpus, best of 8 holds the key)
+DEFAULT_TEMPERATURE = 1.0
+DEFAULT_CANDIDATES = 8
+
 # Score weights: a leftover problem outweighs everything; an empty bar or a copied window costs its
 # share of the piece; a repair costs a little (the piece was changed after sampling).
 PROBLEM_COST = 10.0
@@ -38,7 +43,7 @@ TONIC_GAIN = 0.5  # the piece ends on its tonic
 ONE_KEY_GAIN = 0.3  # both halves in the same key
 REPEAT_GAIN = 1.0  # times the share of bars that return exactly, up to REPEAT_CAP
 REPEAT_CAP = 0.3
-RESTART_COST = 1.0  # times the share of bars that begin with half a bar of silence
+RESTART_COST = 8.0  # times the share of bars that begin with half a bar of silence (one in 16: 0.5)
 LONG_SILENCE_COST = 1.0  # a silence of more than LONG_SILENCE bars between two notes
 LONG_SILENCE = 2
 
@@ -112,11 +117,11 @@ def compose(
     bars: int = 16,
     tuning: Tuning | None = None,
     meter: tuple[int, int] | None = None,
-    temperature: float = 0.9,
+    temperature: float = DEFAULT_TEMPERATURE,
     top_k: int | None = None,
     seed: int = 0,
     prime: Tab | None = None,
-    candidates: int = 4,
+    candidates: int = DEFAULT_CANDIDATES,
     max_span: int = 4,
     style: str | None = None,
     form: bool = True,

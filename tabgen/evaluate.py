@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from tabgen.compose import DEFAULT_CANDIDATES, DEFAULT_TEMPERATURE
 from tabgen.errors import InputError
 
 CORPUS_SAMPLE_CHARS = 4_000_000  # decode at most this much of train.bin for the corpus figures
@@ -106,11 +107,11 @@ def evaluate(
     *,
     samples: int = 32,
     bars: int = 16,
-    temperature: float = 0.9,
+    temperature: float = DEFAULT_TEMPERATURE,
     top_k: int | None = None,
     seed: int = 0,
     corpus: str | os.PathLike[str] | None = None,
-    candidates: int = 4,
+    candidates: int = DEFAULT_CANDIDATES,
     max_span: int = 4,
     batch: int = 16,
     style: str | None = None,
