@@ -43,23 +43,21 @@ def selftest(bundle: Bundle, dist: Path, timeout: float = 60.0) -> dict:
 
     from tabgen.view.server import Viewer
 
-    with Viewer(bundle, dist) as viewer, tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write into the profile as it closes: end the whole
+    # process group, and let a leftover file not fail the clean-up
+    with Viewer(bundle, dist) as viewer, tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             _chromium(f"--user-data-dir={profile}", viewer.url + "?selftest=1"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             return viewer.reports.get(timeout=timeout)
         except queue.Empty:
             raise RenderError(f"the page reported nothing within {timeout:g} s") from None
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _end_group(proc)
 
 
 def screenshot(bundle: Bundle, dist: Path, out: Path, size: tuple[int, int] = (1200, 900)) -> None:
@@ -67,7 +65,7 @@ def screenshot(bundle: Bundle, dist: Path, out: Path, size: tuple[int, int] = (1
     that Chromium's virtual time covers the drawing)."""
     from tabgen.view.server import Viewer
 
-    with Viewer(bundle, dist) as viewer, tempfile.TemporaryDirectory() as profile:
+    with Viewer(bundle, dist) as viewer, tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         shot = Path(profile) / "shot.png"
         cmd = _chromium(f"--user-data-dir={profile}/p", f"--window-size={size[0]},{size[1]}",
                         "--hide-scrollbars", "--virtual-time-budget=8000", f"--screenshot={shot}",
@@ -94,3 +92,20 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def _end_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a browser started in its own session, helpers and all."""
+    import os
+    import signal
+
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
