@@ -176,11 +176,11 @@ def bar_end_probs(text: str, probs: list[float]) -> list[float]:
 
 def form_gain(tab: Tab, end_wish: float | None) -> float:
     """What the form of a candidate adds to its score (see the weights above)."""
-    from tabgen.form import ends_on_tonic, form_figures, same_key_halves
+    from tabgen.form import form_figures
 
-    figures = form_figures([tab])
+    figures = form_figures([tab])  # of one piece: its ending and key halves are 1.0, 0.0 or None
     gain = END_WISH_GAIN * (end_wish or 0.0)
-    gain += TONIC_GAIN * bool(ends_on_tonic(tab)) + ONE_KEY_GAIN * bool(same_key_halves(tab))
+    gain += TONIC_GAIN * bool(figures.ends_on_tonic) + ONE_KEY_GAIN * bool(figures.same_key_halves)
     gain += REPEAT_GAIN * min(figures.exact_bar_repeats, REPEAT_CAP)
     gain -= LONG_SILENCE_COST * (figures.longest_silence_bars > LONG_SILENCE)
     return gain - RESTART_COST * figures.restart_rate
