@@ -9,9 +9,10 @@ corpus's, as `tabgen eval` does:
 - form: compose's score (the form gain on), from the first 4 and from all K candidates.
 
     python bench/selection.py [--model RUN_OR_CKPT] [--samples 32] [--candidates 8] [--temperature 0.9]
-                              [--set ONE_KEY_GAIN=0.5 ...]
+                              [--set ONE_KEY_GAIN=0.5 ...] [--sweep ONE_KEY_GAIN=0.3,0.6,1.0 ...]
 
-`--set` changes one of the form weights at the top of tabgen/compose.py for this run.
+`--set` changes one of the form weights at the top of tabgen/compose.py for this run; `--sweep` picks
+from the same samples once per value (best of K by form), so the columns differ only by that weight.
 """
 
 from __future__ import annotations
@@ -33,14 +34,17 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=32)
     ap.add_argument("--candidates", type=int, default=8)
     ap.add_argument("--bars", type=int, default=16)
-    ap.add_argument("--temperature", type=float, default=0.9)
+    ap.add_argument("--temperature", type=float, default=tabgen.compose.DEFAULT_TEMPERATURE)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a form weight")
+    ap.add_argument("--sweep", action="append", default=[], metavar="NAME=V1,V2", help="weights to try")
     args = ap.parse_args()
-    for item in args.set:
-        name, _, value = item.partition("=")
+    for item in args.set + args.sweep:
+        name = item.partition("=")[0]
         if not hasattr(tabgen.compose, name):
             ap.error(f"tabgen.compose has no {name}")
+    for item in args.set:
+        name, _, value = item.partition("=")
         setattr(tabgen.compose, name, float(value))
 
     start = time.monotonic()
@@ -78,6 +82,13 @@ def main() -> None:
     }
     if args.candidates != 4:
         rules[f"form, best of {args.candidates}"] = pick(args.candidates, True)
+    for item in args.sweep:
+        name, _, values = item.partition("=")
+        default = getattr(tabgen.compose, name)
+        for value in values.split(","):
+            setattr(tabgen.compose, name, float(value))
+            rules[f"best of {args.candidates}, {name} {value}"] = pick(args.candidates, True)
+        setattr(tabgen.compose, name, default)
     figures = {name: form_figures(tabs).as_dict() for name, tabs in rules.items()}
     if training is not None:
         corpus = [t for t in training.tabs(CORPUS_SAMPLE_CHARS) if dict(t.meta).get("style") == style]
