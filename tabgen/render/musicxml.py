@@ -49,9 +49,8 @@ from tabgen import collector
 from tabgen.atomic import atomic_write
 from tabgen.render.settings import check_tempo, is_bass
 from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
-from tabgen.tab.types import Note, Tab
+from tabgen.tab.types import SLIDES, Note, Tab
 
-SLIDES = frozenset({"/", "\\", "s"})
 _STRING_MARK = "tabgen-string-"  # a chord note's string, rewritten to <string> and <fret> after export
 _STEPS = ("C", "C", "D", "D", "E", "F", "F", "G", "G", "A", "A", "B")
 

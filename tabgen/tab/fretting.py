@@ -31,7 +31,7 @@ from itertools import combinations
 
 import numpy as np
 
-from tabgen.tab.types import MAX_FRET, Note, Tuning
+from tabgen.tab.types import MAX_FRET, Note, Tuning, column_span
 
 Fingering = tuple[Note, ...]
 
@@ -68,7 +68,7 @@ def _static(fingering: Fingering, max_span: int) -> float:
     fretted = [n.fret for n in fingering if n.fret > 0]
     if not fretted:
         return 0.0
-    spread = max(fretted) - min(fretted)
+    spread = column_span(fretted)
     c = sum(W_FRET * f + W_HIGH * max(0, f - 12) for f in fretted)
     c += W_OPEN * (len(fingering) - len(fretted))
     return c + W_STRETCH * max(0, spread - COMFORT) + W_UNPLAYABLE * max(0, spread - max_span)
