@@ -488,7 +488,8 @@ def _write_outputs(
 def read_corpus(path: Path) -> list[str]:
     """The tune texts of one built <collection>.tab.gz, in order."""
     text = gzip.decompress(path.read_bytes()).decode()
-    tunes, current = [], []
+    tunes: list[str] = []
+    current: list[str] = []
     for line in text.split("\n"):
         if line.startswith("Title: ") and current:
             tunes.append("\n".join(current).strip("\n") + "\n")
