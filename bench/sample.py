@@ -56,7 +56,7 @@ def chars_per_sec(ckpt, bars: int, batch: int, repeats: int) -> tuple[float, flo
     thread, so the CPU-time figure is what a quiet machine would give when the CPU is shared)."""
     header = len(get_format(ckpt.format).header(ckpt_tuning(ckpt), (4, 4)))
     rates, cpu_rates, chars = [], [], 0
-    sample(ckpt, bars=1, candidates=batch, seed=0)  # warm-up: the fast stepper is built once per model
+    sample(ckpt, bars=1, candidates=batch, seed=0)  # warm-up: the stepper is built once per model
     for seed in range(repeats):
         t, c = time.perf_counter(), time.process_time()
         texts = sample(ckpt, bars=bars, candidates=batch, seed=seed)
