@@ -25,21 +25,22 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tabgen.checkpoint import bundled_model_path, find_checkpoint, load_checkpoint, save_checkpoint  # noqa: E402
+from tabgen.formats import DEFAULT_FORMAT, get_format  # noqa: E402
+from tabgen.model import CharLSTM, ModelConfig  # noqa: E402
+from tabgen.sample import resolve_tuning_and_meter, sample  # noqa: E402
+
 
 def model_path(arg: str | None, tmp: Path) -> Path:
-    from tabgen.checkpoint import bundled_model_path, find_checkpoint, save_checkpoint
-    from tabgen.formats import DEFAULT_FORMAT, get_format
-    from tabgen.model import CharLSTM, ModelConfig
-
     if arg:
         return find_checkpoint(Path(arg))
     if bundled_model_path().is_file():
         return bundled_model_path()
-    import torch
-
     torch.manual_seed(0)
     fmt = get_format(DEFAULT_FORMAT)
     config = ModelConfig.for_size("base", len(fmt.alphabet))
@@ -53,12 +54,9 @@ def model_path(arg: str | None, tmp: Path) -> Path:
 def chars_per_sec(ckpt, bars: int, batch: int, repeats: int) -> tuple[float, float, int]:
     """Median chars/s over wall time and over this process's CPU time (sampling runs on one
     thread, so the CPU-time figure is what a quiet machine would give when the CPU is shared)."""
-    from tabgen.formats import get_format
-    from tabgen.sample import sample
-
     header = len(get_format(ckpt.format).header(ckpt_tuning(ckpt), (4, 4)))
     rates, cpu_rates, chars = [], [], 0
-    sample(ckpt, bars=1, candidates=batch, seed=0)  # warm-up: the fast stepper is built once per model
+    sample(ckpt, bars=1, candidates=batch, seed=0)  # warm-up: the stepper is built once per model
     for seed in range(repeats):
         t, c = time.perf_counter(), time.process_time()
         texts = sample(ckpt, bars=bars, candidates=batch, seed=seed)
@@ -70,8 +68,6 @@ def chars_per_sec(ckpt, bars: int, batch: int, repeats: int) -> tuple[float, flo
 
 
 def ckpt_tuning(ckpt):
-    from tabgen.sample import resolve_tuning_and_meter
-
     return resolve_tuning_and_meter(ckpt, None, None, None)[0]
 
 
@@ -94,10 +90,6 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
-
-    import torch
-
-    from tabgen.checkpoint import load_checkpoint
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

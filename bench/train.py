@@ -9,7 +9,7 @@ Measures, in one process (so the numbers share the machine's state):
   the achieved GFLOPS as a share of that peak (FLOPs per char from tabgen.model.flops_per_char);
 - a plain nn.LSTM loop (2 x 256, batch 32, seq 128) as the baseline, and ours at the same shape and at other
   batch / seq_len / thread settings;
-- sampling speed at batch 1 (CharLSTM.step vs nn.LSTM one char at a time);
+- sampling speed at batch 1 (sample.LSTMStepper vs nn.LSTM one char at a time);
 - peak RSS of training `base` for a few steps on a 10 MB and a 200 MB memmap corpus (one subprocess each).
 """
 
@@ -28,12 +28,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tabgen.device import cpu_threads, free_cpu_threads  # noqa: E402
 from tabgen.model import CharLSTM, ModelConfig, flops_per_char  # noqa: E402
+from tabgen.sample import stepper_for  # noqa: E402
 from tabgen.train import TrainConfig, train  # noqa: E402
 
 VOCAB = 64  # about the size of a tab alphabet; speed hardly depends on it
@@ -114,20 +116,22 @@ def baseline_chars_per_sec(threads: int, steps: int, batch: int = 32, seq: int =
 
 
 def sampling_chars_per_sec(size: str, threads: int, n: int = 2000) -> tuple[float, float]:
-    """Batch-1 generation speed: CharLSTM.step vs nn.LSTM called one character at a time."""
+    """Batch-1 generation speed: sample.LSTMStepper vs nn.LSTM called one character at a time."""
     torch.set_num_threads(threads)
     model = CharLSTM(ModelConfig.for_size(size, VOCAB)).eval()
-    x = torch.zeros(1, dtype=torch.long)
-    with torch.inference_mode():
-        state = model.init_state(1)
+    stepper = stepper_for(model)
+    x = np.zeros(1, dtype=np.int64)
+    with threadpool_limits(threads, user_api="blas"):  # NumPy's BLAS, as sample.generate sets it
+        stepper.start([0], 1)
         for _ in range(200):
-            _, state = model.step(x, state)
+            stepper.step(x)
         t0 = time.perf_counter()
         for _ in range(n):
-            _, state = model.step(x, state)
+            stepper.step(x)
         ours = n / (time.perf_counter() - t0)
+    with torch.inference_mode():
         state = model.init_state(1)
-        xs = x.view(1, 1)
+        xs = torch.zeros(1, 1, dtype=torch.long)
         for _ in range(100):
             _, _, state = model(xs, state=state)
         t0 = time.perf_counter()
@@ -206,7 +210,7 @@ def main() -> None:
           f"{best[1] / baseline:.2f}x\n")  # fmt: skip
 
     print("| size | params | chars/s (batch 32, seq 128) | GFLOPS | % of peak | "
-          "sampling chars/s at batch 1: step() / nn.LSTM |")  # fmt: skip
+          "sampling chars/s at batch 1: LSTMStepper / nn.LSTM |")  # fmt: skip
     print("|---|---|---|---|---|---|")
     for size in ("small", "base", "large"):
         cfg = ModelConfig.for_size(size, VOCAB)

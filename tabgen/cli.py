@@ -16,6 +16,7 @@ import typer
 
 from tabgen.compose import DEFAULT_CANDIDATES, DEFAULT_TEMPERATURE
 from tabgen.errors import InputError, TabgenError
+from tabgen.render.settings import DEFAULT_TEMPO, MAX_TEMPO, MIN_TEMPO
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -227,8 +228,8 @@ def compose(
         Path | None, typer.Option("--prime", help="A tab file to continue (its bars count toward --bars).")
     ] = None,
     tempo: Annotated[
-        float, typer.Option(min=20, max=400, help="Beats per minute for MIDI/MusicXML.")
-    ] = 100.0,
+        float, typer.Option(min=MIN_TEMPO, max=MAX_TEMPO, help="Beats per minute for MIDI/MusicXML.")
+    ] = DEFAULT_TEMPO,
     tuning: Annotated[
         str | None,
         typer.Option(
@@ -653,7 +654,9 @@ def render(
     ] = None,
     tempo: Annotated[
         float | None,
-        typer.Option(help="Beats (quarter notes) per minute (default: the tab's Tempo: line, else 100)."),
+        typer.Option(
+            help=f"Beats (quarter notes) per minute (default: the tab's Tempo: line, else {DEFAULT_TEMPO:g})."
+        ),
     ] = None,
     title: Annotated[str | None, typer.Option(help="Title for the score (default: the tab's).")] = None,
     piece_number: Annotated[
@@ -725,7 +728,7 @@ def view(
     ] = None,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free one).")] = 0,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
-    tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = 100.0,
+    tempo: Annotated[float, typer.Option(help="Beats (quarter notes) per minute.")] = DEFAULT_TEMPO,
     bars: Annotated[int, typer.Option(min=1, max=1024, help="Bars of a composed piece.")] = 16,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of a composed piece.")] = None,
 ) -> None:

@@ -1,10 +1,9 @@
 """The character model: embedding -> multi-layer LSTM -> linear head.
 
-Two ways to run the same weights:
-- `forward(idx, targets, state)` runs whole chunks through `nn.LSTM` (the oneDNN/cuDNN kernel: the fastest
-  for training, see TOOLCHAIN.md) and carries the hidden state across chunks for truncated BPTT.
-- `step(idx, state)` advances one character with `torch.lstm_cell` per layer. At batch 1 `nn.LSTM`'s
-  per-call overhead dominates (oneDNN ~1,500 chars/s here); the bare cell op runs several times faster.
+`forward(idx, targets, state)` runs whole chunks through `nn.LSTM` (the oneDNN/cuDNN kernel: the fastest
+for training, see TOOLCHAIN.md) and carries the hidden state across chunks for truncated BPTT. Sampling
+steps the same weights one character at a time with `sample.LSTMStepper` (NumPy: at batch 1 torch's
+per-call overhead dominates).
 
 No files and no vocab here: the model sees only ids.
 """
@@ -101,57 +100,6 @@ class CharLSTM(nn.Module):
         if targets is not None:
             loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1))
         return logits, loss, state
-
-    @torch.no_grad()
-    def step(self, idx: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
-        """One character for each of B sequences: idx (B,) long -> logits (B, V), new state.
-
-        Same weights and same maths as forward() in eval mode (equal to float rounding), no dropout: this is
-        the sampling path. At batch 1 the cost is per-op overhead and reading the weights, so the weights
-        are pre-arranged once (see _step_weights): layer 0's input projection becomes a (V, 4H) table row,
-        and deeper layers do one matmul on [x, h].
-        """
-        if state is None:
-            state = self.init_state(idx.size(0), idx.device)
-        table, layers = self._step_weights()
-        h_in, c_in = state
-        H = self.config.hidden
-        hs, cs = [], []
-        x = None
-        for i, (w, bias) in enumerate(layers):
-            if i == 0:
-                gates = torch.addmm(table[idx], h_in[0], w)
-            else:
-                assert bias is not None and x is not None  # (only layer 0 has neither)
-                gates = torch.addmm(bias, torch.cat([x, h_in[i]], 1), w)
-            s = torch.sigmoid(gates)  # gate order i, f, g, o (PyTorch's)
-            c = torch.addcmul(s[:, H : 2 * H] * c_in[i], s[:, :H], torch.tanh(gates[:, 2 * H : 3 * H]))
-            x = s[:, 3 * H :] * torch.tanh(c)
-            hs.append(x)
-            cs.append(c)
-        return self.head(x), (torch.stack(hs), torch.stack(cs))
-
-    def _step_weights(self) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor | None]]]:
-        # Rebuilt whenever a parameter changes (optimizer step, load_state_dict, .to()): the key holds each
-        # parameter's storage address and in-place version counter.
-        params = self.__dict__.get("_params_list")
-        if params is None:  # module.parameters() walks the module tree: ~30 us, too slow per character
-            params = list(self.parameters())
-            object.__setattr__(self, "_params_list", params)
-        key = [(p.data_ptr(), p._version) for p in params]
-        cached = self.__dict__.get("_step_cache")
-        if cached is not None and cached[0] == key:
-            return cached[1], cached[2]
-        with torch.no_grad():
-            lstm: Any = self.lstm  # (torch's types do not name nn.LSTM's per-layer weights)
-            table = self.embed.weight @ lstm.weight_ih_l0.t() + lstm.bias_ih_l0 + lstm.bias_hh_l0  # (V, 4H)
-            layers: list[tuple[torch.Tensor, torch.Tensor | None]] = [(lstm.weight_hh_l0.t(), None)]
-            for i in range(1, self.config.layers):
-                w = torch.cat([getattr(lstm, f"weight_ih_l{i}"), getattr(lstm, f"weight_hh_l{i}")], 1)
-                bias = getattr(lstm, f"bias_ih_l{i}") + getattr(lstm, f"bias_hh_l{i}")
-                layers.append((w.t(), bias))
-        object.__setattr__(self, "_step_cache", (key, table.contiguous(), layers))
-        return table, layers
 
 
 def flops_per_char(config: ModelConfig) -> float:

@@ -29,9 +29,11 @@ import gzip
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import tempfile
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -331,8 +333,6 @@ def entry_label(collection: str, entry: str) -> str:
 
 def build_entry(collection: str, entry: str) -> dict[str, Any]:
     """Parse one source file and build its tunes: {'tunes': [{text, stats}], 'skipped': {reason: n}}."""
-    import warnings
-
     warnings.filterwarnings("ignore")
     label = entry_label(collection, entry)
     skipped: Counter[str] = Counter()
@@ -399,8 +399,6 @@ def build(
     `limit` caps the source files per collection (a quick build); on_progress(done, total) is
     called as files finish.
     """
-    import multiprocessing
-
     start = time.monotonic()
     sources = list(sources)
     entries = {name: collection_files(name)[:limit] if limit else collection_files(name) for name in sources}
@@ -488,7 +486,8 @@ def _write_outputs(
 def read_corpus(path: Path) -> list[str]:
     """The tune texts of one built <collection>.tab.gz, in order."""
     text = gzip.decompress(path.read_bytes()).decode()
-    tunes, current = [], []
+    tunes: list[str] = []
+    current: list[str] = []
     for line in text.split("\n"):
         if line.startswith("Title: ") and current:
             tunes.append("\n".join(current).strip("\n") + "\n")

@@ -17,16 +17,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
+from threadpoolctl import ThreadpoolController
 
+from tabgen.checkpoint import Checkpoint, find_checkpoint, load_checkpoint
 from tabgen.errors import CheckpointError, InputError, TabgenError
-
-if TYPE_CHECKING:
-    from tabgen.checkpoint import Checkpoint
-    from tabgen.tab.types import Tab, Tuning
+from tabgen.formats import get_format
+from tabgen.formats.base import END_MARK, STYLES, USER_STYLE_LETTERS, TextFormat
+from tabgen.model import CharLSTM
+from tabgen.tab.normalize import normalize
+from tabgen.tab.types import NAMED_TUNINGS, Bar, Column, Note, Tab, Tuning, slots_per_bar
 
 MAX_BARS = 1024  # the most bars a piece may have (compose --bars says the same)
 
@@ -56,79 +59,42 @@ class Stepper(Protocol):
 # --- stepping the model -------------------------------------------------------------------------
 
 
-class ModelStepper:
-    """Steps any model with ``init_state(batch, device)`` and ``step(idx, state) -> (logits, state)``."""
-
-    def __init__(self, model: Any) -> None:
-        self.model = model.eval()
-        self.state: Any = None
-
-    @torch.inference_mode()
-    def start(self, prefix: Sequence[int], batch: int) -> np.ndarray:
-        self.state = self.model.init_state(batch, torch.device("cpu"))
-        logits = None
-        for i in prefix:
-            logits = self._step(torch.full((batch,), i, dtype=torch.long))
-        if logits is None:
-            raise TabgenError("sampling needs a non-empty prefix (the format's header)")
-        return logits
-
-    @torch.inference_mode()
-    def step(self, idx: np.ndarray) -> np.ndarray:
-        return self._step(torch.from_numpy(idx))
-
-    def _step(self, idx: torch.Tensor) -> np.ndarray:
-        logits, self.state = self.model.step(idx, self.state)
-        return logits.float().numpy()
-
-
 class LSTMStepper:
-    """A faster stepper for an embedding -> nn.LSTM -> linear model, in NumPy, from the same weights.
+    """Steps a `CharLSTM` one character at a time for a batch of rows, in NumPy, from its weights.
 
-    At batch 1 the per-call overhead of nn.LSTM dominates (TOOLCHAIN.md: ~1,500 chars/s at 256x2),
+    At batch 1 the per-call overhead of torch dominates (TOOLCHAIN.md: ~1,500 chars/s at 256x2 through
+    nn.LSTM; bench/sample.py measured this stepper 2.5x faster than torch's cell ops, see docs/bench.md),
     so this steps the cells with one matmul per layer into preallocated buffers. The embedding is
     folded into layer 0's input weights (one table row per character replaces the lookup and the
-    input matmul), and sigmoid(x) = (tanh(x/2) + 1) / 2 lets one tanh serve all four gates.
+    input matmul), and sigmoid(x) = (tanh(x/2) + 1) / 2 lets one tanh serve all four gates. Dropout
+    is off: these are `forward`'s logits in eval mode, to float rounding (tests/test_sample.py).
     """
 
-    def __init__(self, embedding: torch.Tensor, lstm: torch.nn.LSTM, head: torch.nn.Linear) -> None:
-        hidden = lstm.hidden_size
-        H = hidden
+    def __init__(self, model: CharLSTM) -> None:
+        lstm: Any = model.lstm  # (torch's types do not name nn.LSTM's per-layer weights)
+        H = self.hidden = lstm.hidden_size
         # PyTorch's gate order is i, f, g, o: put the three sigmoid gates first (i, f, o, g) and halve
         # their rows for the tanh trick
         order = torch.cat([torch.arange(0, 2 * H), torch.arange(3 * H, 4 * H), torch.arange(2 * H, 3 * H)])
-        scale = np.full(4 * H, 0.5, dtype=np.float32)
+        scale = torch.full((4 * H,), 0.5)
         scale[3 * H :] = 1.0
-        self.layers: list[tuple[np.ndarray, np.ndarray]] = []  # (weights (in+H, 4H) or table (V, 4H), bias)
+        # per layer: (weights (in+H, 4H), bias (4H,)); layer 0's "bias" is a (V, 4H) table by character
+        self.layers: list[tuple[np.ndarray, np.ndarray]] = []
         with torch.no_grad():
             for k in range(lstm.num_layers):
-                w_ih = getattr(lstm, f"weight_ih_l{k}").detach().float()[order]
-                w_hh = getattr(lstm, f"weight_hh_l{k}").detach().float()[order]
-                bias = torch.zeros(4 * H)
-                if lstm.bias:
-                    bias = getattr(lstm, f"bias_ih_l{k}").detach().float() + getattr(lstm, f"bias_hh_l{k}")
-                    bias = bias[order]
+                w_ih = getattr(lstm, f"weight_ih_l{k}").float()[order]
+                w_hh = getattr(lstm, f"weight_hh_l{k}").float()[order]
+                bias = (getattr(lstm, f"bias_ih_l{k}").float() + getattr(lstm, f"bias_hh_l{k}"))[order]
                 if k == 0:
-                    table = (embedding.detach().float() @ w_ih.T + bias).numpy() * scale
-                    self.layers.append((w_hh.T.numpy() * scale, table))
+                    w, b = w_hh.T, model.embed.weight.float() @ w_ih.T + bias
                 else:
-                    w = torch.cat([w_ih, w_hh], dim=1).T.numpy() * scale
-                    self.layers.append((w, bias.numpy() * scale))
-            self.head_w = np.ascontiguousarray(head.weight.detach().float().T.numpy())
-            vocab = self.head_w.shape[1]
-            hb = head.bias
-            self.head_b = (
-                hb.detach().float().numpy().copy() if hb is not None else np.zeros(vocab, np.float32)
-            )
-        self.layers = [
-            (np.ascontiguousarray(w, np.float32), np.asarray(b, np.float32)) for w, b in self.layers
-        ]
-        self.hidden = hidden
-        self.batch = 0
+                    w, b = torch.cat([w_ih, w_hh], dim=1).T, bias
+                self.layers.append(((w * scale).contiguous().numpy(), (b * scale).contiguous().numpy()))
+            self.head_w = np.ascontiguousarray(model.head.weight.detach().float().T.numpy())
+            self.head_b = model.head.bias.detach().float().numpy().copy()
 
     def start(self, prefix: Sequence[int], batch: int) -> np.ndarray:
         H = self.hidden
-        self.batch = batch
         # layer k > 0 reads [input, own h] from one buffer; its h is a view into it
         self.xh = [np.zeros((batch, H), np.float32)] + [
             np.zeros((batch, w.shape[0]), np.float32) for w, _ in self.layers[1:]
@@ -167,53 +133,20 @@ class LSTMStepper:
         return self.logits
 
 
-_steppers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (weights key, stepper)
+# model -> (weights key, stepper)
+_steppers: weakref.WeakKeyDictionary[CharLSTM, tuple[Any, LSTMStepper]] = weakref.WeakKeyDictionary()
 
 
-def stepper_for(model: Any, vocab: int) -> Stepper:
-    """The fast LSTM stepper when the model is the plain embedding/LSTM/linear shape and gives the
-    same logits as the model's own step on a probe sequence; else the model's own step. Kept per
-    model until its weights change (eval samples many batches from one model)."""
+def stepper_for(model: CharLSTM) -> LSTMStepper:
+    """The model's stepper, kept per model until its weights change (eval samples many batches from one
+    model; an optimizer step or load_state_dict changes a parameter's storage or version)."""
     key = tuple((p.data_ptr(), p._version) for p in model.parameters())
     cached = _steppers.get(model)
     if cached is not None and cached[0] == key:
         return cached[1]
-    with _one_thread():
-        stepper = _choose_stepper(model, vocab)
+    stepper = LSTMStepper(model)
     _steppers[model] = (key, stepper)
     return stepper
-
-
-def _choose_stepper(model: Any, vocab: int) -> Stepper:
-    parts = _lstm_parts(model)
-    if parts is None:
-        return ModelStepper(model)
-    fast, own = LSTMStepper(*parts), ModelStepper(model)
-    probe = [i % vocab for i in range(0, 7 * 6, 7)]
-    a, b = fast.start(probe[:1], 1), own.start(probe[:1], 1)
-    for i in probe[1:]:
-        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-3, atol=1e-4):
-            return own
-        a, b = fast.step(np.full(1, i, np.int64)), own.step(np.full(1, i, np.int64))
-    return fast if a.shape == b.shape and np.allclose(a, b, rtol=1e-3, atol=1e-4) else own
-
-
-def _lstm_parts(model: Any) -> tuple[torch.Tensor, torch.nn.LSTM, torch.nn.Linear] | None:
-    children = dict(model.named_children())
-    lstms = [m for m in children.values() if isinstance(m, torch.nn.LSTM)]
-    embeds = [m for m in children.values() if isinstance(m, torch.nn.Embedding)]
-    heads = [m for m in children.values() if isinstance(m, torch.nn.Linear)]
-    others = [
-        m
-        for m in children.values()
-        if not isinstance(m, torch.nn.LSTM | torch.nn.Embedding | torch.nn.Linear | torch.nn.Dropout)
-    ]
-    if len(lstms) != 1 or len(embeds) != 1 or len(heads) != 1 or others:
-        return None
-    lstm = lstms[0]
-    if lstm.bidirectional or lstm.proj_size:
-        return None
-    return embeds[0].weight, lstm, heads[0]
 
 
 # --- the sampling loop --------------------------------------------------------------------------
@@ -256,42 +189,24 @@ def generate(
     vocab = len(alphabet)
     rng = np.random.Generator(np.random.PCG64(seed))
     k = min(top_k, vocab) if top_k else None
-    out: list[list[str]] = [[] for _ in range(candidates)]
-    live = [True] * candidates if grammars is None else [not g.done for g in grammars]
-    if not any(live):
+    rows = _Rows(alphabet, prefix, grammars, candidates, stop)
+    if not any(rows.live):
         return ["" for _ in range(candidates)]
-    current: list[np.ndarray] = [np.ones(vocab, dtype=bool)] * candidates  # each row's mask
-    negated: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-    tails = [prefix[-len(stop) :] if stop else "" for _ in range(candidates)]
     inv_t = np.float32(1.0 / temperature)
     z = np.empty((candidates, vocab), np.float32)
-    rows = range(candidates)
     block = max(1, 4096 // candidates)  # steps of Gumbel noise drawn at once (the same stream)
     noise = np.empty((0, candidates, vocab), np.float32)
-    # one thread: at these sizes a second one costs more in hand-offs than it gives (and the
-    # machine may be shared); batched matmuls are still small
     if watched is not None:
         watched[:] = [[] for _ in range(candidates)]
+    # one thread: at these sizes a second one costs more in hand-offs than it gives (and the
+    # machine may be shared); batched matmuls are still small
     with _one_thread():
         logits = stepper.start(prefix_ids, candidates)
         for t in range(max_chars):
             if watched is not None and watch is not None:
-                top = logits.max(axis=1)
-                p = np.exp(logits[:, watch] - top) / np.exp(logits - top[:, None]).sum(axis=1)
-                for r in rows:
-                    if live[r]:
-                        watched[r].append(float(p[r]))
+                rows.watch(logits, watch, watched)
             np.multiply(logits, inv_t, out=z)
-            if grammars is not None:
-                for r in rows:
-                    if live[r]:
-                        m = current[r] = grammars[r].allowed_mask()
-                        # the grammar hands out a few cached masks: negate each once
-                        entry = negated.get(id(m))
-                        if entry is None or entry[0] is not m:
-                            entry = negated[id(m)] = (m, ~m)
-                        np.putmask(z[r], entry[1], -np.inf)
+            rows.mask(z)
             if k is not None and k < vocab:  # the k best of the allowed characters
                 kth = np.partition(z, vocab - k, axis=1)[:, vocab - k, None]
                 z[z < kth] = -np.inf
@@ -300,36 +215,73 @@ def generate(
                 noise = rng.gumbel(size=(block, candidates, vocab)).astype(np.float32)
             z += noise[t % block]
             choice = z.argmax(axis=1)
-            for r, c in enumerate(choice.tolist()):
-                if not live[r]:
-                    continue
-                ch = alphabet[c]
-                if grammars is not None:
-                    if not current[r][c]:
-                        raise TabgenError(
-                            "the grammar allows no character here (a bug in the format's grammar)"
-                        )
-                    grammars[r].advance(ch)
-                    if grammars[r].done:
-                        live[r] = False
-                elif stop:
-                    tails[r] = (tails[r] + ch)[-len(stop) :]
-                    if tails[r] == stop:
-                        live[r] = False
-                out[r].append(ch)
-            if not any(live):
+            if not rows.take(choice):
                 break
             logits = stepper.step(choice)
-    return ["".join(chars) for chars in out]
+    return rows.texts()
 
 
-_controller: list[Any] = []  # threadpoolctl's scan of the loaded libraries, done once
+class _Rows:
+    """The rows of one batch as sampling goes: which are still writing, their text, their grammar."""
+
+    def __init__(
+        self, alphabet: str, prefix: str, grammars: Sequence[Grammar] | None, n: int, stop: str | None
+    ) -> None:
+        self.alphabet, self.grammars, self.stop = alphabet, grammars, stop
+        self.live = [True] * n if grammars is None else [not g.done for g in grammars]
+        self.out: list[list[str]] = [[] for _ in range(n)]
+        self.tails = [prefix[-len(stop) :] if stop else "" for _ in range(n)]
+        self.current: list[np.ndarray] = [np.ones(len(alphabet), dtype=bool)] * n  # each row's mask
+        self.negated: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def watch(self, logits: np.ndarray, token: int, watched: list[list[float]]) -> None:
+        top = logits.max(axis=1)
+        p = np.exp(logits[:, token] - top) / np.exp(logits - top[:, None]).sum(axis=1)
+        for r, live in enumerate(self.live):
+            if live:
+                watched[r].append(float(p[r]))
+
+    def mask(self, z: np.ndarray) -> None:
+        """-inf where a live row's grammar forbids the character."""
+        if self.grammars is None:
+            return
+        for r, live in enumerate(self.live):
+            if live:
+                m = self.current[r] = self.grammars[r].allowed_mask()
+                # the grammar hands out a few cached masks: negate each once
+                entry = self.negated.get(id(m))
+                if entry is None or entry[0] is not m:
+                    entry = self.negated[id(m)] = (m, ~m)
+                np.putmask(z[r], entry[1], -np.inf)
+
+    def take(self, choice: np.ndarray) -> bool:
+        """Append each live row's chosen character; False when no row is left writing."""
+        for r, c in enumerate(choice.tolist()):
+            if not self.live[r]:
+                continue
+            ch = self.alphabet[c]
+            if self.grammars is not None:
+                if not self.current[r][c]:
+                    raise TabgenError("the grammar allows no character here (a bug in the format's grammar)")
+                self.grammars[r].advance(ch)
+                if self.grammars[r].done:
+                    self.live[r] = False
+            elif self.stop:
+                self.tails[r] = (self.tails[r] + ch)[-len(self.stop) :]
+                if self.tails[r] == self.stop:
+                    self.live[r] = False
+            self.out[r].append(ch)
+        return any(self.live)
+
+    def texts(self) -> list[str]:
+        return ["".join(chars) for chars in self.out]
+
+
+_controller: list[ThreadpoolController] = []  # threadpoolctl's scan of the loaded libraries, done once
 
 
 @contextmanager
 def _one_thread() -> Iterator[None]:
-    from threadpoolctl import ThreadpoolController
-
     if not _controller:
         _controller.append(ThreadpoolController())
     torch_threads = torch.get_num_threads()
@@ -372,12 +324,6 @@ def sample(
     With `end_probs` (an empty list), ``end_probs[r][i]`` is the model's own probability of the end
     marker as character i of text r (NaN for the characters of the header and prime it was given).
     """
-    from tabgen.checkpoint import find_checkpoint, load_checkpoint
-    from tabgen.formats import get_format
-    from tabgen.formats.base import END_MARK
-    from tabgen.tab.normalize import normalize
-    from tabgen.tab.types import slots_per_bar
-
     ckpt = (
         load_checkpoint(find_checkpoint(Path(checkpoint)))
         if isinstance(checkpoint, str | Path)
@@ -387,39 +333,10 @@ def sample(
         raise InputError(f"bars must be >= 1, got {bars}")
     if candidates < 1:
         raise InputError(f"candidates must be >= 1, got {candidates}")
-    try:
-        fmt = get_format(ckpt.format, ckpt.format_version)
-    except TabgenError:
-        raise CheckpointError(
-            f"the checkpoint was trained on format {ckpt.format!r} v{ckpt.format_version}, "
-            "which this tabgen cannot write"
-        ) from None
-    if fmt.alphabet != ckpt.vocab.get("alphabet"):
-        raise CheckpointError(f"the checkpoint's alphabet is not that of format {ckpt.format!r}")
+    fmt = _format_of(ckpt)
     tuning, meter = resolve_tuning_and_meter(ckpt, tuning, meter, prime)
     letter = style_letter(ckpt, style)
-    fine = 1
-    if prime is None:
-        prefix = fmt.header(tuning, meter, letter)
-    else:
-        if prime.tuning.pitches != tuning.pitches or (prime.meter or meter) != meter:
-            raise InputError("the prime's tuning and meter must be those of the piece asked for")
-        if len(prime.bars) >= bars:
-            n = len(prime.bars)
-            if n >= MAX_BARS:
-                raise InputError(
-                    f"the prime has {n} bars and they count toward --bars, which is at most {MAX_BARS}: "
-                    f"prime with fewer than {MAX_BARS} bars"
-                )
-            more = min(n + 8, MAX_BARS)
-            raise InputError(
-                f"the prime has {n} bars and they count toward --bars: ask for more than {n} "
-                f"(--bars {more} continues it with {more - n} new bars)"
-            )
-        prime = normalize(replace(prime, meter=meter))
-        prefix = fmt.prime(prime, bars, letter)
-        # a busy prime bar may sit on normalize's finer grid: let the grammar read it
-        fine = max(b.width for b in prime.bars) // slots_per_bar(meter)
+    prefix, fine = _start(fmt, tuning, meter, bars, letter, prime)
     grammars = None
     if masked:
         grammars = []
@@ -428,9 +345,8 @@ def sample(
             g.feed(prefix)
             grammars.append(g)
     budget = max_chars or _char_budget(fmt, tuning, meter, bars)
-    stepper = stepper_for(ckpt.model.cpu().eval(), len(fmt.alphabet))
     texts = generate(
-        stepper,
+        stepper_for(ckpt.model.cpu().eval()),
         fmt.alphabet,
         prefix,
         grammars,
@@ -448,6 +364,51 @@ def sample(
     if end_probs is not None:
         end_probs[:] = [[float("nan")] * len(prefix) + row for row in end_probs]
     return [prefix + t for t in texts]
+
+
+def _format_of(ckpt: Checkpoint) -> TextFormat:
+    """The text format the checkpoint was trained on; CheckpointError when this tabgen lacks it."""
+    try:
+        fmt = get_format(ckpt.format, ckpt.format_version)
+    except TabgenError:
+        raise CheckpointError(
+            f"the checkpoint was trained on format {ckpt.format!r} v{ckpt.format_version}, "
+            "which this tabgen cannot write"
+        ) from None
+    if fmt.alphabet != ckpt.vocab.get("alphabet"):
+        raise CheckpointError(f"the checkpoint's alphabet is not that of format {ckpt.format!r}")
+    return fmt
+
+
+def _start(
+    fmt: TextFormat,
+    tuning: Tuning,
+    meter: tuple[int, int],
+    bars: int,
+    letter: str | None,
+    prime: Tab | None,
+) -> tuple[str, int]:
+    """The text the model continues (the header, or the prime in the model's format) and the finest
+    grid, in multiples of the meter's, that the grammar must accept."""
+    if prime is None:
+        return fmt.header(tuning, meter, letter), 1
+    if prime.tuning.pitches != tuning.pitches or (prime.meter or meter) != meter:
+        raise InputError("the prime's tuning and meter must be those of the piece asked for")
+    n = len(prime.bars)
+    if n >= bars:
+        if n >= MAX_BARS:
+            raise InputError(
+                f"the prime has {n} bars and they count toward --bars, which is at most {MAX_BARS}: "
+                f"prime with fewer than {MAX_BARS} bars"
+            )
+        more = min(n + 8, MAX_BARS)
+        raise InputError(
+            f"the prime has {n} bars and they count toward --bars: ask for more than {n} "
+            f"(--bars {more} continues it with {more - n} new bars)"
+        )
+    prime = normalize(replace(prime, meter=meter))
+    # a busy prime bar may sit on normalize's finer grid: let the grammar read it
+    return fmt.prime(prime, bars, letter), max(b.width for b in prime.bars) // slots_per_bar(meter)
 
 
 def model_styles(ckpt: Any) -> dict[str, int]:
@@ -470,8 +431,6 @@ def default_style(ckpt: Any) -> str | None:
 def style_letters(vocab: dict) -> dict[str, str]:
     """Style name -> header letter for a checkpoint's vocab: the built-in STYLES it learned, and its
     own table (`style_letters`, written for users' styles) over them."""
-    from tabgen.formats.base import STYLES
-
     table = {name: STYLES[name] for name in vocab.get("styles") or {} if name in STYLES}
     table.update({str(k): str(v) for k, v in dict(vocab.get("style_letters") or {}).items()})
     return table
@@ -480,8 +439,6 @@ def style_letters(vocab: dict) -> dict[str, str]:
 def new_style_letter(vocab: dict, name: str) -> str:
     """The letter a style called `name` gets in a model fine-tuned from one with `vocab`: its own when
     the model knows it or it is built in, else the first user letter that model does not use."""
-    from tabgen.formats.base import STYLES, USER_STYLE_LETTERS
-
     table = style_letters(vocab)
     if name in table:
         return table[name]
@@ -514,8 +471,6 @@ def resolve_tuning_and_meter(
 ) -> tuple[Tuning, tuple[int, int]]:
     """The piece's tuning (asked, else the prime's, the checkpoint's, standard) and meter (asked, else
     the prime's, else 4/4)."""
-    from tabgen.tab.types import NAMED_TUNINGS, Tuning
-
     if tuning is None:
         if prime is not None:
             tuning = prime.tuning
@@ -532,8 +487,6 @@ def resolve_tuning_and_meter(
 
 def _char_budget(fmt: Any, tuning: Tuning, meter: tuple[int, int], bars: int) -> int:
     """Raw sampling stops here: twice the text of a piece whose every slot holds a full chord."""
-    from tabgen.tab.types import Bar, Column, Note, Tab, slots_per_bar
-
     slots = slots_per_bar(meter)
 
     def dense(b: int) -> Bar:  # no two within a bar repeat's reach alike, so none is written short

@@ -8,9 +8,8 @@ from hypothesis import strategies as st
 
 from tabgen.errors import TabValueError
 from tabgen.formats import ALPHABET, FORMATS, get_format
-from tabgen.formats.base import column_span
 from tabgen.tab.normalize import normalize
-from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
+from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, column_span, slots_per_bar
 
 FORMAT_NAMES = sorted(FORMATS)
 STANDARD = Tuning.named("standard")

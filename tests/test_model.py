@@ -13,35 +13,6 @@ def tiny(layers: int = 2, dropout: float = 0.0) -> CharLSTM:
     return CharLSTM(ModelConfig(vocab_size=11, embed=6, hidden=20, layers=layers, dropout=dropout))
 
 
-@pytest.mark.parametrize("layers", [1, 3])
-def test_step_matches_forward_logits_and_state(layers):
-    model = tiny(layers, dropout=0.3).eval()
-    idx = torch.randint(0, 11, (3, 25), generator=torch.Generator().manual_seed(1))
-    logits, _, (h, c) = model(idx)
-    state = None
-    for t in range(idx.size(1)):
-        step_logits, state = model.step(idx[:, t], state)
-        torch.testing.assert_close(step_logits, logits[:, t], rtol=0, atol=1e-5)
-    torch.testing.assert_close(state[0], h, rtol=0, atol=1e-5)
-    torch.testing.assert_close(state[1], c, rtol=0, atol=1e-5)
-
-
-def test_step_follows_weight_updates():
-    # step() caches re-arranged weights; an optimizer step must invalidate them.
-    model = tiny()
-    x = torch.randint(0, 11, (2, 8))
-    model.eval()
-    model.step(x[:, 0])
-    model.train()
-    _, loss, _ = model(x, x)
-    loss.backward()
-    torch.optim.SGD(model.parameters(), lr=1.0).step()
-    model.eval()
-    logits, _, _ = model(x[:, :1])
-    step_logits, _ = model.step(x[:, 0])
-    torch.testing.assert_close(step_logits, logits[:, 0], rtol=0, atol=1e-5)
-
-
 def test_carried_state_equals_one_long_sequence():
     model = tiny().eval()
     idx = torch.randint(0, 11, (2, 30), generator=torch.Generator().manual_seed(2))

@@ -3,9 +3,10 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tabgen.tab.normalize import canonical_text, grid_width, normalize, normalize_bar
+from tabgen.tab.normalize import grid_width, normalize, normalize_bar
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
 from tabgen.tab.validate import validate
+from tabgen.tab.write import to_text
 
 STANDARD = Tuning.named("standard")
 
@@ -64,7 +65,7 @@ def test_grid_width():
 
 
 def test_canonical_text_has_header_and_staves():
-    text = canonical_text(Tab(STANDARD, (Bar(24, (Column(6, (Note(6, 3),)),)),), (3, 4), "Waltz"))
+    text = to_text(normalize(Tab(STANDARD, (Bar(24, (Column(6, (Note(6, 3),)),)),), (3, 4), "Waltz")))
     lines = text.splitlines()
     assert lines[:2] == ["Title: Waltz", "Meter: 3/4"]
     e_low = next(line for line in lines if line.startswith("E|"))

@@ -1,4 +1,4 @@
-"""The sampling loop: mask, determinism, top-k, the fast LSTM stepper; then real checkpoints."""
+"""The sampling loop: mask, determinism, top-k, the LSTM stepper; then real checkpoints."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tabgen.errors import InputError
-from tabgen.sample import LSTMStepper, ModelStepper, generate, stepper_for
+from tabgen.model import CharLSTM, ModelConfig
+from tabgen.sample import generate, stepper_for
 
 # --- a toy format: bars of 1..3 notes from "ab", closed by "|", then "$" after the last bar -------
 
@@ -39,23 +40,24 @@ class ToyGrammar:
             self.run += 1
 
 
-class RandomModel(torch.nn.Module):
-    """Logits drawn from a seeded generator: any value, including huge ones, for the mask to face."""
+class RandomModel:
+    """A stepper whose logits are drawn from a seeded generator: any value, including huge ones, for the
+    mask to face."""
 
     def __init__(self, vocab: int, seed: int, scale: float = 30.0) -> None:
-        super().__init__()
-        self.vocab, self.gen, self.scale = vocab, torch.Generator().manual_seed(seed), scale
+        self.vocab, self.gen, self.scale = vocab, np.random.default_rng(seed), scale
 
-    def init_state(self, batch, device):
-        return torch.zeros(batch)
+    def start(self, prefix, batch):
+        self.batch = batch
+        return self.step(np.zeros(batch, np.int64))
 
-    def step(self, idx, state):
-        return torch.randn(len(idx), self.vocab, generator=self.gen) * self.scale, state + 1
+    def step(self, idx):
+        return (self.gen.standard_normal((self.batch, self.vocab)) * self.scale).astype(np.float32)
 
 
 def toy_texts(bars, candidates=1, seed=0, model_seed=0, scale=30.0, **kw):
     grammars = [ToyGrammar(bars) for _ in range(candidates)]
-    stepper = ModelStepper(RandomModel(len(TOY), model_seed, scale))
+    stepper = RandomModel(len(TOY), model_seed, scale)
     return generate(stepper, TOY, "|", grammars, candidates=candidates, seed=seed, **kw)
 
 
@@ -85,16 +87,16 @@ def test_same_seed_same_text_other_seed_other_text():
 def test_top_k_1_is_greedy():
     # with k=1 only the highest allowed logit can win, whatever the draw
     class Fixed(RandomModel):
-        def step(self, idx, state):
-            return torch.tensor([[5.0, 1.0, 0.0, -1.0, 9.0]]).expand(len(idx), -1), state
+        def step(self, idx):
+            return np.tile(np.float32([5.0, 1.0, 0.0, -1.0, 9.0]), (len(idx), 1))
 
     grammars = [ToyGrammar(2)]
-    text = generate(ModelStepper(Fixed(5, 0)), TOY, "|", grammars, top_k=1, seed=3)
+    text = generate(Fixed(5, 0), TOY, "|", grammars, top_k=1, seed=3)
     assert text == ["aaa|aaa|$"]
 
 
 def test_raw_sampling_stops_at_the_stop_character_or_the_budget():
-    texts = generate(ModelStepper(RandomModel(5, 1)), TOY, "|", None, candidates=6, stop="$", max_chars=40)
+    texts = generate(RandomModel(5, 1), TOY, "|", None, candidates=6, stop="$", max_chars=40)
     for t in texts:
         assert ("$" in t and t.index("$") == len(t) - 1) or len(t) == 40
 
@@ -105,50 +107,47 @@ def test_bad_options_are_input_errors():
     with pytest.raises(InputError, match="top-k"):
         toy_texts(2, top_k=0)
     with pytest.raises(InputError, match="alphabet"):
-        generate(ModelStepper(RandomModel(5, 0)), TOY, "#", [ToyGrammar(1)])
+        generate(RandomModel(5, 0), TOY, "#", [ToyGrammar(1)])
 
 
-# --- the fast stepper gives the model's own logits ------------------------------------------------
+# --- the stepper gives the model's own logits ------------------------------------------------------
 
 
-class PlainLSTM(torch.nn.Module):
-    def __init__(self, vocab=11, emb=8, hidden=16, layers=2):
-        super().__init__()
-        self.embed = torch.nn.Embedding(vocab, emb)
-        self.lstm = torch.nn.LSTM(emb, hidden, layers, batch_first=True)
-        self.head = torch.nn.Linear(hidden, vocab)
-
-    def init_state(self, batch, device):
-        z = torch.zeros(self.lstm.num_layers, batch, self.lstm.hidden_size, device=device)
-        return (z, z.clone())
-
-    def step(self, idx, state):
-        y, state = self.lstm(self.embed(idx)[:, None], state)
-        return self.head(y[:, 0]), state
-
-
-def test_fast_stepper_matches_the_model_step_by_step():
+def tiny(layers: int, dropout: float = 0.0) -> CharLSTM:
     torch.manual_seed(0)
-    model = PlainLSTM().eval()
-    stepper = stepper_for(model, 11)
-    assert isinstance(stepper, LSTMStepper)
-    ids = np.array([[3, 1], [4, 1], [5, 9], [2, 6], [5, 3]])
-    fast = stepper.start([7, 2], 2)
-    own_stepper = ModelStepper(model)
-    own = own_stepper.start([7, 2], 2)
-    for row in ids:
-        np.testing.assert_allclose(fast, own, rtol=1e-4, atol=1e-5)
-        fast, own = stepper.step(row), own_stepper.step(row)
-    np.testing.assert_allclose(fast, own, rtol=1e-4, atol=1e-5)
+    return CharLSTM(ModelConfig(vocab_size=11, embed=6, hidden=20, layers=layers, dropout=dropout))
 
 
-def test_a_model_of_another_shape_keeps_its_own_step():
-    class Odd(PlainLSTM):
-        def step(self, idx, state):  # not the plain composition: the probe must catch it
-            logits, state = super().step(idx, state)
-            return logits * 2, state
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_stepper_gives_forwards_logits_step_by_step(layers):
+    model = tiny(layers, dropout=0.3).eval()
+    idx = torch.randint(0, 11, (3, 25), generator=torch.Generator().manual_seed(1))
+    idx[:, :2] = idx[0, :2]  # the prefix every row is given; the rows part after it
+    with torch.no_grad():
+        logits, _, (h, c) = model(idx)
+    stepper = stepper_for(model)
+    got = [stepper.start(idx[0, :2].tolist(), 3).copy()]
+    got += [stepper.step(idx[:, t].numpy()).copy() for t in range(2, idx.size(1))]
+    np.testing.assert_allclose(np.stack(got, 1), logits[:, 1:].numpy(), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(np.stack(stepper.h), h.numpy(), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(np.stack(stepper.c), c.numpy(), rtol=0, atol=1e-5)
 
-    assert isinstance(stepper_for(Odd().eval(), 11), ModelStepper)
+
+def test_stepper_follows_weight_updates():
+    # the stepper is kept per model; an optimizer step must make a new one
+    model = tiny(2)
+    x = torch.randint(0, 11, (2, 8), generator=torch.Generator().manual_seed(2))
+    before = stepper_for(model.eval()).start([3, 4], 1).copy()
+    model.train()
+    _, loss, _ = model(x, x)
+    loss.backward()
+    torch.optim.SGD(model.parameters(), lr=1.0).step()
+    model.eval()
+    with torch.no_grad():
+        logits, _, _ = model(torch.tensor([[3, 4]]))
+    after = stepper_for(model).start([3, 4], 1)
+    np.testing.assert_allclose(after, logits[:, -1].numpy(), rtol=0, atol=1e-5)
+    assert not np.allclose(after, before)
 
 
 # --- the real formats' grammars under random logits -----------------------------------------------
@@ -179,7 +178,7 @@ def test_random_logits_under_the_real_grammar_always_decode_to_valid_tabs(
     grammars = [fmt.grammar(tuning, meter, bars, max_span=4) for _ in range(candidates)]
     for g in grammars:
         g.feed(prefix)
-    stepper = ModelStepper(RandomModel(len(fmt.alphabet), seed, scale=8.0))
+    stepper = RandomModel(len(fmt.alphabet), seed, scale=8.0)
     texts = generate(
         stepper, fmt.alphabet, prefix, grammars, candidates=candidates, seed=seed,
         temperature=temperature, top_k=top_k, max_chars=200_000,
@@ -260,18 +259,3 @@ def test_a_busy_prime_on_a_finer_grid_is_continued():
     tab = fmt.decode(text).tab
     assert len(tab.bars) == 3 and tab.bars[0] == busy
     assert all(b.width in (16, 32) for b in tab.bars[1:])
-
-
-def test_the_project_model_gets_the_fast_stepper_with_its_own_logits():
-    from tabgen.model import CharLSTM, ModelConfig
-
-    torch.manual_seed(1)
-    model = CharLSTM(ModelConfig(vocab_size=13, embed=8, hidden=24, layers=3, dropout=0.2)).eval()
-    fast = stepper_for(model, 13)
-    assert isinstance(fast, LSTMStepper)
-    own = ModelStepper(model)
-    a, b = fast.start([3, 4], 3), own.start([3, 4], 3)
-    for ids in ([1, 2, 3], [12, 0, 5], [7, 7, 7]):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-        a, b = fast.step(np.array(ids)), own.step(np.array(ids))
-    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

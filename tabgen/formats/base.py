@@ -162,12 +162,6 @@ def parse_cells(text: str) -> tuple[list[Note | None], list[str]]:
     return slots, problems
 
 
-def column_span(frets: list[int]) -> int:
-    """How far the hand stretches: the spread of the fretted (non-open) notes of a column."""
-    fretted = [f for f in frets if f > 0]
-    return max(fretted) - min(fretted) if fretted else 0
-
-
 def make_bar(slots: int, notes_by_slot: dict[int, list[Note]]) -> Bar:
     cols = tuple(Column(s, tuple(sorted(notes_by_slot[s]))) for s in sorted(notes_by_slot) if s < slots)
     return Bar(slots, cols)
@@ -411,9 +405,3 @@ def bar_widths(slots: int, max_fine: int) -> frozenset[int]:
         out.add(w)
         w *= 2
     return frozenset(out)
-
-
-def is_bar_width(width: int, slots: int) -> bool:
-    """True for `slots` times a power of two (a bar of normalize's grid or finer grid)."""
-    ratio, rest = divmod(width, slots)
-    return rest == 0 and ratio > 0 and ratio & (ratio - 1) == 0

@@ -35,8 +35,6 @@ from tabgen.formats.base import (
     bar_widths,
     body_lines,
     check_bars,
-    column_span,
-    is_bar_width,
     literal,
     make_bar,
     note_cell,
@@ -44,7 +42,7 @@ from tabgen.formats.base import (
     parse_header,
 )
 from tabgen.tab.normalize import normalize
-from tabgen.tab.types import Note, Tab, Tuning, slots_per_bar
+from tabgen.tab.types import Note, Tab, Tuning, column_span, is_bar_width, slots_per_bar
 
 BARS_PER_STAVE = 4
 

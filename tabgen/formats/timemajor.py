@@ -52,8 +52,6 @@ from tabgen.formats.base import (
     bar_widths,
     body_lines,
     check_bars,
-    column_span,
-    is_bar_width,
     literal,
     make_bar,
     note_cell,
@@ -61,7 +59,7 @@ from tabgen.formats.base import (
     parse_header,
 )
 from tabgen.tab.normalize import normalize
-from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
+from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, column_span, is_bar_width, slots_per_bar
 
 REPEAT_MARK = "#"
 REPEAT_REACH = 8  # a bar repeat points at most this many bars back (one digit)

@@ -33,6 +33,7 @@ from tabgen.tab.types import (
     MAX_STRINGS,
     MIN_STRINGS,
     NAMED_TUNINGS,
+    SLIDES,
     Bar,
     Column,
     Note,
@@ -43,7 +44,6 @@ from tabgen.tab.types import (
 
 GP_MAX_STRINGS = 7
 QUARTER = gp.Duration.quarterTime  # ticks per quarter note in pyguitarpro's timing
-SLIDES = {"/": gp.SlideType.legatoSlideTo, "\\": gp.SlideType.legatoSlideTo, "s": gp.SlideType.shiftSlideTo}
 
 
 # --- writing ---------------------------------------------------------------------------------------
@@ -92,12 +92,12 @@ def _note(beat: gp.Beat, n: Note, tab: Tab, states: dict[int, _StringState], rin
     if ringing and st.note is not None:
         if t in ("h", "p"):
             st.note.effect.hammer = True
-        elif t in SLIDES:
-            st.note.effect.slides = [SLIDES[t]]
-    elif t in ("/", "s"):
-        note.effect.slides = [gp.SlideType.intoFromBelow]
-    elif t == "\\":
-        note.effect.slides = [gp.SlideType.intoFromAbove]
+        elif t in SLIDES:  # "s" is the shift slide (the second note picked), / and \ the legato one
+            slide = gp.SlideType.shiftSlideTo if t == "s" else gp.SlideType.legatoSlideTo
+            st.note.effect.slides = [slide]
+    elif t in SLIDES:  # nothing ringing: slide in from below, or from above for a slide down
+        slide = gp.SlideType.intoFromAbove if t == "\\" else gp.SlideType.intoFromBelow
+        note.effect.slides = [slide]
     if t == "<>":
         note.effect.harmonic = gp.NaturalHarmonic()
     elif t == "[]":

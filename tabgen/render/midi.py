@@ -35,7 +35,7 @@ from tabgen.render.settings import (  # noqa: F401 (re-exported: callers import 
     program_for,
 )
 from tabgen.render.timeline import Timed, meter_of, timeline
-from tabgen.tab.types import Tab
+from tabgen.tab.types import SLIDES, Tab
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -51,7 +51,6 @@ DEAD_TIME = 0.05  # a dead (x) note is a short click
 PALM_MUTE_SHARE = 0.5  # a palm-muted note rings for this share of its length
 VIBRATO_DEPTH, VIBRATO_RATE = 0.3, 5.5  # semitones, Hz
 TICK_GUARD = 0.005  # seconds between wheel events that must not share a MIDI tick
-SLIDE_TECHNIQUES = frozenset({"/", "\\", "s"})
 
 # natural harmonic: fret of the node -> semitones above the open string (the partial's pitch)
 NATURAL_HARMONICS = {12: 12, 7: 19, 19: 19, 5: 24, 24: 24, 4: 28, 9: 28, 16: 28, 3: 31}
@@ -151,7 +150,7 @@ def _play(tab: Tab, events: list[Timed], i: int, st: _String, sec: float) -> Non
     base_fret = n.fret
     if t in ("<>", "[]"):
         pitch = harmonic_pitch(open_pitch, n.fret, t)
-    elif t in ("h", "p", "t") or t in SLIDE_TECHNIQUES:
+    elif t in ("h", "p", "t") or t in SLIDES:
         velocity = VELOCITY["legato"] if t != "t" else VELOCITY[""]
     elif t in VELOCITY:
         velocity = VELOCITY[t]
@@ -171,7 +170,7 @@ def _play(tab: Tab, events: list[Timed], i: int, st: _String, sec: float) -> Non
             end = main_time
             if st.note is not None and st.note.end == float(ev.start) * sec:
                 st.note.end = start  # the note before rings up to the grace note
-    if t in SLIDE_TECHNIQUES:
+    if t in SLIDES:
         if ringing is not None:
             # glide the ringing note toward this fret just before this note arrives
             glide = min(SLIDE_TIME, (ringing.end - ringing.start) / 2)

@@ -44,14 +44,14 @@ from music21 import (
     bar as m21bar,
 )
 from music21.exceptions21 import Music21Exception
+from music21.musicxml.m21ToXml import ScoreExporter
 
 from tabgen import collector
 from tabgen.atomic import atomic_write
 from tabgen.render.settings import check_tempo, is_bass
 from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
-from tabgen.tab.types import Note, Tab
+from tabgen.tab.types import SLIDES, Note, Tab
 
-SLIDES = frozenset({"/", "\\", "s"})
 _STRING_MARK = "tabgen-string-"  # a chord note's string, rewritten to <string> and <fret> after export
 _STEPS = ("C", "C", "D", "D", "E", "F", "F", "G", "G", "A", "A", "B")
 
@@ -402,8 +402,6 @@ def score_to_tree(score: stream.Score, ts: meter.TimeSignature) -> tuple[str, ET
     of the score, then rests, ties, beams and accidentals) is skipped: it is several times slower
     than the export itself. The tree is taken from music21's exporter as it is, not written out as
     text and parsed back, so that our additions cost no second round of serializing and parsing."""
-    from music21.musicxml.m21ToXml import ScoreExporter
-
     for part in score.parts:
         _beam_and_spell(list(part.getElementsByClass(stream.Measure)), ts)
     exporter = ScoreExporter(score, makeNotation=False)

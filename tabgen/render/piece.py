@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from tabgen.errors import InputError, RenderError, TabgenError
-from tabgen.render.settings import check_tempo
+from tabgen.render.settings import DEFAULT_TEMPO, check_tempo, tempo_of
 from tabgen.tab.types import Tab
 
 PathLike = str | os.PathLike[str]
@@ -79,8 +79,6 @@ def numbered(path: PathLike, number: int) -> Path:
 
 def piece_tempo(tab: Tab, tempo: float | None) -> float:
     """The tempo asked for, else the tab's own (its ``Tempo:`` line), else the default."""
-    from tabgen.render.settings import DEFAULT_TEMPO, tempo_of
-
     if tempo is not None:
         return tempo
     found = tempo_of(tab)
@@ -95,7 +93,7 @@ def render_files(
     musicxml: PathLike | None = None,
     gp5: PathLike | None = None,
     wav: PathLike | None = None,
-    tempo: float = 100.0,
+    tempo: float = DEFAULT_TEMPO,
     tab_only: bool = False,
 ) -> list[Path]:
     """Write each asked-for format of `tab`; returns the paths written.

@@ -31,7 +31,7 @@ from itertools import combinations
 
 import numpy as np
 
-from tabgen.tab.types import MAX_FRET, Note, Tuning
+from tabgen.tab.types import MAX_FRET, Note, Tuning, column_span
 
 Fingering = tuple[Note, ...]
 
@@ -68,7 +68,7 @@ def _static(fingering: Fingering, max_span: int) -> float:
     fretted = [n.fret for n in fingering if n.fret > 0]
     if not fretted:
         return 0.0
-    spread = max(fretted) - min(fretted)
+    spread = column_span(fretted)
     c = sum(W_FRET * f + W_HIGH * max(0, f - 12) for f in fretted)
     c += W_OPEN * (len(fingering) - len(fretted))
     return c + W_STRETCH * max(0, spread - COMFORT) + W_UNPLAYABLE * max(0, spread - max_span)
@@ -113,22 +113,19 @@ def _viterbi(cands: Sequence[Sequence[Fingering]], max_span: int) -> tuple[list[
     steps = [c for c in cands if c and c[0]]
     if not steps:
         return [() for _ in cands], 0.0
-    best = prev_pos = prev_centre = None
+    st, prev_pos, prev_centre, best = _states(tuple(steps[0]), max_span)
     back: list[np.ndarray] = []
-    states: list[list[tuple[int, int]]] = []
-    for fingerings in steps:
+    states = [st]
+    for fingerings in steps[1:]:
         st, pos, centre, static = _states(tuple(fingerings), max_span)
-        if best is None:
-            best = static
-        else:
-            shift = np.abs(prev_pos[:, None] - pos[None, :])
-            moving = shift > 0
-            move = W_CROSS * np.abs(prev_centre[:, None] - centre[None, :])
-            move = move + np.where(moving, W_SHIFT_FIXED + W_SHIFT * shift, 0.0)
-            total = best[:, None] + move
-            arg = total.argmin(axis=0)
-            back.append(arg)
-            best = total[arg, np.arange(len(st))] + static
+        shift = np.abs(prev_pos[:, None] - pos[None, :])
+        moving = shift > 0
+        move = W_CROSS * np.abs(prev_centre[:, None] - centre[None, :])
+        move = move + np.where(moving, W_SHIFT_FIXED + W_SHIFT * shift, 0.0)
+        total = best[:, None] + move
+        arg = total.argmin(axis=0)
+        back.append(arg)
+        best = total[arg, np.arange(len(st))] + static
         states.append(st)
         prev_pos, prev_centre = pos, centre
     j = int(best.argmin())

@@ -18,7 +18,6 @@ from collections import Counter
 
 from tabgen.tab.rhythm import beat_slots, place_bar
 from tabgen.tab.types import Bar, Column, Note, Tab, slots_per_bar
-from tabgen.tab.write import to_text
 
 
 def grid_width(bar: Bar, slots: int) -> int:
@@ -66,8 +65,3 @@ def normalize(tab: Tab) -> Tab:
     beat = beat_slots(tab.meter)
     bars = tuple(grid_bar(b, slots, beat) for b in tab.bars)
     return Tab(tab.tuning, bars, tab.meter, tab.title, tab.meta, tab.line)
-
-
-def canonical_text(tab: Tab, width: int = 80) -> str:
-    """The canonical stave text of a tab (header lines, then staves of normalized bars)."""
-    return to_text(normalize(tab), width=width)

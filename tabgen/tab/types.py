@@ -8,6 +8,7 @@ the rhythm grid (16 slots for 4/4, 12 for 3/4) and a position is a slot.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tabgen.errors import TabValueError
@@ -35,6 +36,7 @@ TECHNIQUES: dict[str, str] = {
     "[]": "artificial harmonic",
     "pm": "palm mute",
 }
+SLIDES = frozenset({"/", "\\", "s"})  # the techniques that slide into a note from the one before it
 
 _NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
@@ -222,3 +224,15 @@ def slots_per_bar(meter: tuple[int, int] | None) -> int:
         return 16
     beats, unit = meter
     return max(1, beats * 16 // unit)
+
+
+def is_bar_width(width: int, slots: int) -> bool:
+    """True for `slots` times a power of two: a bar of the grid, or of normalize's finer grids."""
+    ratio, rest = divmod(width, slots)
+    return rest == 0 and ratio > 0 and ratio & (ratio - 1) == 0
+
+
+def column_span(frets: Iterable[int]) -> int:
+    """How far the hand stretches: the spread of the fretted (non-open) notes of a column."""
+    fretted = [f for f in frets if f > 0]
+    return max(fretted) - min(fretted) if fretted else 0

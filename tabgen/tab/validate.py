@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tabgen.tab.fretting import fret_pitches
-from tabgen.tab.types import MAX_FRET, Bar, Column, Note, Tab, slots_per_bar
+from tabgen.tab.types import MAX_FRET, Bar, Column, Note, Tab, column_span, is_bar_width, slots_per_bar
 
 KINDS = ("empty", "bar-width", "fret-range", "no-string", "same-string", "span")
 
@@ -42,15 +42,6 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-def _span(col: Column) -> int:
-    fretted = [n.fret for n in col.notes if n.fret > 0]
-    return max(fretted) - min(fretted) if fretted else 0
-
-
-def _allowed_width(width: int, slots: int) -> bool:
-    return width >= slots and width % slots == 0 and ((width // slots) & (width // slots - 1)) == 0
-
-
 def _column_problems(tab: Tab, i: int, col: Column, max_span: int, max_fret: int) -> list[Problem]:
     out = []
     seen: set[int] = set()
@@ -64,7 +55,7 @@ def _column_problems(tab: Tab, i: int, col: Column, max_span: int, max_fret: int
         if n.string in seen:
             out.append(Problem(i, col.position, n.string, "same-string", "two notes on one string"))
         seen.add(n.string)
-    span = _span(col)
+    span = column_span(n.fret for n in col.notes)
     if span > max_span:
         msg = f"fretted notes {span} frets apart; a hand reaches {max_span}"
         out.append(Problem(i, col.position, -1, "span", msg))
@@ -79,7 +70,7 @@ def validate(tab: Tab, max_span: int = 4, max_fret: int = MAX_FRET) -> list[Prob
             problems.append(Problem(-1, -1, -1, "empty", "the piece has no notes"))
         slots = slots_per_bar(tab.meter) if tab.meter else None
         for i, bar in enumerate(tab.bars):
-            if slots and tab.meter and not _allowed_width(bar.width, slots):
+            if slots and tab.meter and not is_bar_width(bar.width, slots):
                 msg = f"bar is {bar.width} slots wide; the grid of {tab.meter[0]}/{tab.meter[1]} has {slots}"
                 problems.append(Problem(i, -1, -1, "bar-width", msg))
             for col in bar.columns:

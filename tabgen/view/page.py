@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from tabgen.errors import InputError
+from tabgen.render.settings import DEFAULT_TEMPO
 from tabgen.tab.types import Tab
 
 MUSICXML_SUFFIXES = frozenset({".musicxml", ".xml", ".mxl"})
@@ -45,7 +46,7 @@ class Bundle:
 def tab_bundle(
     tab: Tab,
     stem: str,
-    tempo: float = 100.0,
+    tempo: float = DEFAULT_TEMPO,
     title: str | None = None,
     source: tuple[str, bytes] | None = None,
 ) -> Bundle:
@@ -88,7 +89,7 @@ def tab_bundle(
     return Bundle(title, score, files)
 
 
-def file_bundle(path: Path, tempo: float = 100.0, title: str | None = None) -> Bundle:
+def file_bundle(path: Path, tempo: float = DEFAULT_TEMPO, title: str | None = None) -> Bundle:
     """The bundle of a tab file (text or Guitar Pro) or a MusicXML file (shown as it is)."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
