@@ -514,15 +514,15 @@ def resolve_tuning_and_meter(
 ) -> tuple[Tuning, tuple[int, int]]:
     """The piece's tuning (asked, else the prime's, the checkpoint's, standard) and meter (asked, else
     the prime's, else 4/4)."""
-    from tabgen.tab.types import NAMED_TUNINGS, Tuning
+    from tabgen.tab.labels import named_tuning
+    from tabgen.tab.types import Tuning
 
     if tuning is None:
         if prime is not None:
             tuning = prime.tuning
         elif getattr(ckpt, "tuning", None):
             pitches = tuple(int(p) for p in ckpt.tuning)
-            named = [t for t in NAMED_TUNINGS.values() if t.pitches == pitches]
-            tuning = named[0] if named else Tuning(pitches)
+            tuning = named_tuning(pitches)
         else:
             tuning = Tuning.named("standard")
     if meter is None:

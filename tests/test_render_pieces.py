@@ -6,7 +6,8 @@ import mido
 from typer.testing import CliRunner
 
 from tabgen.cli import app
-from tabgen.render.piece import load_piece, load_pieces, numbered
+from tabgen.render.piece import numbered
+from tabgen.sources import load_piece, load_pieces
 from tabgen.render.settings import tempo_of
 from tabgen.tab.types import Tab, Tuning
 

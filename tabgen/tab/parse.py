@@ -47,13 +47,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import add, attrgetter, itemgetter
-from pathlib import Path
 from typing import Any, cast
 
 from tabgen import collector
 from tabgen.errors import TabgenError
-from tabgen.inputs import check_regular, gunzip, is_gzip_name, read_input
-from tabgen.tab.decode import decode_bytes, unwrap
+from tabgen.tab.decode import unwrap
 from tabgen.tab.labels import parse_tuning, same_classes, tuning_from_labels
 from tabgen.tab.types import MAX_FRET, MAX_STRINGS, MIN_STRINGS, Bar, Column, Note, Tab, Tuning
 
@@ -925,26 +923,6 @@ def parse_text(text: str, path: str = "") -> ParseResult:
         return ParseResult([], [Diagnostic(path, 0, 0, f"cannot read: {e}")])
     except RecursionError:  # pragma: no cover - defensive
         return ParseResult([], [Diagnostic(path, 0, 0, "text too deeply nested to read")])
-
-
-GUITAR_PRO_SUFFIXES = frozenset({".gp3", ".gp4", ".gp5"})
-
-
-def read_file(path: str | Path) -> ParseResult:
-    """Read one tab file (any encoding; ``.gz`` files are decompressed; ``.gp3 .gp4 .gp5`` through
-    pyguitarpro, one Tab per guitar or bass track). InputError for a missing file, a folder or binary
-    data."""
-    p = Path(path)
-    name = str(path)
-    check_regular(p)  # a missing file, a folder, a FIFO, a device, a symlink loop: named as such
-    if p.suffix.lower() in GUITAR_PRO_SUFFIXES:
-        from tabgen.render.gp import read_gp_result  # imported only for Guitar Pro files
-
-        return read_gp_result(p)
-    data = read_input(p)  # at most TABGEN_MAX_INPUT_MB, and so is what a .gz unpacks to
-    if is_gzip_name(p):
-        data = gunzip(data, name)
-    return parse_text(decode_bytes(data, name), name)
 
 
 def join_staves(tabs: list[Tab]) -> list[Tab]:
