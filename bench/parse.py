@@ -73,6 +73,10 @@ def read_all(paths: list[Path], code: Path, baseline: bool = False) -> dict:
     from tabgen.errors import TabgenError
     from tabgen.tab import parse
 
+    try:
+        from tabgen.sources import read_file  # (a revision before tabgen.sources: tabgen.tab.parse's)
+    except ImportError:
+        read_file = parse.read_file
     compiled = getattr(parse, "_scan", None)
     rss_at_10 = None
     done = staves = notes = failed = 0
@@ -82,7 +86,7 @@ def read_all(paths: list[Path], code: Path, baseline: bool = False) -> dict:
         parse._scan = scan
         cpu0, wall0 = time.process_time(), time.perf_counter()
         try:
-            result = parse.read_file(path)
+            result = read_file(path)
         except TabgenError:
             result = None  # the broken UTF-16 file: rejected, as it should be
         return time.process_time() - cpu0, time.perf_counter() - wall0, result

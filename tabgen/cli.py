@@ -109,7 +109,7 @@ def _root(
 def check(
     tabs: Annotated[
         list[Path],
-        typer.Argument(help="Tab files to read (.txt .tab .md .html .rst, .gz).", metavar="TAB"),
+        typer.Argument(help="Tab files to read (text, .gz, .gp3 .gp4 .gp5).", metavar="TAB"),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="One line of JSON per file (JSON Lines).")] = False,
 ) -> None:
@@ -118,8 +118,9 @@ def check(
     Exit 0 when at least one stave was read, 1 when none was or a file could not be read."""
     import json
 
-    from tabgen.tab.parse import read_file
-    from tabgen.tab.report import report_dict, report_renderable
+    from tabgen.cli_report import report_renderable
+    from tabgen.sources import read_file
+    from tabgen.tab.report import report_dict
 
     staves, failed = 0, False
     for path in tabs:
@@ -672,7 +673,8 @@ def render(
     """Render a tab to MIDI, MusicXML, Guitar Pro or WAV; with no output given, print its stave text."""
     from dataclasses import replace
 
-    from tabgen.render.piece import load_piece, load_pieces, numbered, piece_tempo, render_files
+    from tabgen.render.piece import numbered, piece_tempo, render_files
+    from tabgen.sources import load_piece, load_pieces
 
     if all_pieces and piece_number is not None:
         raise typer.BadParameter("give --piece N or --all-pieces, not both")

@@ -102,8 +102,9 @@ def parse_meter(text: str) -> tuple[int, int]:
 
 
 def read_prime(path: str | os.PathLike[str]) -> Tab:
-    """The piece in a tab file (text or Guitar Pro) to continue, read as `tabgen render` reads it."""
-    from tabgen.render.piece import load_piece
+    """The piece in a tab file (text or Guitar Pro) to continue: the one `tabgen render` takes
+    (`tabgen.sources`: a Guitar Pro file's track 1)."""
+    from tabgen.sources import load_piece
 
     tab, _ = load_piece(path)
     if not tab.bars:

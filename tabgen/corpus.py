@@ -1,8 +1,9 @@
 """Tab files to training data: the only module that walks folders.
 
-`prepare` finds the tab files under the given paths, parses each (`tabgen.tab.parse.read_file`),
-joins its staves into pieces, normalizes and encodes them in the model's text format, drops
-duplicate pieces, splits train/validation and writes, as nanoGPT's prepare.py does::
+`prepare` finds the tab files under the given paths, reads each into pieces (`tabgen.sources`: a
+text file's staves joined, each track of a Guitar Pro file a piece of its own), normalizes and
+encodes them in the model's text format, drops duplicate pieces, splits train/validation and
+writes, as nanoGPT's prepare.py does::
 
     <cache>/<key>/train.bin   raw uint8 token ids (np.memmap-able)
     <cache>/<key>/val.bin
@@ -41,12 +42,13 @@ from tabgen.errors import InputError, TabgenError
 from tabgen.formats import DEFAULT_FORMAT, TextFormat, get_format
 from tabgen.inputs import read_input
 from tabgen.novelty import WINDOWS_FILE, digest_array, window_digests
-from tabgen.tab.parse import GUITAR_PRO_SUFFIXES
+from tabgen.sources import GUITAR_PRO_SUFFIXES as GP_SUFFIXES
+from tabgen.sources import TEXT_SUFFIXES, read_file
 from tabgen.tab.types import Tab
 
-TEXT_SUFFIXES = frozenset({".txt", ".tab", ".md", ".html", ".htm", ".rst", ".text", ".gz"})
-GP_SUFFIXES = GUITAR_PRO_SUFFIXES
-PREPARE_VERSION = 3  # bump when the output of prepare changes (2: rhythm from spacing; 3: time v2, windows)
+# bump when the output of prepare changes (2: rhythm from spacing; 3: time v2, windows; 4: each track
+# of a Guitar Pro file its own piece)
+PREPARE_VERSION = 4
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, the file just read)
 
@@ -141,21 +143,11 @@ def _strip_path(message: str, name: str) -> str:
     return message[len(name) + 2 :] if message.startswith(name + ": ") else message
 
 
-def _read_staves(path: Path) -> tuple[list[Tab], int]:
-    """The staves of one file (a Guitar Pro file: one per guitar or bass track) and the number of
-    diagnostics; InputError when it cannot be read."""
-    from tabgen.tab.parse import read_file
-
-    result = read_file(path)
-    return result.tabs, len(result.diagnostics)
-
-
 def _read_one(path_str: str, fmt_name: str, fmt_version: int | None = None, forced: str = "") -> _FileResult:
     """Read one file into pieces. `forced` ("name=letter"): every piece gets that style (a user's own)."""
     from tabgen.formats.base import STYLES
     from tabgen.novelty import window_digests
     from tabgen.tab.normalize import normalize
-    from tabgen.tab.parse import join_staves
 
     fmt = get_format(fmt_name, fmt_version)
     forced_name, _, forced_letter = forced.partition("=")
@@ -163,7 +155,7 @@ def _read_one(path_str: str, fmt_name: str, fmt_version: int | None = None, forc
     path = Path(path_str)
     try:
         out.sha256 = hashlib.sha256(read_input(path)).hexdigest()  # a regular file, within the size cap
-        staves, out.diagnostics = _read_staves(path)
+        source = read_file(path)
     except OSError as e:
         out.skipped = f"unreadable: {e.strerror or e}"
         return out
@@ -173,11 +165,11 @@ def _read_one(path_str: str, fmt_name: str, fmt_version: int | None = None, forc
     except Exception as e:  # a reader bug must not stop a corpus of thousands of files
         out.skipped = f"reader failed: {type(e).__name__}: {e}"
         return out
-    out.staves = len(staves)
-    if not staves:
+    out.staves, out.diagnostics = len(source.tabs), len(source.diagnostics)
+    if not source.tabs:
         out.skipped = "no stave found"
         return out
-    for piece in join_staves(staves):
+    for piece in source.pieces():
         if not piece.notes:
             continue
         style = (forced_name or piece_style(piece, path)) if fmt.styled else ""

@@ -28,8 +28,9 @@ from tabgen.errors import CheckpointError, InputError, TabgenError
 from tabgen.formats import get_format
 from tabgen.formats.base import END_MARK, STYLES, USER_STYLE_LETTERS, TextFormat
 from tabgen.model import CharLSTM
+from tabgen.tab.labels import named_tuning
 from tabgen.tab.normalize import normalize
-from tabgen.tab.types import NAMED_TUNINGS, Bar, Column, Note, Tab, Tuning, slots_per_bar
+from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
 
 MAX_BARS = 1024  # the most bars a piece may have (compose --bars says the same)
 
@@ -476,8 +477,7 @@ def resolve_tuning_and_meter(
             tuning = prime.tuning
         elif getattr(ckpt, "tuning", None):
             pitches = tuple(int(p) for p in ckpt.tuning)
-            named = [t for t in NAMED_TUNINGS.values() if t.pitches == pitches]
-            tuning = named[0] if named else Tuning(pitches)
+            tuning = named_tuning(pitches)
         else:
             tuning = Tuning.named("standard")
     if meter is None:

@@ -172,7 +172,7 @@ def test_the_prime_hint_never_suggests_more_bars_than_allowed(tmp_path):
 
 
 def test_a_fret_past_the_limit_in_a_gp5_is_reported_not_dropped_silently(tmp_path):
-    from tabgen.tab.parse import read_file
+    from tabgen.sources import read_file
 
     song = gp.Song()
     voice = song.tracks[0].measures[0].voices[0]

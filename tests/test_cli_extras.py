@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tabgen import __version__
 from tabgen.cli import app
-from tabgen.tab.parse import read_file
+from tabgen.sources import read_file
 from tests.tiny_model import tiny_run
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,7 +12,8 @@ from tabgen.cli import app
 from tabgen.compose import compose, describe
 from tabgen.formats import get_format
 from tabgen.novelty import WINDOWS_FILE, TrainingText, window_digests
-from tabgen.tab.parse import join_staves, read_file
+from tabgen.sources import read_file
+from tabgen.tab.parse import join_staves
 from tabgen.tab.validate import validate
 from tabgen.tab.write import to_text
 from tests.tiny_model import chord_bar, synthetic_tabs, tiny_run

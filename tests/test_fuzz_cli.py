@@ -57,7 +57,7 @@ def run(args, alarm):
         signal.alarm(0)
 
 def bars_of(path):
-    from tabgen.render.piece import load_piece
+    from tabgen.sources import load_piece
     try:
         return len(load_piece(path)[0].bars)
     except Exception:
@@ -100,7 +100,7 @@ def driver(tmp_path_factory):
 def gp_sources(tmp_path_factory):
     """Guitar Pro files made from real-world tabs, to mangle as bytes."""
     from tabgen.render.gp import gp5_bytes
-    from tabgen.render.piece import load_piece
+    from tabgen.sources import load_piece
 
     return [gp5_bytes(load_piece(p)[0]) for p in TABS[:3]]
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tabgen.cli import app
 from tabgen.errors import InputError
-from tabgen.tab.parse import read_file
+from tabgen.sources import read_file
 
 REPO = Path(__file__).resolve().parents[1]
 STAVE = "e|-0-3-|\nB|-1---|\nG|-0---|\nD|-2---|\nA|-3---|\nE|-----|\n"

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from tabgen.errors import InputError
+from tabgen.sources import read_file
 from tabgen.tab.decode import decode_bytes
-from tabgen.tab.parse import join_staves, parse_text, read_file
+from tabgen.tab.parse import join_staves, parse_text
 
 STAVE = "e|-0-3-|\nB|-1---|\nG|-----|\nD|-----|\nA|-----|\nE|-----|\n"
 # (position, string, fret) of STAVE's notes: open e and B fret 1 at 1, e fret 3 at 3

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tabgen.errors import InputError, TabgenError
-from tabgen.tab.parse import read_file
+from tabgen.sources import read_file
 from tabgen.tab.types import Tab
 
 FOLDER = Path(__file__).parents[2] / "shared" / "realworld-tabs"

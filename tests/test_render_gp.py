@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from tabgen.cli import app
 from tabgen.errors import InputError, RenderError
-from tabgen.render.gp import read_gp, read_gp_result, write_gp5
+from tabgen.render.gp import write_gp5
+from tabgen.sources.guitarpro import read_gp, read_gp_result
 from tabgen.tab.normalize import normalize
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning, slots_per_bar
 from tests.tab_fixtures import TECHNIQUE_BARS, make_tab

@@ -6,8 +6,9 @@ import mido
 from typer.testing import CliRunner
 
 from tabgen.cli import app
-from tabgen.render.piece import load_piece, load_pieces, numbered
+from tabgen.render.piece import numbered
 from tabgen.render.settings import tempo_of
+from tabgen.sources import load_piece, load_pieces
 from tabgen.tab.types import Tab, Tuning
 
 runner = CliRunner()

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tabgen.sources import read_file
 from tabgen.tab.normalize import normalize
-from tabgen.tab.parse import parse_text, read_file
+from tabgen.tab.parse import parse_text
 from tabgen.tab.rhythm import fit_slots, onsets
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
 

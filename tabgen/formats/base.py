@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tabgen.errors import TabValueError
-from tabgen.tab.types import MAX_FRET, NAMED_TUNINGS, Bar, Column, Note, Tab, Tuning, pitch_name
+from tabgen.tab.labels import named_tuning
+from tabgen.tab.types import MAX_FRET, Bar, Column, Note, Tab, Tuning, pitch_name
 
 FRET_CHARS = "0123456789abcdefghijklmno"  # index = fret, 0..24
 FRET_OF = {c: i for i, c in enumerate(FRET_CHARS)}
@@ -100,7 +101,6 @@ def header_line(tuning: Tuning, meter: tuple[int, int] | None, style: str | None
 _NAME_RE = re.compile(r"(C#?|D#?|E|F#?|G#?|A#?|B)(-1|[0-9])")
 _SEMITONE = {"C": 0, "C#": 1, "D": 2, "D#": 3, "E": 4, "F": 5, "F#": 6, "G": 7, "G#": 8, "A": 9}
 _SEMITONE.update({"A#": 10, "B": 11})
-_TUNING_BY_PITCHES = {t.pitches: t for t in reversed(list(NAMED_TUNINGS.values()))}
 
 
 def parse_header(line: str) -> tuple[Tuning, tuple[int, int] | None, str | None]:
@@ -119,8 +119,7 @@ def parse_header(line: str) -> tuple[Tuning, tuple[int, int] | None, str | None]
         at = m.end()
     if not names or at != len(names):
         raise TabValueError(f"bad header line {line!r}: expected e.g. %E2A2D3G3B3E4 4/4")
-    high_first = tuple(reversed(pitches))
-    tuning = _TUNING_BY_PITCHES.get(high_first) or Tuning(high_first)
+    tuning = named_tuning(tuple(reversed(pitches)))
     if meter_text == EMPTY:
         return tuning, None, style or None
     beats, slash, unit = meter_text.partition("/")

@@ -1,52 +1,28 @@
-"""Guitar Pro files: a `Tab` to .gp5, and .gp3/.gp4/.gp5 tracks to `Tab`s, with pyguitarpro.
+"""A `Tab` to a Guitar Pro 5 file, with pyguitarpro (reading one is `tabgen.sources.guitarpro`).
 
-Writing: one track in the tab's tuning (Guitar Pro holds up to 7 strings); each bar one measure;
+One track in the tab's tuning (Guitar Pro holds up to 7 strings); each bar one measure;
 each column one beat lasting until the next column, split into tied beats where no single note
 value spells it. Techniques map onto Guitar Pro's effects: hammer-on/pull-off and slide flags on the
 note before, bends as a bend on the picked note with the bent and released notes tied to it,
 harmonics, dead notes, palm mute, vibrato, tapping, and grace notes on their main note.
-
-Reading: every guitar or bass track becomes a `Tab` (drum tracks are skipped, with a diagnostic);
-beat onsets go onto the rhythm grid as `normalize` does; the effects map back to techniques.
 """
 
 from __future__ import annotations
 
 import io
 import os
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 
 import guitarpro as gp
 
 from tabgen.atomic import atomic_write
-from tabgen.errors import InputError, RenderError
+from tabgen.errors import RenderError
 from tabgen.render.settings import DEFAULT_TEMPO, ELECTRIC_BASS, check_tempo, program_for
 from tabgen.render.timeline import bar_length, column_offsets, main_columns, meter_of, on_grid, split_duration
-from tabgen.tab.normalize import normalize_bar
-from tabgen.tab.parse import Diagnostic, ParseResult
-from tabgen.tab.types import (
-    MAX_FRET,
-    MAX_STRINGS,
-    MIN_STRINGS,
-    NAMED_TUNINGS,
-    SLIDES,
-    Bar,
-    Column,
-    Note,
-    Tab,
-    Tuning,
-    slots_per_bar,
-)
+from tabgen.tab.types import MAX_FRET, SLIDES, Bar, Note, Tab
 
 GP_MAX_STRINGS = 7
-QUARTER = gp.Duration.quarterTime  # ticks per quarter note in pyguitarpro's timing
-
-
-# --- writing ---------------------------------------------------------------------------------------
 
 
 def _gp_duration(ql: Fraction) -> gp.Duration:
@@ -210,164 +186,3 @@ def gp5_bytes(tab: Tab, tempo: float = DEFAULT_TEMPO) -> bytes:
 def write_gp5(tab: Tab, path: str | os.PathLike[str], tempo: float = DEFAULT_TEMPO) -> None:
     """Render `tab` to a Guitar Pro 5 file at `path`, atomically."""
     atomic_write(path, gp5_bytes(tab, tempo))
-
-
-# --- reading ---------------------------------------------------------------------------------------
-
-
-def _technique(note: gp.Note, beat: gp.Beat) -> str:
-    e = note.effect
-    if note.type == gp.NoteType.dead:
-        return "x"
-    if isinstance(e.harmonic, gp.NaturalHarmonic):
-        return "<>"
-    if e.harmonic is not None:
-        return "[]"
-    if e.palmMute:
-        return "pm"
-    if e.vibrato:
-        return "~"
-    if gp.SlideType.intoFromBelow in e.slides:
-        return "/"
-    if gp.SlideType.intoFromAbove in e.slides:
-        return "\\"
-    if beat.effect.slapEffect == gp.SlapEffect.tapping:  # a beat's effect: the note's own come first
-        return "t"
-    return ""
-
-
-def _connected(prev: gp.Note, fret: int) -> str:
-    """The technique a note gets from the note before it on its string (hammer and slide flags)."""
-    if prev.effect.hammer:
-        return "h" if fret >= prev.value else "p"
-    if gp.SlideType.shiftSlideTo in prev.effect.slides:
-        return "s"
-    if gp.SlideType.legatoSlideTo in prev.effect.slides:
-        return "/" if fret >= prev.value else "\\"
-    return ""
-
-
-def _bend_within_beat(note: gp.Note, tick: int, length: int, put: Callable[[int, Note], None]) -> None:
-    """A bend drawn inside one beat (as Guitar Pro writes them): a b or r note at each turn."""
-    points = note.effect.bend.points
-    for before, point in zip(points, points[1:], strict=False):
-        fret = note.value + point.value
-        if point.value != before.value and 0 <= fret <= MAX_FRET:
-            at = tick + length * point.position // gp.BendEffect.maxPosition
-            put(at, Note(note.string, fret, "b" if point.value > before.value else "r"))
-
-
-def _track_tab(song: gp.Song, track: gp.Track, dropped: list[tuple[int, int, int]] | None = None) -> Tab:
-    """The track as a Tab; notes past MAX_FRET are left out and listed in `dropped` (bar, string, fret)."""
-    strings = sorted(track.strings, key=lambda s: s.number)
-    pitches = tuple(s.value for s in strings)
-    tuning = next((t for t in NAMED_TUNINGS.values() if t.pitches == pitches), Tuning(pitches))
-    first = song.measureHeaders[0].timeSignature
-    meter = (first.numerator, first.denominator.value)
-    bars: list[Bar] = []
-    prev: dict[int, gp.Note] = {}  # string -> last picked note
-    bend_step: dict[int, int] = {}  # string -> how many bend points its tied notes have used
-    for measure in track.measures:
-        ts = measure.header.timeSignature
-        ticks = ts.numerator * QUARTER * 4 // ts.denominator.value
-        placed: dict[int, dict[int, Note]] = {}  # tick -> string -> note
-
-        def put(tick: int, n: Note, placed: dict[int, dict[int, Note]] = placed, ticks: int = ticks) -> None:
-            if 0 <= tick < ticks:
-                placed.setdefault(tick, {}).setdefault(n.string, n)
-
-        for voice in measure.voices:
-            for j, beat in enumerate(voice.beats):
-                tick = beat.start - measure.header.start
-                after = voice.beats[j + 1] if j + 1 < len(voice.beats) else None
-                for note in beat.notes:
-                    if not 1 <= note.string <= tuning.strings:
-                        continue
-                    if note.type == gp.NoteType.tie:
-                        base = prev.get(note.string)
-                        bend = base.effect.bend if base is not None else None
-                        k = bend_step.get(note.string, 0) + 1
-                        if base is not None and bend is not None and k < len(bend.points):
-                            bend_step[note.string] = k
-                            fret = base.value + bend.points[k].value
-                            up = bend.points[k].value >= bend.points[k - 1].value
-                            if 0 <= fret <= MAX_FRET:
-                                put(tick, Note(note.string, fret, "b" if up else "r"))
-                        continue
-                    if note.type == gp.NoteType.rest:
-                        continue
-                    if not 0 <= note.value <= MAX_FRET:
-                        if dropped is not None:
-                            dropped.append((len(bars) + 1, note.string, note.value))
-                        continue
-                    technique = _technique(note, beat)
-                    before = prev.get(note.string)
-                    if not technique and before is not None:
-                        technique = _connected(before, note.value)
-                    put(tick, Note(note.string, note.value, technique))
-                    grace = note.effect.grace
-                    if grace is not None and tick > 0:
-                        put(max(0, tick - QUARTER // 4), Note(note.string, min(grace.fret, MAX_FRET), "g"))
-                    prev[note.string], bend_step[note.string] = note, 0
-                    tied_on = after is not None and any(
-                        t.string == note.string and t.type == gp.NoteType.tie for t in after.notes
-                    )
-                    if note.effect.bend is not None and not tied_on:
-                        _bend_within_beat(note, tick, beat.duration.time, put)
-        fine = Bar(ticks, tuple(Column(t, tuple(placed[t].values())) for t in sorted(placed)))
-        h = measure.header
-        slots = slots_per_bar((ts.numerator, ts.denominator.value))
-        busiest = max(Counter(n.string for n in fine.notes).values(), default=0)
-        while slots < busiest:  # a run faster than the grid: keep it on a finer one
-            slots *= 2
-        grid = normalize_bar(fine, slots)
-        bars.append(
-            Bar(grid.width, grid.columns, h.isRepeatOpen, h.repeatClose + 1 if h.repeatClose > 0 else 0)
-        )
-    meta = (("artist", song.artist),) if song.artist else ()
-    return Tab(tuning, tuple(bars), meter, song.title or "", meta)
-
-
-DROPPED_SHOWN = 5  # notes past the fret limit reported one by one, then counted
-
-
-def read_gp_result(path: str | os.PathLike[str]) -> ParseResult:
-    """Every guitar and bass track of a .gp3/.gp4/.gp5 file as a `Tab`, with a diagnostic for each
-    track skipped (drums, too few or too many strings)."""
-    name = str(path)
-    p = Path(path)
-    from tabgen.inputs import read_input
-
-    data = read_input(p)  # a regular file of at most TABGEN_MAX_INPUT_MB
-    try:
-        song = gp.parse(io.BytesIO(data))
-    except Exception as e:  # pyguitarpro raises many kinds on a damaged or foreign file
-        raise InputError(f"{name}: not a readable Guitar Pro 3-5 file ({type(e).__name__})") from None
-    result = ParseResult()
-    for number, track in enumerate(song.tracks, start=1):
-        label = f"track {number} {track.name!r}"
-        if track.isPercussionTrack or track.channel.channel == 9:
-            result.diagnostics.append(Diagnostic(name, 0, 0, f"{label} skipped: a drum track"))
-            continue
-        if not MIN_STRINGS <= len(track.strings) <= MAX_STRINGS:
-            why = f"{len(track.strings)} strings (tabgen reads {MIN_STRINGS}..{MAX_STRINGS})"
-            result.diagnostics.append(Diagnostic(name, 0, 0, f"{label} skipped: {why}"))
-            continue
-        dropped: list[tuple[int, int, int]] = []
-        result.tabs.append(_track_tab(song, track, dropped))
-        for bar, string, fret in dropped[:DROPPED_SHOWN]:
-            why = f"{label} bar {bar} string {string}: fret {fret} is past fret {MAX_FRET}, left out"
-            result.diagnostics.append(Diagnostic(name, 0, 0, why))
-        if len(dropped) > DROPPED_SHOWN:
-            more = f"{label}: {len(dropped) - DROPPED_SHOWN} more notes past fret {MAX_FRET} left out"
-            result.diagnostics.append(Diagnostic(name, 0, 0, more))
-    return result
-
-
-def read_gp(path: str | os.PathLike[str]) -> list[Tab]:
-    """The guitar and bass tracks of a Guitar Pro 3-5 file, one `Tab` each; InputError when none."""
-    result = read_gp_result(path)
-    if not result.tabs:
-        why = "; ".join(d.message for d in result.diagnostics) or "no tracks"
-        raise InputError(f"{path}: no guitar or bass track ({why})")
-    return result.tabs

@@ -1,4 +1,5 @@
-"""One tab file to one piece, and one piece to the files asked for: what `tabgen render` does.
+"""One piece to the files asked for: what `tabgen render` does once `tabgen.sources` has read the
+piece from its file.
 
 The renderers are imported only for the formats asked for, so writing MIDI never imports music21.
 """
@@ -8,67 +9,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tabgen.errors import InputError, RenderError, TabgenError
+from tabgen.errors import RenderError, TabgenError
 from tabgen.render.settings import DEFAULT_TEMPO, check_tempo, tempo_of
 from tabgen.tab.types import Tab
 
 PathLike = str | os.PathLike[str]
-
-
-def load_pieces(path: PathLike) -> list[Tab]:
-    """The pieces of a tab file in order: consecutive staves of one title, tuning, meter and
-    metadata joined (`join_staves`); a Guitar Pro file's guitar and bass tracks. InputError when
-    there is none."""
-    return _read_pieces(path)[0]
-
-
-def _read_pieces(path: PathLike) -> tuple[list[Tab], list[str]]:
-    """`load_pieces`, and the notes on what was left out (frets past the limit in a Guitar Pro file)."""
-    from tabgen.tab.parse import GUITAR_PRO_SUFFIXES, join_staves, read_file
-
-    p = Path(path)
-    result = read_file(p)  # (a Guitar Pro file: one Tab per guitar or bass track)
-    guitar_pro = p.suffix.lower() in GUITAR_PRO_SUFFIXES
-    if not result.tabs:
-        why = f" ({result.diagnostics[0]})" if result.diagnostics else ""
-        raise InputError(f"{path}: no {'guitar or bass track' if guitar_pro else 'tab staves'} found{why}")
-    notes = [str(d) for d in result.diagnostics if "left out" in d.message]
-    if guitar_pro:  # tracks play together: they are never joined one after another
-        return result.tabs, notes
-    return join_staves(result.tabs), notes
-
-
-def load_piece(path: PathLike, number: int | None = None) -> tuple[Tab, str]:
-    """The piece in a tab file, and a note on what was chosen or left out (empty when neither).
-
-    `number` (1-based) picks one of `load_pieces`. Without it, staves that share one tuning and
-    meter are joined into one piece; otherwise the first piece (consecutive staves of one title and
-    tuning) is taken. Guitar Pro files give their first track.
-    """
-    from tabgen.tab.parse import GUITAR_PRO_SUFFIXES
-
-    pieces, notes = _read_pieces(path)
-    what = "track" if Path(path).suffix.lower() in GUITAR_PRO_SUFFIXES else "piece"
-    if number is not None:
-        if not 1 <= number <= len(pieces):
-            raise InputError(f"{path}: no {what} {number}; the file has {len(pieces)} (1..{len(pieces)})")
-        return pieces[number - 1], "\n".join(notes)
-    tab, note = _choose(pieces, what)
-    return tab, "\n".join(([note] if note else []) + notes)
-
-
-def _choose(pieces: list[Tab], what: str) -> tuple[Tab, str]:
-    """The piece to render when none was named, and a note on the choice."""
-    first = pieces[0]
-    if what == "track":
-        return first, f"rendering track 1 of {len(pieces)}" if len(pieces) > 1 else ""
-    if all(t.tuning == first.tuning and t.meter == first.meter for t in pieces):
-        bars = tuple(b for t in pieces for b in t.bars)
-        return Tab(first.tuning, bars, first.meter, first.title, first.meta, first.line), ""
-    return first, (
-        f"rendering piece 1 of {len(pieces)} (the pieces differ in tuning or meter; "
-        "--piece N picks one, --all-pieces renders each)"
-    )
 
 
 def numbered(path: PathLike, number: int) -> Path:

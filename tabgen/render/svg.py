@@ -66,7 +66,7 @@ def page_paths(path: str | os.PathLike[str], pages: int) -> list[Path]:
 def svg_to_png(svg: str, out: str | os.PathLike[str]) -> None:
     """One SVG page to a PNG of its size, through headless Chromium, atomically."""
     from tabgen.atomic import atomic_write
-    from tabgen.view.browser import FLAGS, find_chromium
+    from tabgen.chromium import FLAGS, find_chromium
 
     exe = find_chromium()
     if exe is None:

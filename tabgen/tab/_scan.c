@@ -452,7 +452,8 @@ static Py_ssize_t cut(const unsigned char *s, Py_ssize_t n, Py_ssize_t *bounds, 
     }
 }
 
-/* parse._has_marks: a repeat mark beside a bar line; the dashes are added to *dashes */
+/* A repeat mark beside a bar line (a stave with none, whose bar lines line up, is read the short way);
+   the dashes are added to *dashes */
 static int has_marks(const unsigned char *s, Py_ssize_t n, Py_ssize_t *dashes)
 {
     if (n && (s[0] == ':' || s[0] == '*' || s[0] == 'o'))

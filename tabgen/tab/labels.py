@@ -4,7 +4,7 @@ Labels name pitch classes only, so octaves are inferred: the highest string take
 puts it nearest E4 (MIDI 64), and each lower string takes the highest pitch of its class strictly
 below the string above it. That gives E4 B3 G3 D3 A2 E2 for ``e B G D A E``, D2 for a low ``D``
 (drop D), B1 for a seventh string ``B``. Four or five strings labelled ``G D A E (B)`` are a bass
-(G2 D2 A1 E1 B0). A result equal to a named tuning carries that name.
+(G2 D2 A1 E1 B0). A result equal to a named tuning carries that name (`named_tuning`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from tabgen.tab.types import NAMED_TUNINGS, Tuning
 
 _PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11, "H": 11}
 _NOTE = re.compile(r"([A-Ha-h])([#b♯♭]?)(-?\d)?")
-_BY_PITCHES = {t.pitches: t for t in NAMED_TUNINGS.values()}
 _BASS = {(7, 2, 9, 4): "bass-4", (7, 2, 9, 4, 11): "bass-5"}
 
 
@@ -37,8 +36,16 @@ def pitch_class(label: str) -> int | None:
     return pc % 12
 
 
-def _named(pitches: tuple[int, ...]) -> Tuning:
-    return _BY_PITCHES.get(pitches) or Tuning(pitches)
+def named_tuning(pitches: tuple[int, ...]) -> Tuning:
+    """The tuning of these open-string pitches (highest string first), with its name when it is a
+    named one: the first of NAMED_TUNINGS with exactly these pitches, else an unnamed `Tuning`.
+
+    The one place pitches get a name (labels, `Tuning:` lines, the model's header line, Guitar Pro
+    tracks, a checkpoint's tuning): a `Tuning` compares by its name too, so every reader must agree."""
+    for tuning in NAMED_TUNINGS.values():  # (14 of them: a scan costs less than keeping a map in step)
+        if tuning.pitches == pitches:
+            return tuning
+    return Tuning(pitches)
 
 
 def tuning_from_classes(classes: list[int]) -> Tuning:
@@ -51,7 +58,7 @@ def tuning_from_classes(classes: list[int]) -> Tuning:
         below = pitches[-1] - 1
         p = below - (below - pc) % 12
         pitches.append(max(p, 0))
-    return _named(tuple(pitches))
+    return named_tuning(tuple(pitches))
 
 
 @lru_cache(maxsize=1024)
@@ -103,5 +110,5 @@ def parse_tuning(value: str) -> Tuning:
         raise TabValueError(f"unknown tuning {value!r}")
     if all(o is not None for _, o in notes):
         pitches = tuple(pc + 12 * (o + 1) for pc, o in reversed(notes))  # type: ignore[operator]
-        return _named(pitches)
+        return named_tuning(pitches)
     return tuning_from_classes([pc for pc, _ in reversed(notes)])

@@ -42,18 +42,14 @@ its string count. The parser never normalizes: positions are character offsets.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate
-from operator import add, attrgetter, itemgetter
-from pathlib import Path
-from typing import Any, cast
+from operator import attrgetter
+from typing import Any
 
 from tabgen import collector
 from tabgen.errors import TabgenError
-from tabgen.inputs import check_regular, gunzip, is_gzip_name, read_input
-from tabgen.tab.decode import decode_bytes, unwrap
+from tabgen.tab.decode import unwrap
 from tabgen.tab.labels import parse_tuning, same_classes, tuning_from_labels
 from tabgen.tab.types import MAX_FRET, MAX_STRINGS, MIN_STRINGS, Bar, Column, Note, Tab, Tuning
 
@@ -210,6 +206,7 @@ class _Reader:
         self.path = path
         self.ctx = _Context()
         self.result = ParseResult()
+        self.tokens: list[dict[str, Token]] = [{} for _ in range(MAX_STRINGS + 1)]  # per string
 
     def diag(self, index: int, column: int, message: str) -> None:
         self.result.diagnostics.append(Diagnostic(self.path, index + 1, column, message))
@@ -361,49 +358,36 @@ def _trim(run: list[_Line]) -> list[_Line]:
 # --- notes ---------------------------------------------------------------------------------------
 
 # a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
-_NOTE_SPLIT = re.compile(
-    r"(?=[hpbr/\\stg\d<\[xX])([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|[xX])"
-).split  # _TOKENS without gaps, strays
-_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _TOKENS = re.compile(r"([^hpbr/\\stg\d<\[xX]*)([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
-_NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
-# per string: token text -> its notes and diagnostic (tokens repeat a lot: "0", "2", "h5", "12")
-_KNOWN: list[dict[str, tuple[tuple[tuple[int, Note], ...], str]]] = [{} for _ in range(MAX_STRINGS + 1)]
+# a token's notes as (offset in the token, note), and a diagnostic or ""
+Token = tuple[tuple[tuple[int, Note], ...], str]
 
-
-def _note(string: int, fret: int, technique: str) -> Note:
-    note = _NOTES.get((string, fret, technique))
-    if note is None:
-        note = _NOTES[(string, fret, technique)] = Note(string, fret, technique)
-    return note
-
-
-# single-note columns are shared too: (position, id of the interned note) -> Column
-_COLUMNS: dict[tuple[int, int], Column] = {}
-# per string: tokens that are one note with nothing to report -> (offset in the token, note)
-_PLAIN: list[dict[str, tuple[int, Note]]] = [{} for _ in range(MAX_STRINGS + 1)]
-_new = object.__new__
-_set = object.__setattr__  # (the classes are frozen: their own __setattr__ refuses)
-
-# For the C loop: every note a plain token can give, at ((string - 1) * 14 + technique) * 25 + fret
+# Every note the reader can make, made once (notes are immutable: shared). The C loop gets the plain
+# ones as a list, at ((string - 1) * 14 + technique) * 25 + fret; "pm" comes from a palm-mute line.
 SCAN_TECHNIQUES = ("", "h", "p", "b", "r", "/", "\\", "s", "t", "~", "g", "<>", "[]", "x")
+_NOTES: dict[tuple[int, int, str], Note] = {
+    (string, fret, technique): Note(string, fret, technique)
+    for string in range(1, MAX_STRINGS + 1)
+    for technique in (*SCAN_TECHNIQUES, "pm")
+    for fret in range(MAX_FRET + 1)
+}
 _SCAN_NOTES = [
-    _note(string, fret, technique)
+    _NOTES[(string, fret, technique)]
     for string in range(1, MAX_STRINGS + 1)
     for technique in SCAN_TECHNIQUES
     for fret in range(MAX_FRET + 1)
 ]
+_new = object.__new__
+_set = object.__setattr__  # (the classes are frozen: their own __setattr__ refuses)
+
+
+def _note(string: int, fret: int, technique: str) -> Note:
+    return _NOTES[(string, fret, technique)]  # (every fret the reader makes is <= MAX_FRET)
 
 
 def _column(position: int, notes: list[Note]) -> Column:
     """A Column without re-running its checks: the reader builds it sorted by string at a
     position >= 0 (skipping __post_init__ more than halves the cost of a column)."""
-    if len(notes) == 1 and position < 256:
-        key = (position, id(notes[0]))  # notes are interned in _NOTES: ids stay unique
-        column = _COLUMNS.get(key)
-        if column is None:
-            column = _COLUMNS[key] = Column(position, (notes[0],))
-        return column
     column = _new(Column)
     _set(column, "position", position)
     _set(column, "notes", tuple(notes))
@@ -443,19 +427,6 @@ _PM_SPAN = re.compile(r"P\.?M\.?[-_.=~]*\|?")
 _REPEAT_COUNT = re.compile(r"(?<![A-Za-z0-9])[xX](\d{1,2})(?![A-Za-z0-9])")
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _PARENS = str.maketrans("", "", "()")
-
-
-def _has_marks(body: str) -> bool:
-    """Any repeat mark beside a bar line (substring tests: much faster than a regex here)."""
-    return (
-        body[0] in _MARKS
-        or ":|" in body
-        or "|:" in body
-        or "*|" in body
-        or "|*" in body
-        or "o|" in body
-        or "|o" in body
-    )
 
 
 _MISALIGNED = "bar lines do not line up with the other lines of the stave"
@@ -614,18 +585,13 @@ class _StaveReader:
                 segs = [(a, min(b, len(s.body))) for a, b in cut[ref][0]]
             spans.append(segs)
 
-        first = spans[0]
-        if all(sp == first for sp in spans) and not any(_has_marks(s.body) for s in lines):
-            # the usual stave: bar lines line up and no repeat marks
-            bars, notes = self.aligned_bars(first, pm)
-        else:
-            bars, notes = self.bars(spans, majority, pm)
+        bars, notes = self.bars(spans, majority, pm)
         return bars, notes, spans[ref], lines[ref], [c[1] for c in cut]
 
     def bars(
         self, spans: list[list[tuple[int, int]]], majority: int, pm: list[tuple[int, int]]
     ) -> tuple[list[Bar], int]:
-        """Bars of a stave whose bar lines do not all line up, or with repeat marks; notes read."""
+        """The stave's bars, each line's notes sorted into them by offset; the number of notes read."""
         layout = [self.bar_layout(j, spans) for j in range(majority)]
         starts = [[lay[0][i] for lay in layout] for i in range(self.strings)]
         ends = [[lay[1][i] for lay in layout] for i in range(self.strings)]
@@ -639,94 +605,6 @@ class _StaveReader:
                 row = [_column(p, cols[p]) for p in sorted(cols)]
                 bars.append(_bar(width, tuple(row), repeat_start, repeat_end))
         return bars, notes
-
-    def aligned_bars(self, segs: list[tuple[int, int]], pm: list[tuple[int, int]]) -> tuple[list[Bar], int]:
-        """Bars of the usual stave, whose bar lines line up on every line, without repeat marks;
-        notes read. Each line's notes are found by offset, then all are sorted into columns by
-        offset and string and cut into bars: the per-note work runs in C (split, map, sort)."""
-        end = segs[-1][1]  # nothing after the last bar line is read
-        offsets: list[int] = []
-        strings: list[int] = []
-        notes: list[Note] = []
-        for string, s in enumerate(self.lines, 1):
-            parts = _NOTE_SPLIT(s.body)  # gap, token, gap, token, ..., gap
-            if len(parts) == 1:
-                continue  # no notes on this line
-            tokens = parts[1::2]
-            hits = list(map(_PLAIN[string].get, tokens))
-            if pm or None in hits:  # a palm mute, or a token never seen or with a diagnostic
-                line_offsets, line_notes = self.line_notes(string, s, tokens, parts, end, pm)
-            else:
-                starts = list(accumulate(map(len, parts)))[0:-1:2]  # where each token starts
-                known = cast("list[tuple[int, Note]]", hits)  # (no None among them, checked above)
-                line_offsets = list(map(add, starts, map(_FIRST, known)))
-                line_notes = list(map(_SECOND, known))
-                if line_offsets[-1] >= end:  # notes after the last bar line are not read
-                    keep = bisect_left(line_offsets, end)
-                    del line_offsets[keep:], line_notes[keep:]
-            offsets += line_offsets
-            strings += [string] * len(line_offsets)
-            notes += line_notes
-        bars = []
-        columns_get = _COLUMNS.get
-        found = sorted(zip(offsets, strings, notes, strict=True))  # (offset, string) pairs are unique
-        k, n = 0, len(found)
-        for a, b in segs:
-            row = []
-            while k < n and found[k][0] < b:
-                p = found[k][0]
-                if k + 1 < n and found[k + 1][0] == p:  # a chord
-                    j = k + 2
-                    while j < n and found[j][0] == p:
-                        j += 1
-                    if p >= a:  # (a note on a bar line cannot be: tokens hold no "|")
-                        row.append(_column(p - a, list(map(_THIRD, found[k:j]))))
-                    k = j
-                    continue
-                k += 1
-                if p >= a:
-                    note = found[k - 1][2]
-                    column = columns_get((p - a, id(note)))
-                    row.append(column if column is not None else _column(p - a, [note]))
-            bars.append(_bar(b - a, tuple(row), False, 0))
-        return bars, len(found)
-
-    def line_notes(
-        self, string: int, s: _Line, tokens: list[str], parts: list[str], end: int, pm: list[tuple[int, int]]
-    ) -> tuple[list[int], list[Note]]:
-        """One line's notes token by token, with diagnostics and palm mutes; up to the first note
-        after the last bar line."""
-        plain, known = _PLAIN[string], _KNOWN[string]
-        offsets: list[int] = []
-        notes: list[Note] = []
-        pos = 0
-        for k, token in enumerate(tokens):
-            at = pos + len(parts[2 * k])
-            pos = at + len(token)
-            found = known.get(token)
-            if found is None:
-                hit = plain.get(token)
-                if hit is not None:
-                    found = ((hit,), "")
-                else:
-                    found = self.token(string, token)
-                    if len(token) <= 6:  # bounded: the keys are short strings of few characters
-                        if len(found[0]) == 1 and not found[1]:
-                            plain[token] = found[0][0]
-                        else:
-                            known[token] = found
-            token_notes, message = found
-            if message:
-                self.diag(s.index, s.start + at + 1, message)
-            for offset, note in token_notes:
-                here = at + offset
-                if here >= end:
-                    return offsets, notes
-                if pm and not note.technique and any(lo <= s.start + here < hi for lo, hi in pm):
-                    note = _note(string, note.fret, "pm")
-                offsets.append(here)
-                notes.append(note)
-        return offsets, notes
 
     def bar_layout(
         self, j: int, spans: list[list[tuple[int, int]]]
@@ -800,18 +678,17 @@ class _StaveReader:
                     col.append(note)
         return count
 
-    @classmethod
-    def known(cls, string: int, token: str) -> tuple[tuple[tuple[int, Note], ...], str]:
-        """`token`, looked up first among the tokens already read on this string."""
-        found = _KNOWN[string].get(token)
+    def known(self, string: int, token: str) -> Token:
+        """`token`, looked up first among the tokens this text has read on this string (a text
+        repeats its tokens a lot: "0", "2", "h5", "12")."""
+        seen = self.reader.tokens[string]
+        found = seen.get(token)
         if found is None:
-            found = cls.token(string, token)
-            if len(token) <= 6:  # bounded: the keys are short strings of few characters
-                _KNOWN[string][token] = found
+            found = seen[token] = self.token(string, token)
         return found
 
     @staticmethod
-    def token(string: int, token: str) -> tuple[tuple[tuple[int, Note], ...], str]:
+    def token(string: int, token: str) -> Token:
         """The notes of a token as (offset in the token, note), and a diagnostic or ''."""
         first, last = token[0], token[-1]
         if first == "<" or first == "[":
@@ -925,26 +802,6 @@ def parse_text(text: str, path: str = "") -> ParseResult:
         return ParseResult([], [Diagnostic(path, 0, 0, f"cannot read: {e}")])
     except RecursionError:  # pragma: no cover - defensive
         return ParseResult([], [Diagnostic(path, 0, 0, "text too deeply nested to read")])
-
-
-GUITAR_PRO_SUFFIXES = frozenset({".gp3", ".gp4", ".gp5"})
-
-
-def read_file(path: str | Path) -> ParseResult:
-    """Read one tab file (any encoding; ``.gz`` files are decompressed; ``.gp3 .gp4 .gp5`` through
-    pyguitarpro, one Tab per guitar or bass track). InputError for a missing file, a folder or binary
-    data."""
-    p = Path(path)
-    name = str(path)
-    check_regular(p)  # a missing file, a folder, a FIFO, a device, a symlink loop: named as such
-    if p.suffix.lower() in GUITAR_PRO_SUFFIXES:
-        from tabgen.render.gp import read_gp_result  # imported only for Guitar Pro files
-
-        return read_gp_result(p)
-    data = read_input(p)  # at most TABGEN_MAX_INPUT_MB, and so is what a .gz unpacks to
-    if is_gzip_name(p):
-        data = gunzip(data, name)
-    return parse_text(decode_bytes(data, name), name)
 
 
 def join_staves(tabs: list[Tab]) -> list[Tab]:

@@ -6,27 +6,14 @@ screenshot. Used by the tests and by outputs/make_examples.sh; a user's own brow
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from tabgen.chromium import FLAGS, find_chromium
 from tabgen.errors import RenderError
 from tabgen.view.page import Bundle
-
-# what Chromium needs to run headless as root in a container, and to stay off the network
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
-
-
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 def _chromium(*args: str) -> list[str]:

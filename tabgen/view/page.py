@@ -96,11 +96,10 @@ def file_bundle(path: Path, tempo: float = DEFAULT_TEMPO, title: str | None = No
     if path.suffix.lower() in MUSICXML_SUFFIXES:
         data = path.read_bytes()
         return Bundle(title or _musicxml_title(data) or path.stem, path.name, {path.name: lambda: data})
-    from tabgen.render.piece import load_piece
-    from tabgen.tab.parse import GUITAR_PRO_SUFFIXES
+    from tabgen.sources import is_guitar_pro, load_piece
 
     tab, note = load_piece(path)
-    source = (path.name, path.read_bytes()) if path.suffix.lower() in GUITAR_PRO_SUFFIXES else None
+    source = (path.name, path.read_bytes()) if is_guitar_pro(path) else None
     bundle = tab_bundle(tab, path.stem, tempo, title, source)
     bundle.note = note
     return bundle
