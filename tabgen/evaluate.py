@@ -61,6 +61,7 @@ def find_training(ckpt: Any, corpus: str | os.PathLike[str] | None) -> Any:
     """The training text: `corpus` when given (a prepared folder, or tab files that are prepared
     here in the model's format, cached as `tabgen train` does), else the checkpoint's own, else the
     shipped corpus (what the bundled model learned from)."""
+    from tabgen.corpus import is_prepared, load_prepared, prepare
     from tabgen.novelty import TrainingText
 
     if corpus is None:
@@ -70,14 +71,15 @@ def find_training(ckpt: Any, corpus: str | os.PathLike[str] | None) -> Any:
         corpus = shipped_corpus()
         if corpus is None:
             return None
-    folder = Path(corpus)
-    if not (folder / "train.bin").is_file():
-        from tabgen.corpus import prepare
-
-        folder = prepare([folder], ckpt.format, version=ckpt.format_version).dir
-    training = TrainingText.from_prepared(folder, ckpt.vocab["alphabet"])
+    if is_prepared(corpus):
+        prepared = load_prepared(corpus)  # says what a broken folder lacks
+    else:
+        prepared = prepare([Path(corpus)], ckpt.format, version=ckpt.format_version)
+    if prepared.alphabet != ckpt.vocab["alphabet"]:
+        raise InputError(f"{prepared.dir}: its vocab.json is not the model's alphabet")
+    training = TrainingText.from_prepared(prepared.dir, ckpt.vocab["alphabet"])
     if training is None:
-        raise InputError(f"{folder}: its vocab.json is not the model's alphabet")
+        raise InputError(f"{prepared.dir}: format {prepared.vocab['format']!r} is not one tabgen reads")
     return training
 
 
