@@ -469,6 +469,7 @@ class _TrainProgress:
 @app.command()
 @friendly_errors
 def train(
+    ctx: typer.Context,
     data: Annotated[list[Path], typer.Argument(help="Folders or files of tabs to learn from.")],
     out_dir: Annotated[
         Path, typer.Option("--out", help="Run folder: checkpoints, metrics.json, loss.png.")
@@ -520,46 +521,58 @@ def train(
     ] = None,
 ) -> None:
     """Train a model on your tabs (runs under torchrun for several processes or GPUs)."""
-    import os
-    import shlex
+    from tabgen import finetune
+    from tabgen.train import distributed
+    from tabgen.train import train as run_training
 
+    params = {**ctx.params, "data": data, "out_dir": out_dir}  # click's values, with typer's Paths
+    source = _train_source(from_, data, format, size, resume, out_dir)
+    style_name, letter = finetune.style_for(source, style)
+    with distributed(device) as ranks:  # rank 0 prepares the corpus first, then all ranks train
+        cfg = _train_config(params, source, style_name, letter, show=ranks.main)
+        with _TrainProgress(show=ranks.main) as progress:
+            metrics = run_training(cfg, on_progress=progress)
+    if not ranks.main:
+        return
+    _print_run(metrics, out_dir, style_name)
+    if metrics["interrupted"]:
+        resume_with = _resume_command(ctx, {**params, "style": style_name})
+        out.print(f"interrupted: checkpoint saved. resume with: {resume_with}")
+        # like a shell: 128 + the signal's number, so a script tells an interrupted run from a finished one
+        raise typer.Exit(143 if metrics["stop_reason"] == "SIGTERM" else 130)
+
+
+def _train_config(
+    params: dict[str, Any], source: Any, style: str | None, letter: str | None, show: bool
+) -> Any:
+    """Prepare the corpus (rank 0 first: the others then find it in the cache), print its summary and
+    make the TrainConfig of the `train` command's options."""
     from tabgen import finetune
     from tabgen.corpus import prepare
     from tabgen.formats import DEFAULT_FORMAT
-    from tabgen.train import TrainConfig, init_distributed, rank_zero_first, run_format
-    from tabgen.train import train as run_training
+    from tabgen.train import TrainConfig, rank_zero_first, run_format
 
-    source = _train_source(from_, data, format, size, resume, out_dir)
-    style_name, letter = finetune.style_for(source, style)
-    resumed_format = run_format(out_dir) if resume and out_dir.is_dir() else None
-    cfg_format = format or source.format or resumed_format or DEFAULT_FORMAT
-    rank, _, owns_group = init_distributed(device)
-    try:
-        if rank == 0 and source.note:
-            out.print(source.note)
-        options = dict(version=source.format_version, style=style_name, style_letter=letter)
-        prepared = rank_zero_first(
-            lambda: _prepare_with_progress(prepare, data, cfg_format, show=rank == 0, **options)
-        )
-        if rank == 0:
-            _print_corpus_summary(prepared.summary())
-        tuned = source.path is not None
-        cfg = TrainConfig(
-            data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size,
-            batch=batch, seq_len=seq_len, lr=lr or (finetune.FINETUNE_LR if tuned else finetune.SCRATCH_LR),
-            warmup=finetune.FINETUNE_WARMUP if tuned else finetune.SCRATCH_WARMUP,
-            eval_interval=eval_interval, device=device, seed=seed, resume=resume, format=cfg_format,
-            threads=threads, init_from=source.path if not resume else None, patience=patience,
-        )  # fmt: skip
-        with _TrainProgress(show=rank == 0) as progress:
-            metrics = run_training(cfg, on_progress=progress)
-    finally:
-        if owns_group:
-            import torch.distributed as dist
+    p = params
+    resumed_format = run_format(p["out_dir"]) if p["resume"] and p["out_dir"].is_dir() else None
+    fmt = p["format"] or source.format or resumed_format or DEFAULT_FORMAT
+    if show and source.note:
+        out.print(source.note)
+    options = dict(version=source.format_version, style=style, style_letter=letter)
+    prepared = rank_zero_first(lambda: _prepare_with_progress(prepare, p["data"], fmt, show=show, **options))
+    if show:
+        _print_corpus_summary(prepared.summary())
+    tuned = source.path is not None
+    return TrainConfig(
+        data=prepared.dir, out_dir=p["out_dir"], steps=p["steps"], minutes=p["minutes"], size=p["size"],
+        batch=p["batch"], seq_len=p["seq_len"], eval_interval=p["eval_interval"],
+        lr=p["lr"] or (finetune.FINETUNE_LR if tuned else finetune.SCRATCH_LR),
+        warmup=finetune.FINETUNE_WARMUP if tuned else finetune.SCRATCH_WARMUP,
+        device=p["device"], seed=p["seed"], resume=p["resume"], format=fmt, threads=p["threads"],
+        init_from=source.path if not p["resume"] else None, patience=p["patience"],
+    )  # fmt: skip
 
-            dist.destroy_process_group()
-    if rank != 0:
-        return
+
+def _print_run(metrics: dict, out_dir: Path, style: str | None) -> None:
     bpb = metrics["val_bits_per_bar"]
     out.print(
         f"steps {metrics['steps']:,}  val bpc {metrics['val_bpc'] or float('nan'):.3f}"
@@ -568,34 +581,31 @@ def train(
     )
     for line in _fit_summary(metrics):
         out.print(line)
-    out.print(
-        f"run folder: {out_dir}  (compose --model {out_dir}"
-        + (f" --style {style_name})" if style_name else ")")
-    )
-    if metrics["interrupted"]:
-        given = {
-            "--steps": steps,
-            "--minutes": minutes,
-            "--size": size,
-            "--style": style_name,
-            "--patience": patience,
-            "--format": format,
-            "--device": device,
-            "--seed": seed,
-            "--batch": batch,
-            "--seq-len": seq_len,
-            "--lr": lr,
-            "--threads": threads,  # the same threads keep a resumed run bit-identical
-        }
-        defaults = {"--device": "auto", "--seed": 1337, "--batch": 32, "--seq-len": 128, "--patience": 5}
-        args = [str(p) for p in data] + ["--out", str(out_dir)]
-        for flag, value in given.items():
-            if value is not None and value != defaults.get(flag):
-                args += [flag, str(value)]
-        prog = "torchrun ... -m tabgen train" if os.environ.get("WORLD_SIZE") else "tabgen train"
-        out.print(f"interrupted: checkpoint saved. resume with: {prog} {shlex.join(args)} --resume")
-        # like a shell: 128 + the signal's number, so a script tells an interrupted run from a finished one
-        raise typer.Exit(143 if metrics["stop_reason"] == "SIGTERM" else 130)
+    out.print(f"run folder: {out_dir}  (compose --model {out_dir}" + (f" --style {style})" if style else ")"))
+
+
+# The `train` options an interrupted run must be given again to resume as it would have gone on (the same
+# threads keep it bit-identical). Their flags and defaults are read from the command's own definition,
+# the one table of them: an option given at its default is left out.
+RESUMED_OPTIONS = (
+    "steps", "minutes", "size", "style", "patience", "format", "device", "seed", "batch", "seq_len", "lr",
+    "eval_interval", "threads",
+)  # fmt: skip
+
+
+def _resume_command(ctx: typer.Context, values: dict[str, Any]) -> str:
+    """The command line that resumes this run: its tabs, --out, the RESUMED_OPTIONS whose `values`
+    differ from their defaults, --resume."""
+    import os
+    import shlex
+
+    args = [str(p) for p in values["data"]] + ["--out", str(values["out_dir"])]
+    for param in ctx.command.params:
+        value = values.get(param.name or "")
+        if param.name in RESUMED_OPTIONS and value is not None and value != param.default:
+            args += [param.opts[0], str(value)]
+    prog = "torchrun ... -m tabgen train" if os.environ.get("WORLD_SIZE") else "tabgen train"
+    return f"{prog} {shlex.join(args)} --resume"
 
 
 def _train_source(
