@@ -94,6 +94,17 @@ def _positive_finite(value: float | None) -> float | None:
     return value
 
 
+# options compose and eval share
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", help="A checkpoint file or a run folder (default: the bundled model)."),
+]
+TemperatureOption = Annotated[
+    float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
+]
+TopKOption = Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")]
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -195,10 +206,7 @@ def corpus_build(
 @app.command()
 @friendly_errors
 def compose(
-    model: Annotated[
-        Path | None,
-        typer.Option("--model", help="A checkpoint file or a run folder (default: the bundled model)."),
-    ] = None,
+    model: ModelOption = None,
     bars: Annotated[int, typer.Option(min=1, max=1024, help="Bars in the piece (exactly).")] = 16,
     tab: Annotated[Path | None, typer.Option("--tab", help="Write the tab text here.")] = None,
     midi: Annotated[Path | None, typer.Option("--midi", help="Write a MIDI file here.")] = None,
@@ -212,10 +220,8 @@ def compose(
     png: Annotated[
         Path | None, typer.Option("--png", help="Write the score as PNG (needs Chromium).")
     ] = None,
-    temperature: Annotated[
-        float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
-    ] = DEFAULT_TEMPERATURE,
-    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
+    temperature: TemperatureOption = DEFAULT_TEMPERATURE,
+    top_k: TopKOption = None,
     seed: Annotated[
         int | None,
         typer.Option(min=0, help="Random seed: same seed, same piece (default: a fresh one, printed)."),
@@ -252,13 +258,33 @@ def compose(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
 ) -> None:
     """Compose a new piece and print its tab; write tab, MIDI, MusicXML, Guitar Pro or WAV files if asked."""
+    from tabgen.tab.write import to_text
+
+    asked = dict(bars=bars, temperature=temperature, top_k=top_k, candidates=candidates, style=style)
+    piece = _compose_piece(model, seed, title, prime, tuning, meter, verbose, asked)
+    out.print(to_text(piece), markup=False, emoji=False, end="")
+    outputs = dict(text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, html=html, svg=svg, png=png)
+    for path in _write_piece(piece, tempo, **outputs):
+        err.print(f"wrote {path}", markup=False)
+
+
+def _compose_piece(
+    model: Path | None,
+    seed: int | None,
+    title: str | None,
+    prime: Path | None,
+    tuning: str | None,
+    meter: str | None,
+    verbose: bool,
+    options: dict[str, Any],
+) -> Tab:
+    """tabgen.compose.compose with the command's options parsed, errors naming the option or file;
+    a drawn seed (and with `verbose` the candidates and repairs) printed on stderr."""
     from dataclasses import replace
 
     from tabgen.compose import compose as run_compose
     from tabgen.compose import describe, parse_meter, read_prime
-    from tabgen.render.piece import render_files
     from tabgen.tab.labels import parse_tuning
-    from tabgen.tab.write import to_text
 
     drawn = seed is None
     if seed is None:
@@ -272,15 +298,11 @@ def compose(
     try:
         result = run_compose(
             model,
-            bars=bars,
             tuning=asked,
             meter=parse_meter(meter) if meter else None,
-            temperature=temperature,
-            top_k=top_k,
             seed=seed,
             prime=read_prime(prime) if prime else None,
-            candidates=candidates,
-            style=style,
+            **options,
         )
     except TabgenError as e:  # a prime that does not fit the piece: say which file
         if prime is None or "prime" not in str(e) or str(prime) in str(e):
@@ -291,17 +313,23 @@ def compose(
     if verbose:
         for line in describe(result):
             err.print(line, markup=False)
-    piece = replace(result.tab, title=title if title is not None else composed_title(model, seed))
-    out.print(to_text(piece), markup=False, emoji=False, end="")
-    written = render_files(piece, text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
+    return replace(result.tab, title=title if title is not None else composed_title(model, seed))
+
+
+def _write_piece(piece: Tab, tempo: float, *, text: Path | None, midi: Path | None, musicxml: Path | None,
+                 gp5: Path | None, wav: Path | None, html: Path | None, svg: Path | None,
+                 png: Path | None) -> list[Path]:  # fmt: skip
+    """Write the composed piece's files: those of render_files, the HTML page, the pictures."""
+    from tabgen.render.piece import render_files
+
+    written = render_files(piece, text=text, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
     if html is not None:
         written.append(_write_page(piece, html, tempo))
     if svg is not None or png is not None:
         from tabgen.render.svg import write_pictures
 
         written += write_pictures(piece, svg=svg, png=png, tempo_bpm=tempo)
-    for path in written:
-        err.print(f"wrote {path}", markup=False)
+    return written
 
 
 def composed_title(model: Path | None, seed: int) -> str:
@@ -312,16 +340,11 @@ def composed_title(model: Path | None, seed: int) -> str:
 @app.command("eval")
 @friendly_errors
 def eval_command(
-    model: Annotated[
-        Path | None,
-        typer.Option("--model", help="A checkpoint file or a run folder (default: the bundled model)."),
-    ] = None,
+    model: ModelOption = None,
     samples: Annotated[int, typer.Option(min=1, max=10_000, help="Pieces to sample.")] = 32,
     bars: Annotated[int, typer.Option(min=4, max=256, help="Bars per piece.")] = 16,
-    temperature: Annotated[
-        float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
-    ] = DEFAULT_TEMPERATURE,
-    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
+    temperature: TemperatureOption = DEFAULT_TEMPERATURE,
+    top_k: TopKOption = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     candidates: Annotated[
         int, typer.Option(min=1, max=64, help="Each masked piece the best of K, as compose chooses.")
