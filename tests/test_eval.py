@@ -68,8 +68,9 @@ def test_cli_eval_json_and_text(tmp_path):
 
 
 def test_a_corpus_in_another_alphabet_is_refused(tmp_path):
+    corpus = make_prepared(tmp_path / "data")  # line-major: not the tiny model's time alphabet
     with pytest.raises(InputError, match="alphabet"):
-        evaluate(tiny_run(), samples=1, bars=4, corpus=make_prepared(tmp_path / "data"))  # line-major, not time
+        evaluate(tiny_run(), samples=1, bars=4, corpus=corpus)
 
 
 def test_corpus_of_tab_files_is_prepared_and_found(tmp_path, monkeypatch):

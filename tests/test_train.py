@@ -278,8 +278,8 @@ def test_the_first_prepared_layout_is_read_too(data, tmp_path):
 
 @pytest.mark.parametrize("missing", ["train.bin", "val.bin", "vocab.json", "manifest.json"])
 def test_a_prepared_folder_missing_a_file_is_refused_alike_by_train_eval_and_novelty(data, tmp_path, missing):
-    # train read the folder without manifest.json, novelty without val.bin, corpus.load_prepared without
-    # train.bin: the four files prepare writes are now all required, and every reader says which one is missing
+    # train read a folder without manifest.json, novelty one without val.bin, corpus.load_prepared one
+    # without train.bin: the four files prepare writes are now all required; each reader names the missing one
     import shutil
 
     from tabgen.evaluate import find_training
