@@ -786,7 +786,7 @@ def _log(
     if budget is not None:
         eta = max(0.0, budget - st.seconds)
     else:
-        assert st.total_steps is not None
+        assert st.total_steps is not None  # only --minutes starts without a length
         eta = (st.total_steps - st.step) * st.session_seconds / st.session_steps
     event = {
         "event": "step", "step": st.step, "total_steps": st.total_steps, "loss": mean, "lr": lr,
