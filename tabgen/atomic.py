@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from tabgen.errors import TabgenError
 
@@ -166,13 +167,31 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
 
 
-def write_payload(tmp: Path, data: bytes | str, encoding: str = "utf-8") -> None:
-    """Write `data` to the temporary file `tmp` and flush it to disk."""
-    payload = data.encode(encoding) if isinstance(data, str) else data
+@contextlib.contextmanager
+def _synced(tmp: Path) -> Iterator[BinaryIO]:
+    """`tmp` opened for writing; flushed to disk before it is renamed into place."""
     with open(tmp, "wb") as f:
-        f.write(payload)
+        yield f
         f.flush()
         os.fsync(f.fileno())
+
+
+def write_payload(tmp: Path, data: bytes | str, encoding: str = "utf-8") -> None:
+    """Write `data` to the temporary file `tmp` and flush it to disk."""
+    with _synced(tmp) as f:
+        f.write(data.encode(encoding) if isinstance(data, str) else data)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """An open binary file that replaces `path` when the block succeeds, for writers that take a file
+    object (``torch.save``)::
+
+        with atomic_file("last.pt") as f:
+            torch.save(payload, f)
+    """
+    with atomic_path(path) as tmp, _synced(tmp) as f:
+        yield f
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes | str, encoding: str = "utf-8") -> None:

@@ -2,21 +2,20 @@
 
 A checkpoint is one dict of plain types and tensors (char-rnn's idea: the vocab and options travel with the
 weights, so sampling needs only this file). It loads with `torch.load(..., weights_only=True)`, which
-refuses to unpickle arbitrary objects. Files are written to a temporary name in the same folder, then
-renamed: an interrupted save never leaves a half-written checkpoint.
+refuses to unpickle arbitrary objects. Files are written through `tabgen.atomic` (a temporary name in the same
+folder, then renamed): an interrupted save never leaves a half-written checkpoint.
 """
 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from tabgen.atomic import atomic_path
+from tabgen.atomic import atomic_file
 from tabgen.errors import CheckpointError, TabgenError
 from tabgen.model import CharLSTM, ModelConfig
 
@@ -73,10 +72,8 @@ def save_checkpoint(
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise TabgenError(f"cannot write {path}: {e.strerror or e}") from None
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+    with atomic_file(path) as f:
         torch.save(payload, f)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def _is_int(x: Any) -> bool:

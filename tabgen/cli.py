@@ -95,6 +95,17 @@ def _positive_finite(value: float | None) -> float | None:
     return value
 
 
+# options compose and eval share
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", help="A checkpoint file or a run folder (default: the bundled model)."),
+]
+TemperatureOption = Annotated[
+    float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
+]
+TopKOption = Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")]
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -197,10 +208,7 @@ def corpus_build(
 @app.command()
 @friendly_errors
 def compose(
-    model: Annotated[
-        Path | None,
-        typer.Option("--model", help="A checkpoint file or a run folder (default: the bundled model)."),
-    ] = None,
+    model: ModelOption = None,
     bars: Annotated[int, typer.Option(min=1, max=1024, help="Bars in the piece (exactly).")] = 16,
     tab: Annotated[Path | None, typer.Option("--tab", help="Write the tab text here.")] = None,
     midi: Annotated[Path | None, typer.Option("--midi", help="Write a MIDI file here.")] = None,
@@ -214,10 +222,8 @@ def compose(
     png: Annotated[
         Path | None, typer.Option("--png", help="Write the score as PNG (needs Chromium).")
     ] = None,
-    temperature: Annotated[
-        float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
-    ] = DEFAULT_TEMPERATURE,
-    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
+    temperature: TemperatureOption = DEFAULT_TEMPERATURE,
+    top_k: TopKOption = None,
     seed: Annotated[
         int | None,
         typer.Option(min=0, help="Random seed: same seed, same piece (default: a fresh one, printed)."),
@@ -254,13 +260,33 @@ def compose(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show candidates and repairs.")] = False,
 ) -> None:
     """Compose a new piece and print its tab; write tab, MIDI, MusicXML, Guitar Pro or WAV files if asked."""
+    from tabgen.tab.write import to_text
+
+    asked = dict(bars=bars, temperature=temperature, top_k=top_k, candidates=candidates, style=style)
+    piece = _compose_piece(model, seed, title, prime, tuning, meter, verbose, asked)
+    out.print(to_text(piece), markup=False, emoji=False, end="")
+    outputs = dict(text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, html=html, svg=svg, png=png)
+    for path in _write_piece(piece, tempo, **outputs):
+        err.print(f"wrote {path}", markup=False)
+
+
+def _compose_piece(
+    model: Path | None,
+    seed: int | None,
+    title: str | None,
+    prime: Path | None,
+    tuning: str | None,
+    meter: str | None,
+    verbose: bool,
+    options: dict[str, Any],
+) -> Tab:
+    """tabgen.compose.compose with the command's options parsed, errors naming the option or file;
+    a drawn seed (and with `verbose` the candidates and repairs) printed on stderr."""
     from dataclasses import replace
 
     from tabgen.compose import compose as run_compose
     from tabgen.compose import describe, parse_meter, read_prime
-    from tabgen.render.piece import render_files
     from tabgen.tab.labels import parse_tuning
-    from tabgen.tab.write import to_text
 
     drawn = seed is None
     if seed is None:
@@ -274,15 +300,11 @@ def compose(
     try:
         result = run_compose(
             model,
-            bars=bars,
             tuning=asked,
             meter=parse_meter(meter) if meter else None,
-            temperature=temperature,
-            top_k=top_k,
             seed=seed,
             prime=read_prime(prime) if prime else None,
-            candidates=candidates,
-            style=style,
+            **options,
         )
     except TabgenError as e:  # a prime that does not fit the piece: say which file
         if prime is None or "prime" not in str(e) or str(prime) in str(e):
@@ -293,17 +315,23 @@ def compose(
     if verbose:
         for line in describe(result):
             err.print(line, markup=False)
-    piece = replace(result.tab, title=title if title is not None else composed_title(model, seed))
-    out.print(to_text(piece), markup=False, emoji=False, end="")
-    written = render_files(piece, text=tab, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
+    return replace(result.tab, title=title if title is not None else composed_title(model, seed))
+
+
+def _write_piece(piece: Tab, tempo: float, *, text: Path | None, midi: Path | None, musicxml: Path | None,
+                 gp5: Path | None, wav: Path | None, html: Path | None, svg: Path | None,
+                 png: Path | None) -> list[Path]:  # fmt: skip
+    """Write the composed piece's files: those of render_files, the HTML page, the pictures."""
+    from tabgen.render.piece import render_files
+
+    written = render_files(piece, text=text, midi=midi, musicxml=musicxml, gp5=gp5, wav=wav, tempo=tempo)
     if html is not None:
         written.append(_write_page(piece, html, tempo))
     if svg is not None or png is not None:
         from tabgen.render.svg import write_pictures
 
         written += write_pictures(piece, svg=svg, png=png, tempo_bpm=tempo)
-    for path in written:
-        err.print(f"wrote {path}", markup=False)
+    return written
 
 
 def composed_title(model: Path | None, seed: int) -> str:
@@ -314,16 +342,11 @@ def composed_title(model: Path | None, seed: int) -> str:
 @app.command("eval")
 @friendly_errors
 def eval_command(
-    model: Annotated[
-        Path | None,
-        typer.Option("--model", help="A checkpoint file or a run folder (default: the bundled model)."),
-    ] = None,
+    model: ModelOption = None,
     samples: Annotated[int, typer.Option(min=1, max=10_000, help="Pieces to sample.")] = 32,
     bars: Annotated[int, typer.Option(min=4, max=256, help="Bars per piece.")] = 16,
-    temperature: Annotated[
-        float, typer.Option(min=0.01, max=10.0, callback=_positive_finite, help="Sampling temperature.")
-    ] = DEFAULT_TEMPERATURE,
-    top_k: Annotated[int | None, typer.Option("--top-k", min=1, help="Sample from the k likeliest.")] = None,
+    temperature: TemperatureOption = DEFAULT_TEMPERATURE,
+    top_k: TopKOption = None,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     candidates: Annotated[
         int, typer.Option(min=1, max=64, help="Each masked piece the best of K, as compose chooses.")
@@ -471,6 +494,7 @@ class _TrainProgress:
 @app.command()
 @friendly_errors
 def train(
+    ctx: typer.Context,
     data: Annotated[list[Path], typer.Argument(help="Folders or files of tabs to learn from.")],
     out_dir: Annotated[
         Path, typer.Option("--out", help="Run folder: checkpoints, metrics.json, loss.png.")
@@ -522,46 +546,58 @@ def train(
     ] = None,
 ) -> None:
     """Train a model on your tabs (runs under torchrun for several processes or GPUs)."""
-    import os
-    import shlex
+    from tabgen import finetune
+    from tabgen.train import distributed
+    from tabgen.train import train as run_training
 
+    params = {**ctx.params, "data": data, "out_dir": out_dir}  # click's values, with typer's Paths
+    source = _train_source(from_, data, format, size, resume, out_dir)
+    style_name, letter = finetune.style_for(source, style)
+    with distributed(device) as ranks:  # rank 0 prepares the corpus first, then all ranks train
+        cfg = _train_config(params, source, style_name, letter, show=ranks.main)
+        with _TrainProgress(show=ranks.main) as progress:
+            metrics = run_training(cfg, on_progress=progress)
+    if not ranks.main:
+        return
+    _print_run(metrics, out_dir, style_name)
+    if metrics["interrupted"]:
+        resume_with = _resume_command(ctx, {**params, "style": style_name})
+        out.print(f"interrupted: checkpoint saved. resume with: {resume_with}")
+        # like a shell: 128 + the signal's number, so a script tells an interrupted run from a finished one
+        raise typer.Exit(143 if metrics["stop_reason"] == "SIGTERM" else 130)
+
+
+def _train_config(
+    params: dict[str, Any], source: Any, style: str | None, letter: str | None, show: bool
+) -> Any:
+    """Prepare the corpus (rank 0 first: the others then find it in the cache), print its summary and
+    make the TrainConfig of the `train` command's options."""
     from tabgen import finetune
     from tabgen.corpus import prepare
     from tabgen.formats import DEFAULT_FORMAT
-    from tabgen.train import TrainConfig, init_distributed, rank_zero_first, run_format
-    from tabgen.train import train as run_training
+    from tabgen.train import TrainConfig, rank_zero_first, run_format
 
-    source = _train_source(from_, data, format, size, resume, out_dir)
-    style_name, letter = finetune.style_for(source, style)
-    resumed_format = run_format(out_dir) if resume and out_dir.is_dir() else None
-    cfg_format = format or source.format or resumed_format or DEFAULT_FORMAT
-    rank, _, owns_group = init_distributed(device)
-    try:
-        if rank == 0 and source.note:
-            out.print(source.note)
-        options = dict(version=source.format_version, style=style_name, style_letter=letter)
-        prepared = rank_zero_first(
-            lambda: _prepare_with_progress(prepare, data, cfg_format, show=rank == 0, **options)
-        )
-        if rank == 0:
-            _print_corpus_summary(prepared.summary())
-        tuned = source.path is not None
-        cfg = TrainConfig(
-            data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size,
-            batch=batch, seq_len=seq_len, lr=lr or (finetune.FINETUNE_LR if tuned else finetune.SCRATCH_LR),
-            warmup=finetune.FINETUNE_WARMUP if tuned else finetune.SCRATCH_WARMUP,
-            eval_interval=eval_interval, device=device, seed=seed, resume=resume, format=cfg_format,
-            threads=threads, init_from=source.path if not resume else None, patience=patience,
-        )  # fmt: skip
-        with _TrainProgress(show=rank == 0) as progress:
-            metrics = run_training(cfg, on_progress=progress)
-    finally:
-        if owns_group:
-            import torch.distributed as dist
+    p = params
+    resumed_format = run_format(p["out_dir"]) if p["resume"] and p["out_dir"].is_dir() else None
+    fmt = p["format"] or source.format or resumed_format or DEFAULT_FORMAT
+    if show and source.note:
+        out.print(source.note)
+    options = dict(version=source.format_version, style=style, style_letter=letter)
+    prepared = rank_zero_first(lambda: _prepare_with_progress(prepare, p["data"], fmt, show=show, **options))
+    if show:
+        _print_corpus_summary(prepared.summary())
+    tuned = source.path is not None
+    return TrainConfig(
+        data=prepared.dir, out_dir=p["out_dir"], steps=p["steps"], minutes=p["minutes"], size=p["size"],
+        batch=p["batch"], seq_len=p["seq_len"], eval_interval=p["eval_interval"],
+        lr=p["lr"] or (finetune.FINETUNE_LR if tuned else finetune.SCRATCH_LR),
+        warmup=finetune.FINETUNE_WARMUP if tuned else finetune.SCRATCH_WARMUP,
+        device=p["device"], seed=p["seed"], resume=p["resume"], format=fmt, threads=p["threads"],
+        init_from=source.path if not p["resume"] else None, patience=p["patience"],
+    )  # fmt: skip
 
-            dist.destroy_process_group()
-    if rank != 0:
-        return
+
+def _print_run(metrics: dict, out_dir: Path, style: str | None) -> None:
     bpb = metrics["val_bits_per_bar"]
     out.print(
         f"steps {metrics['steps']:,}  val bpc {metrics['val_bpc'] or float('nan'):.3f}"
@@ -570,34 +606,31 @@ def train(
     )
     for line in _fit_summary(metrics):
         out.print(line)
-    out.print(
-        f"run folder: {out_dir}  (compose --model {out_dir}"
-        + (f" --style {style_name})" if style_name else ")")
-    )
-    if metrics["interrupted"]:
-        given = {
-            "--steps": steps,
-            "--minutes": minutes,
-            "--size": size,
-            "--style": style_name,
-            "--patience": patience,
-            "--format": format,
-            "--device": device,
-            "--seed": seed,
-            "--batch": batch,
-            "--seq-len": seq_len,
-            "--lr": lr,
-            "--threads": threads,  # the same threads keep a resumed run bit-identical
-        }
-        defaults = {"--device": "auto", "--seed": 1337, "--batch": 32, "--seq-len": 128, "--patience": 5}
-        args = [str(p) for p in data] + ["--out", str(out_dir)]
-        for flag, value in given.items():
-            if value is not None and value != defaults.get(flag):
-                args += [flag, str(value)]
-        prog = "torchrun ... -m tabgen train" if os.environ.get("WORLD_SIZE") else "tabgen train"
-        out.print(f"interrupted: checkpoint saved. resume with: {prog} {shlex.join(args)} --resume")
-        # like a shell: 128 + the signal's number, so a script tells an interrupted run from a finished one
-        raise typer.Exit(143 if metrics["stop_reason"] == "SIGTERM" else 130)
+    out.print(f"run folder: {out_dir}  (compose --model {out_dir}" + (f" --style {style})" if style else ")"))
+
+
+# The `train` options an interrupted run must be given again to resume as it would have gone on (the same
+# threads keep it bit-identical). Their flags and defaults are read from the command's own definition,
+# the one table of them: an option given at its default is left out.
+RESUMED_OPTIONS = (
+    "steps", "minutes", "size", "style", "patience", "format", "device", "seed", "batch", "seq_len", "lr",
+    "eval_interval", "threads",
+)  # fmt: skip
+
+
+def _resume_command(ctx: typer.Context, values: dict[str, Any]) -> str:
+    """The command line that resumes this run: its tabs, --out, the RESUMED_OPTIONS whose `values`
+    differ from their defaults, --resume."""
+    import os
+    import shlex
+
+    args = [str(p) for p in values["data"]] + ["--out", str(values["out_dir"])]
+    for param in ctx.command.params:
+        value = values.get(param.name or "")
+        if param.name in RESUMED_OPTIONS and value is not None and value != param.default:
+            args += [param.opts[0], str(value)]
+    prog = "torchrun ... -m tabgen train" if os.environ.get("WORLD_SIZE") else "tabgen train"
+    return f"{prog} {shlex.join(args)} --resume"
 
 
 def _train_source(

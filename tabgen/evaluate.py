@@ -61,6 +61,7 @@ def find_training(ckpt: Any, corpus: str | os.PathLike[str] | None) -> Any:
     """The training text: `corpus` when given (a prepared folder, or tab files that are prepared
     here in the model's format, cached as `tabgen train` does), else the checkpoint's own, else the
     shipped corpus (what the bundled model learned from)."""
+    from tabgen.corpus import is_prepared, load_prepared, prepare
     from tabgen.novelty import TrainingText
 
     if corpus is None:
@@ -70,14 +71,15 @@ def find_training(ckpt: Any, corpus: str | os.PathLike[str] | None) -> Any:
         corpus = shipped_corpus()
         if corpus is None:
             return None
-    folder = Path(corpus)
-    if not (folder / "train.bin").is_file():
-        from tabgen.corpus import prepare
-
-        folder = prepare([folder], ckpt.format, version=ckpt.format_version).dir
-    training = TrainingText.from_prepared(folder, ckpt.vocab["alphabet"])
+    if is_prepared(corpus):
+        prepared = load_prepared(corpus)  # says what a broken folder lacks
+    else:
+        prepared = prepare([Path(corpus)], ckpt.format, version=ckpt.format_version)
+    if prepared.alphabet != ckpt.vocab["alphabet"]:
+        raise InputError(f"{prepared.dir}: its vocab.json is not the model's alphabet")
+    training = TrainingText.from_prepared(prepared.dir, ckpt.vocab["alphabet"])
     if training is None:
-        raise InputError(f"{folder}: its vocab.json is not the model's alphabet")
+        raise InputError(f"{prepared.dir}: format {prepared.vocab['format']!r} is not one tabgen reads")
     return training
 
 
@@ -124,10 +126,10 @@ def evaluate(
 
     Each masked piece is the best of `candidates`, chosen as compose chooses (`form`: with the form
     terms). `progress(done, total)` is called as pieces are sampled."""
-    from tabgen.compose import best_candidate, load_model, score_candidates
-    from tabgen.form import corpus_figures, form_figures
+    from tabgen.compose import load_model
+    from tabgen.form import form_figures
     from tabgen.formats import get_format
-    from tabgen.sample import default_style, sample
+    from tabgen.sample import default_style
 
     start = time.monotonic()
     ckpt = load_model(model)
@@ -135,67 +137,22 @@ def evaluate(
     training = find_training(ckpt, corpus)  # before sampling: a bad --corpus fails fast
     style = style if style is not None else default_style(ckpt)
     meter = meter or (4, 4)
-    opts: dict[str, Any] = dict(
-        bars=bars, temperature=temperature, top_k=top_k, max_span=max_span, style=style, meter=meter
+    opts = dict(bars=bars, temperature=temperature, top_k=top_k, max_span=max_span, style=style, meter=meter)
+    draws = _Draws(
+        ckpt, {**opts, "tuning": tuning}, samples, batch, seed, progress, samples * (1 + candidates)
     )
-    opts["tuning"] = tuning
-    total_draws = samples * (1 + candidates)
-    done = 0
 
-    def draw(masked: bool, per_piece: int = 1) -> tuple[list[list[str]], list[list[list[float]]]]:
-        """`samples` groups of `per_piece` texts (and their P(end)s), `batch` rows at a time."""
-        nonlocal done
-        texts: list[str] = []
-        probs: list[list[float]] = []
-        total = samples * per_piece
-        for first in range(0, total, batch):
-            n = min(batch, total - first)
-            p: list[list[float]] = []
-            texts += sample(ckpt, seed=seed + first, candidates=n, masked=masked, end_probs=p, **opts)
-            probs += p
-            done += n
-            if progress:
-                progress(done, total_draws)
-        groups = range(0, total, per_piece)
-        return [texts[i : i + per_piece] for i in groups], [probs[i : i + per_piece] for i in groups]
+    raw = [fmt.decode(t, max_span=max_span) for [t] in draws.take(masked=False)[0]]
+    raw_total, raw_valid = sum(d.bars_total for d in raw), sum(d.bars_valid for d in raw)
 
-    raw_groups, _ = draw(masked=False)
-    raw = [fmt.decode(t, max_span=max_span) for [t] in raw_groups]
-    raw_total = sum(d.bars_total for d in raw)
-    raw_valid = sum(d.bars_valid for d in raw)
-
-    chosen, chosen_probs = [], []
-    for group, probs in zip(*draw(masked=True, per_piece=candidates), strict=True):
-        scored = score_candidates(fmt, group, bars, max_span, training, probs, form)
-        best = best_candidate(scored)
-        chosen.append(scored[best])
-        chosen_probs.append(probs[best])
+    groups = draws.take(masked=True, per_piece=candidates)
+    chosen, chosen_probs = _choose(fmt, *groups, bars=bars, max_span=max_span, training=training, form=form)
     masked_texts = [c.text for c in chosen]
     masked = [fmt.decode(t, max_span=max_span) for t in masked_texts]
     masked_valid = sum(d.bars_valid for d in masked if d.tab is not None and d.bars_total == bars)
     tabs = [d.tab for d in masked if d.tab is not None]
-    playable = sum(1 for c in chosen if c.playable)
     bar_notes = [len(b.notes) for t in tabs for b in t.bars]
-
-    copy_rate = novelty = whole_copies = pc_distance = None
-    corpus_form = None
-    if training is not None:
-        per_piece = [training.copied(t) for t in tabs]
-        found = [f for piece in per_piece for f in piece]
-        if found:
-            copy_rate = sum(found) / len(found)
-            novelty = 1.0 - copy_rate
-        whole_copies = sum(1 for p in per_piece if p and all(p)) / len(per_piece)
-        corpus_pieces = training.tabs(CORPUS_SAMPLE_CHARS)
-        if style is not None and fmt.styled:
-            from tabgen.sample import style_letter
-
-            letter = style_letter(ckpt, style)  # a user's style is read back as its letter
-            same = [t for t in corpus_pieces if dict(t.meta).get("style") in (style, letter)]
-            # a --corpus folder of a user's tabs was read without their style: then all of it is that style
-            corpus_pieces = same or corpus_pieces
-        pc_distance = histogram_distance(pitch_class_histogram(tabs), pitch_class_histogram(corpus_pieces))
-        corpus_form = corpus_figures(corpus_pieces, meter, bars).as_dict()
+    against = _against_training(training, tabs, ckpt, fmt, style, meter, bars)
 
     return {
         "model": str(ckpt.path) if ckpt.path else None,
@@ -213,19 +170,103 @@ def evaluate(
         "raw_validity": raw_valid / raw_total if raw_total else 0.0,
         "raw_bars": raw_total,
         "masked_validity": masked_valid / (samples * bars),
-        "playability": playable / samples,
-        "novelty": novelty,
-        "copy_rate": copy_rate,
-        "whole_piece_copies": whole_copies,
-        "pitch_class_distance": pc_distance,
+        "playability": sum(1 for c in chosen if c.playable) / samples,
+        **{k: against[k] for k in ("novelty", "copy_rate", "whole_piece_copies", "pitch_class_distance")},
         "notes_per_bar": float(np.mean(bar_notes)) if bar_notes else 0.0,
         "empty_bar_rate": sum(1 for n in bar_notes if n == 0) / len(bar_notes) if bar_notes else 1.0,
         "form": form_figures(tabs).as_dict(),
-        "corpus_form": corpus_form,
+        "corpus_form": against["corpus_form"],
         "end_probability": end_wishes(masked_texts, chosen_probs),
         "training_text": str(training.path) if training is not None else None,
         "seconds": round(time.monotonic() - start, 2),
     }
+
+
+def _choose(
+    fmt: Any, groups: list[list[str]], probs: list[list[list[float]]], **scoring: Any
+) -> tuple[list[Any], list[list[float]]]:
+    """The candidate compose would choose from each group (scored as compose scores them), and its P(end)s."""
+    from tabgen.compose import best_candidate, score_candidates
+
+    chosen, chosen_probs = [], []
+    for group, p in zip(groups, probs, strict=True):
+        s = scoring
+        scored = score_candidates(fmt, group, s["bars"], s["max_span"], s["training"], p, s["form"])
+        best = best_candidate(scored)
+        chosen.append(scored[best])
+        chosen_probs.append(p[best])
+    return chosen, chosen_probs
+
+
+class _Draws:
+    """Sampling for evaluate: `samples` groups of texts (and their P(end)s), `batch` rows at a time,
+    the seeds and the progress count running on from one call of `take` to the next."""
+
+    def __init__(
+        self,
+        ckpt: Any,
+        opts: dict[str, Any],
+        samples: int,
+        batch: int,
+        seed: int,
+        progress: Callable[[int, int], None] | None,
+        total: int,
+    ) -> None:
+        self.ckpt, self.opts, self.samples, self.batch, self.seed = ckpt, opts, samples, batch, seed
+        self.progress, self.total, self.done = progress, total, 0
+
+    def take(self, masked: bool, per_piece: int = 1) -> tuple[list[list[str]], list[list[list[float]]]]:
+        """`samples` groups of `per_piece` texts, and the P(end)s of each."""
+        from tabgen.sample import sample
+
+        texts: list[str] = []
+        probs: list[list[float]] = []
+        total = self.samples * per_piece
+        for first in range(0, total, self.batch):
+            n = min(self.batch, total - first)
+            p: list[list[float]] = []
+            texts += sample(
+                self.ckpt, seed=self.seed + first, candidates=n, masked=masked, end_probs=p, **self.opts
+            )
+            probs += p
+            self.done += n
+            if self.progress:
+                self.progress(self.done, self.total)
+        groups = range(0, total, per_piece)
+        return [texts[i : i + per_piece] for i in groups], [probs[i : i + per_piece] for i in groups]
+
+
+def _against_training(
+    training: Any, tabs: list[Any], ckpt: Any, fmt: Any, style: str | None, meter: tuple[int, int], bars: int
+) -> dict:
+    """The figures that compare the pieces with the training text: novelty and copies (4-bar windows),
+    the pitch-class distance, and the form of the corpus pieces (of the same style) beside theirs.
+    All None without a training text."""
+    from tabgen.form import corpus_figures
+
+    out: dict[str, Any] = dict.fromkeys(
+        ("novelty", "copy_rate", "whole_piece_copies", "pitch_class_distance", "corpus_form")
+    )
+    if training is None:
+        return out
+    per_piece = [training.copied(t) for t in tabs]
+    found = [f for piece in per_piece for f in piece]
+    if found:
+        out["copy_rate"] = sum(found) / len(found)
+        out["novelty"] = 1.0 - out["copy_rate"]
+    out["whole_piece_copies"] = sum(1 for p in per_piece if p and all(p)) / len(per_piece)
+    corpus_pieces = training.tabs(CORPUS_SAMPLE_CHARS)
+    if style is not None and fmt.styled:
+        from tabgen.sample import style_letter
+
+        letter = style_letter(ckpt, style)  # a user's style is read back as its letter
+        same = [t for t in corpus_pieces if dict(t.meta).get("style") in (style, letter)]
+        # a --corpus folder of a user's tabs was read without their style: then all of it is that style
+        corpus_pieces = same or corpus_pieces
+    hists = pitch_class_histogram(tabs), pitch_class_histogram(corpus_pieces)
+    out["pitch_class_distance"] = histogram_distance(*hists)
+    out["corpus_form"] = corpus_figures(corpus_pieces, meter, bars).as_dict()
+    return out
 
 
 # what report_lines prints of the form figures, in order: (key, label, as a percentage)

@@ -15,7 +15,6 @@ its training data is not on disk.
 from __future__ import annotations
 
 import hashlib
-import json
 import mmap
 from collections.abc import Iterable
 from pathlib import Path
@@ -113,23 +112,23 @@ class TrainingText:
     def from_prepared(
         cls, folder: Path, alphabet: str, manifest_hash: str | None = None
     ) -> TrainingText | None:
-        """train.bin of a prepared corpus folder in the same alphabet (and manifest hash, if given)."""
+        """train.bin of a prepared corpus folder in the same alphabet (and manifest hash, if given);
+        None when the folder is not one (`corpus.load_prepared`) or holds other data."""
+        from tabgen.corpus import load_prepared  # corpus imports this module for the windows
         from tabgen.errors import TabgenError
         from tabgen.formats import get_format
 
-        folder = Path(folder)
         try:
-            vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-            if vocab.get("alphabet") != alphabet or not (folder / "train.bin").is_file():
+            prepared = load_prepared(folder)
+            if prepared.alphabet != alphabet:
                 return None
-            if manifest_hash:
-                manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-                if str(manifest.get("content_hash") or manifest.get("hash") or "") != manifest_hash:
-                    return None
-            fmt = get_format(str(vocab["format"]), int(vocab.get("format_version") or vocab["version"]))
-        except (OSError, ValueError, AttributeError, KeyError, TabgenError):
+            if manifest_hash and prepared.content_hash != manifest_hash:
+                return None
+            vocab = prepared.vocab
+            fmt = get_format(vocab["format"], vocab["format_version"])
+        except TabgenError:
             return None
-        return cls(folder / "train.bin", alphabet, fmt)
+        return cls(prepared.train_bin, alphabet, fmt)
 
     def text(self, limit: int | None = None) -> str:
         """The training text (its first `limit` characters) as characters."""

@@ -31,7 +31,6 @@ import json
 import math
 import multiprocessing
 import os
-import tempfile
 import time
 import warnings
 from collections import Counter
@@ -41,6 +40,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from tabgen.atomic import atomic_write
 from tabgen.errors import InputError
 from tabgen.tab.fretting import fret_pitches, naive_fretting
 from tabgen.tab.types import Bar, Column, Tab, Tuning, slots_per_bar
@@ -356,17 +356,9 @@ def build_entry(collection: str, entry: str) -> dict[str, Any]:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that it is either the old or the new content, never half of one."""
+    """`tabgen.atomic.atomic_write`, making the folder first (the caches' folders are made on demand)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; these are shareable data files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data)
 
 
 def _cache_path(out_dir: Path, collection: str, entry: str) -> Path:

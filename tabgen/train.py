@@ -7,6 +7,10 @@ previous chunk (detached), so the model sees context far beyond one chunk. Under
 own block of lanes; DDP averages the gradients, so all ranks hold the same weights.
 
 No argument parsing and no printing: progress goes to the `on_progress` callback as plain dicts.
+
+Read it as nanoGPT's train.py, top to bottom: `train` sets up (`_start` builds one `TrainState`, the
+only state there is), runs `_loop` (each step `_train_step`, `_agree` across ranks, `_check_loss`,
+`_log`; every eval_interval `_validate` and `_save_last`) and ends with `_finish` (metrics.json, loss.png).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +34,8 @@ import torch
 import torch.distributed as dist
 
 from tabgen.atomic import atomic_path, atomic_write
-from tabgen.checkpoint import load_checkpoint, save_checkpoint
+from tabgen.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from tabgen.corpus import load_prepared
 from tabgen.device import choose_device, free_cpu_threads, under_torchrun
 from tabgen.errors import CheckpointError, InputError, TrainingError
 from tabgen.model import SIZES, CharLSTM, ModelConfig, flops_per_char
@@ -95,47 +100,6 @@ ESTIMATE_AFTER = 10  # --minutes: steps timed before the schedule length is firs
 # --- data -------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class PreparedData:
-    """What training needs from a prepared corpus folder."""
-
-    vocab: dict  # {"format": name, "format_version": int, "alphabet": str}: what checkpoints store
-    manifest_hash: str  # identifies the data, for resume and for compose to find the training text
-    val_bars: int  # bars in val.bin, for bits per bar (0: unknown)
-    tuning: list[int] | None
-
-
-def read_prepared(folder: Path) -> PreparedData:
-    """Read vocab.json and manifest.json of a prepared corpus folder, with a clear error for a bad one.
-
-    tabgen.corpus writes vocab {"format", "version", "alphabet"} and a manifest with "content_hash" and
-    "splits": {"val": {"bars": ...}}; the older layout {"format_version"}, "hash", "bars": {"val": ...} is
-    read too."""
-    folder = Path(folder)
-    for name in ("train.bin", "val.bin", "vocab.json"):
-        if not (folder / name).is_file():
-            raise InputError(f"{folder}: not a prepared corpus folder (no {name})")
-    try:
-        raw = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-        manifest_path = folder / "manifest.json"
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-        version = raw["version"] if "version" in raw else raw["format_version"]
-        vocab = {"format": str(raw["format"]), "format_version": int(version)}
-        vocab["alphabet"] = str(raw["alphabet"])
-        if "styles" in raw:  # pieces per style name, in formats that carry one
-            vocab["styles"] = {str(k): int(v) for k, v in dict(raw["styles"]).items()}
-        if "style_letters" in raw:  # users' styles: name -> header letter
-            vocab["style_letters"] = {str(k): str(v) for k, v in dict(raw["style_letters"]).items()}
-        splits = manifest.get("splits") or {}
-        bars = manifest.get("bars")
-        val_bars = (splits.get("val") or {}).get("bars") if splits else (bars or {}).get("val")
-        manifest_hash = str(manifest.get("content_hash") or manifest.get("hash") or "")
-        tuning = manifest.get("tuning")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise InputError(f"{folder}: unreadable vocab.json or manifest.json ({e})") from None
-    return PreparedData(vocab, manifest_hash, int(val_bars or 0), list(tuning) if tuning else None)
-
-
 class Lanes:
     """`lanes` contiguous stretches of a uint8 file, read chunk by chunk; this rank reads lanes [lo, hi).
 
@@ -144,7 +108,7 @@ class Lanes:
 
     def __init__(self, path: Path, lanes: int, lo: int, hi: int, seq_len: int, vocab_size: int) -> None:
         self.path, self.lo, self.hi = path, lo, hi
-        n = path.stat().st_size
+        self.chars = n = path.stat().st_size
         self.lane_len = n // lanes
         if self.lane_len < seq_len + 1:
             raise TrainingError(
@@ -224,10 +188,10 @@ def auto_eval_interval(chunks_per_pass: int) -> int:
     return max(MIN_EVAL_INTERVAL, min(MAX_EVAL_INTERVAL, chunks_per_pass))
 
 
-def patience_spent(st: dict, improved: bool, patience: int) -> bool:
-    """Count validations without a new best in st["bad_evals"]; True when `patience` of them ran out."""
-    st["bad_evals"] = 0 if improved else st.get("bad_evals", 0) + 1
-    return patience > 0 and st["bad_evals"] >= patience
+def patience_spent(st: TrainState, improved: bool, patience: int) -> bool:
+    """Count validations without a new best in st.bad_evals; True when `patience` of them ran out."""
+    st.bad_evals = 0 if improved else st.bad_evals + 1
+    return patience > 0 and st.bad_evals >= patience
 
 
 # --- small helpers ----------------------------------------------------------------------------------------
@@ -254,10 +218,6 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
     random.setstate((p[0], tuple(p[1]), p[2]))
     if device.type == "cuda" and "cuda" in state:
         torch.cuda.set_rng_state(state["cuda"], device)
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    atomic_write(path, json.dumps(obj, indent=1) + "\n")
 
 
 def plot_curves(history: dict, path: Path) -> None:
@@ -316,34 +276,44 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-# --- the loop ---------------------------------------------------------------------------------------------
+# --- processes and the run folder -------------------------------------------------------------------------
 
 
-@dataclass
-class _Dist:
+@dataclass(frozen=True)
+class Ranks:
+    """Where this process stands in a torchrun launch (a single process: rank 0 of 1)."""
+
     rank: int = 0
     world: int = 1
     local_rank: int = 0
-    owns_group: bool = False
 
     @property
     def main(self) -> bool:
         return self.rank == 0
 
 
-def init_distributed(device_request: str | None = "auto") -> tuple[int, int, bool]:
-    """Under torchrun: join the process group (NCCL on GPUs, gloo on CPU). Returns (rank, world size, whether
-    this call created the group). A single process: (0, 1, False), nothing done."""
+@contextmanager
+def distributed(device_request: str | None = "auto") -> Iterator[Ranks]:
+    """The one place the process group of a torchrun launch is made and ended.
+
+    Under torchrun (2 or more processes) the first caller joins the group (NCCL on GPUs, gloo on CPU) and
+    destroys it on exit; a caller inside it (the CLI holds it while rank 0 prepares the corpus, then calls
+    `train`, which holds it too) only reads the ranks. A single process: Ranks(), nothing done."""
     if not under_torchrun() or int(os.environ["WORLD_SIZE"]) < 2:
-        return 0, 1, False
-    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    if dist.is_initialized():
-        return rank, world, False
-    device = choose_device(device_request, int(os.environ["LOCAL_RANK"]))
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return rank, world, True
+        yield Ranks()
+        return
+    ranks = Ranks(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ["LOCAL_RANK"]))
+    owner = not dist.is_initialized()
+    if owner:
+        device = choose_device(device_request, ranks.local_rank)
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        yield ranks
+    finally:
+        if owner:
+            dist.destroy_process_group()
 
 
 def rank_zero_first(fn: Callable[[], Any]) -> Any:
@@ -358,19 +328,15 @@ def rank_zero_first(fn: Callable[[], Any]) -> Any:
     return fn()
 
 
-def _setup(cfg: TrainConfig) -> tuple[_Dist, torch.device]:
-    d = _Dist()
-    d.rank, d.world, d.owns_group = init_distributed(cfg.device)
-    if d.world > 1:
-        d.local_rank = int(os.environ["LOCAL_RANK"])
-    device = choose_device(cfg.device, d.local_rank)
+def _device(cfg: TrainConfig, ranks: Ranks) -> torch.device:
+    device = choose_device(cfg.device, ranks.local_rank)
     if device.type == "cpu":
         # torchrun sets OMP_NUM_THREADS=1 per rank; more threads per rank on shared cores was 5x slower here.
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
-        elif d.world == 1:
+        elif ranks.world == 1:
             torch.set_num_threads(free_cpu_threads())
-    return d, device
+    return device
 
 
 LOCK_NAME = ".train.lock"  # in the run folder: one training at a time writes it
@@ -392,7 +358,20 @@ def run_folder(out: Path, main: bool = True) -> Iterator[None]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise TrainingError(f"{out}: cannot make the run folder ({e.strerror or e})") from None
-    lock = out / LOCK_NAME
+    fd = _lock(out, out / LOCK_NAME)
+    try:
+        yield
+    finally:
+        with suppress(OSError):
+            os.unlink(out / LOCK_NAME)
+        os.close(fd)
+        if created:
+            with suppress(OSError):
+                out.rmdir()  # only when empty: a failed start leaves no empty run folder behind
+
+
+def _lock(out: Path, lock: Path) -> int:
+    """Take the run folder's lock file (and write our pid in it); TrainingError when another holds it."""
     while True:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -416,15 +395,7 @@ def run_folder(out: Path, main: bool = True) -> Iterator[None]:
         os.close(fd)
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
-    try:
-        yield
-    finally:
-        with suppress(OSError):
-            os.unlink(lock)
-        os.close(fd)
-        if created:
-            with suppress(OSError):
-                out.rmdir()  # only when empty: a failed start leaves no empty run folder behind
+    return fd
 
 
 def run_format(out: Path) -> str | None:
@@ -433,15 +404,248 @@ def run_format(out: Path) -> str | None:
     return load_checkpoint(last).format if last.is_file() else None
 
 
+# --- the run's state --------------------------------------------------------------------------------------
+
+# The TrainState fields last.pt's train_state holds (with the LSTM state and the RNGs): a resumed run
+# continues from exactly these.
+SAVED = (
+    "step", "total_steps", "chunk", "epoch", "lanes", "seq_len", "first_loss", "best_val_loss", "seconds",
+    "train_chars", "log_acc", "history", "val_bpc", "val_bits_per_bar", "best_step", "best_val_bits_per_bar",
+    "bad_evals",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ValLanes:
+    """How validation reads the first eval_chars of val.bin: `lanes` lanes of `lane_len`, `chunks`
+    chunks of T characters each, the state carried (as training reads train.bin)."""
+
+    lanes: int
+    lane_len: int
+    T: int
+    chunks: int
+
+    @classmethod
+    def fit(cls, n: int, lanes: int, seq_len: int, eval_chars: int) -> ValLanes:
+        vl = max(1, min(lanes, (n - 1) // (seq_len + 1)))
+        lane_len = n // vl
+        T = max(1, min(seq_len, lane_len - 1))
+        per_lane = min(lane_len - 1, max(T, eval_chars // vl))
+        return cls(vl, lane_len, T, max(1, per_lane // T))
+
+
+@dataclass
+class TrainState:
+    """One training run: what it trains and on what (fixed by `_start`), where it is (the SAVED fields)
+    and this session's speed counters. Every step below reads and updates this one object."""
+
+    cfg: TrainConfig  # as fitted to the data (_fit_to_data)
+    ranks: Ranks
+    device: torch.device
+    model: CharLSTM
+    net: torch.nn.Module  # the model, or DDP around it under torchrun
+    optimizer: torch.optim.Optimizer
+    autocast: Any  # bf16 autocast on CUDA; a no-op on the CPU (fp32)
+    mcfg: ModelConfig
+    vocab: dict  # what the checkpoints store
+    tuning: list[int] | None
+    manifest_hash: str  # of the data: resume and compose check it
+    train_data: Lanes
+    val: ValLanes
+    chars_per_bar: float | None  # of the validation split, for bits per bar
+    eval_interval: int
+    notes: list[str]
+    resumed: bool
+    hidden: tuple[torch.Tensor, torch.Tensor]  # this rank's LSTM state, carried from chunk to chunk
+    # where the run is (SAVED)
+    step: int = 0
+    total_steps: int | None = None  # None: --minutes before the first estimate
+    chunk: int = 0
+    epoch: int = 0
+    lanes: int = 0  # batch x world size: a resume with another layout starts the data over
+    seq_len: int = 0
+    first_loss: float | None = None
+    best_val_loss: float | None = None  # nats per char
+    seconds: float = 0.0  # wall time of all sessions (evals and saves included): what --minutes means
+    train_chars: int = 0
+    log_acc: list[float] = field(default_factory=lambda: [0.0, 0])  # loss sum and count since the last log
+    history: dict[str, list] = field(default_factory=lambda: {"train": [], "val": []})
+    val_bpc: float | None = None
+    val_bits_per_bar: float | None = None
+    best_step: int | None = None
+    best_val_bits_per_bar: float | None = None
+    bad_evals: int = 0  # validations since the last new best
+    # this session only
+    session_seconds: float = 0.0  # in training steps (evals and saves left out): chars_per_sec
+    session_chars: int = 0
+    session_steps: int = 0
+    timing_from: tuple[float, int] | None = None  # --minutes: (time, step) the speed is measured from
+
+    @property
+    def last_path(self) -> Path:
+        return self.cfg.out_dir / "last.pt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.cfg.out_dir / "best.pt"
+
+
+# --- training: set-up -------------------------------------------------------------------------------------
+
+
 def train(cfg: TrainConfig, on_progress: Progress | None = None) -> dict:
     """Train (or resume) a model on a prepared corpus folder; return the metrics (also in metrics.json)."""
-    d, device = _setup(cfg)
-    try:
-        with run_folder(cfg.out_dir, d.main):
-            return _train(cfg, d, device, on_progress or (lambda e: None))
-    finally:
-        if d.owns_group:
-            dist.destroy_process_group()
+    emit = on_progress or (lambda e: None)
+    with distributed(cfg.device) as ranks:
+        device = _device(cfg, ranks)
+        with run_folder(cfg.out_dir, ranks.main):
+            st = _start(cfg, ranks, device)
+            _emit_start(st, emit)
+            with _StopSignals(cfg.handle_signals) as signals:
+                reason = _loop(st, emit, signals)
+                if reason in ("steps", "minutes") and (
+                    not st.history["val"] or st.history["val"][-1][0] != st.step
+                ):
+                    _validate(st, emit)
+                _save_last(st, reason)
+            return _finish(st, reason, emit)
+
+
+def _start(cfg: TrainConfig, ranks: Ranks, device: torch.device) -> TrainState:
+    """Read the data, check a resume, build the model and optimizer, restore a resumed run's state."""
+    prepared = load_prepared(cfg.data)
+    vocab = prepared.vocab
+    if cfg.format and vocab["format"] != cfg.format:
+        raise InputError(f"{cfg.data}: the data is in format {vocab['format']!r}, not {cfg.format!r}")
+    ckpt = _resumed(cfg, vocab)
+    source = load_source(cfg.init_from, vocab) if cfg.init_from is not None and ckpt is None else None
+    if source is not None:
+        vocab = merged_vocab(vocab, source.vocab)
+    elif ckpt is not None:  # a resumed fine-tune keeps the styles it started with
+        vocab.update({k: ckpt.vocab[k] for k in STYLE_KEYS if k in ckpt.vocab})
+    start = ckpt or source
+    if start is not None:
+        mcfg = start.config
+    elif cfg.model is not None:
+        mcfg = ModelConfig(**{**cfg.model.to_dict(), "vocab_size": len(vocab["alphabet"])})
+    else:
+        mcfg = ModelConfig.for_size(cfg.size or "base", len(vocab["alphabet"]))
+    model, optimizer = _build(cfg, ranks, device, mcfg, start)
+    if ckpt is not None and ckpt.optimizer_state is not None:
+        optimizer.load_state_dict(ckpt.optimizer_state)
+    net: torch.nn.Module = model
+    if ranks.world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+    )  # CPU stays fp32: bf16 is ~150x slower on this CPU and breaks oneDNN's LSTM
+
+    notes: list[str] = []
+    cfg = _fit_to_data(cfg, prepared.train_bin.stat().st_size, ranks.world, notes)
+    lanes = cfg.batch * ranks.world
+    lo, hi = ranks.rank * cfg.batch, (ranks.rank + 1) * cfg.batch
+    train_data = Lanes(prepared.train_bin, lanes, lo, hi, cfg.seq_len, len(vocab["alphabet"]))
+    val_chars = prepared.val_bin.stat().st_size
+    if val_chars < 2:
+        raise TrainingError(f"{prepared.val_bin}: no validation text; add more tab files")
+    st = TrainState(
+        cfg=cfg, ranks=ranks, device=device, model=model, net=net, optimizer=optimizer, autocast=autocast,
+        mcfg=mcfg, vocab=vocab, tuning=cfg.tuning if cfg.tuning is not None else prepared.tuning,
+        manifest_hash=prepared.content_hash, train_data=train_data,
+        val=ValLanes.fit(val_chars, lanes, cfg.seq_len, cfg.eval_chars),
+        chars_per_bar=val_chars / prepared.val_bars if prepared.val_bars else None,
+        eval_interval=cfg.eval_interval or auto_eval_interval(train_data.chunks), notes=notes,
+        resumed=ckpt is not None, hidden=model.init_state(cfg.batch, device),
+        total_steps=cfg.steps if cfg.steps is not None else (None if cfg.minutes else DEFAULT_STEPS),
+        lanes=lanes, seq_len=cfg.seq_len,
+    )  # fmt: skip
+    if ckpt is not None:
+        _restore(st, ckpt)
+    if st.chunk >= train_data.chunks:
+        st.chunk = 0
+    return st
+
+
+def _resumed(cfg: TrainConfig, vocab: dict) -> Checkpoint | None:
+    """The run's last.pt when resuming, checked against the data and the options; None for a new run
+    (TrainingError when the run folder already holds one)."""
+    last_path = cfg.out_dir / "last.pt"
+    if not cfg.resume:
+        if last_path.is_file():
+            raise TrainingError(
+                f"{cfg.out_dir} already holds a run; pass --resume to continue it or choose another --out"
+            )
+        return None
+    if not last_path.is_file():
+        raise TrainingError(f"{cfg.out_dir}: nothing to resume (no last.pt); run without --resume first")
+    ckpt = load_checkpoint(last_path, device="cpu")
+    if ckpt.format != vocab["format"]:  # formats share one alphabet: the name tells them apart
+        flag = "--format"
+        raise TrainingError(
+            f"{last_path}: the run was trained on format {ckpt.format!r}, not {vocab['format']!r}; "
+            f"resume without {flag} (or with {flag} {ckpt.format}), or train a new run in another --out"
+        )
+    run_size = _size_name(ckpt.config)
+    if cfg.size is not None and cfg.model is None and run_size != cfg.size:
+        raise TrainingError(
+            f"{last_path}: the run was trained at --size {run_size}, not {cfg.size}; resume without "
+            f"--size (or with --size {run_size}), or train a new run in another --out"
+        )
+    if ckpt.vocab.get("alphabet") != vocab["alphabet"]:
+        raise CheckpointError(f"{last_path}: its alphabet differs from the data's; prepare the same format")
+    return ckpt
+
+
+def _build(
+    cfg: TrainConfig, ranks: Ranks, device: torch.device, mcfg: ModelConfig, start: Checkpoint | None
+) -> tuple[CharLSTM, torch.optim.Optimizer]:
+    """The model (fresh from the seed, or the weights of the run or fine-tune source) and its AdamW."""
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
+    model = CharLSTM(mcfg)
+    if start is not None:
+        model.load_state_dict(start.model.state_dict())
+    model.to(device)
+    torch.manual_seed(cfg.seed + ranks.rank)  # each rank its own dropout masks
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        betas=(0.9, 0.99),
+        fused=device.type == "cuda",
+    )
+    return model, optimizer
+
+
+def _restore(st: TrainState, ckpt: Checkpoint) -> None:
+    """Continue where last.pt stopped: its counters and history; its data position, LSTM state and RNGs
+    when the data and the lane layout are the same, else the data from the start (with a note)."""
+    saved, cfg, ranks = ckpt.train_state, st.cfg, st.ranks
+    lanes, seq_len = st.lanes, st.seq_len
+    for name in SAVED:
+        if name in saved:
+            setattr(st, name, saved[name])
+    if cfg.steps is not None:
+        st.total_steps = cfg.steps
+    elif cfg.minutes is not None and saved.get("minutes") != cfg.minutes:
+        st.total_steps = None  # re-estimate for the new time budget
+    same_layout = saved.get("lanes") == lanes and saved.get("seq_len") == seq_len
+    if same_layout and ckpt.manifest_hash == st.manifest_hash:
+        h, c = saved["hidden"]
+        mine = slice(ranks.rank * cfg.batch, (ranks.rank + 1) * cfg.batch)
+        st.hidden = (h[:, mine].contiguous().to(st.device), c[:, mine].contiguous().to(st.device))
+        rngs = saved.get("rng") or []
+        if len(rngs) == ranks.world:
+            _set_rng_state(rngs[ranks.rank], st.device)
+    else:
+        st.chunk, st.lanes, st.seq_len = 0, lanes, seq_len
+        st.notes.append(
+            "data, batch, seq_len or world size changed since the checkpoint: data position reset"
+        )
 
 
 def _size_name(config: ModelConfig) -> str:
@@ -469,418 +673,269 @@ def _fit_to_data(cfg: TrainConfig, train_chars: int, world: int, notes: list[str
     return replace(cfg, batch=batch, seq_len=seq_len)
 
 
-def _train(cfg: TrainConfig, d: _Dist, device: torch.device, emit: Progress) -> dict:
-    prepared = read_prepared(cfg.data)
-    vocab = prepared.vocab
-    if cfg.format and vocab["format"] != cfg.format:
-        raise InputError(f"{cfg.data}: the data is in format {vocab['format']!r}, not {cfg.format!r}")
-    out = cfg.out_dir
-    last_path, best_path = out / "last.pt", out / "best.pt"
+# --- training: the loop -----------------------------------------------------------------------------------
 
-    ckpt = None
-    if cfg.resume:
-        if not last_path.is_file():
-            raise TrainingError(f"{out}: nothing to resume (no last.pt); run without --resume first")
-        ckpt = load_checkpoint(last_path, device="cpu")
-        if ckpt.format != vocab["format"]:  # formats share one alphabet: the name tells them apart
-            flag = "--format"
-            raise TrainingError(
-                f"{last_path}: the run was trained on format {ckpt.format!r}, not {vocab['format']!r}; "
-                f"resume without {flag} (or with {flag} {ckpt.format}), or train a new run in another --out"
-            )
-        run_size = _size_name(ckpt.config)
-        if cfg.size is not None and cfg.model is None and run_size != cfg.size:
-            raise TrainingError(
-                f"{last_path}: the run was trained at --size {run_size}, not {cfg.size}; resume without "
-                f"--size (or with --size {run_size}), or train a new run in another --out"
-            )
-        if ckpt.vocab.get("alphabet") != vocab["alphabet"]:
-            raise CheckpointError(
-                f"{last_path}: its alphabet differs from the data's; prepare the same format"
-            )
-    elif last_path.is_file():
+
+def _loop(st: TrainState, emit: Progress, signals: _StopSignals) -> str:
+    """Train step after step until the steps or minutes are done, patience runs out or a signal
+    comes; return why it stopped."""
+    cfg = st.cfg
+    budget = cfg.minutes * 60 if cfg.minutes else None
+    tick = time.perf_counter()
+    while True:
+        if st.total_steps is not None and st.step >= st.total_steps:
+            return "minutes" if budget is not None else "steps"
+        t0 = time.perf_counter()
+        lr = lr_at(st.step, st.total_steps, cfg)
+        loss_local = _train_step(st, lr)
+        now = time.perf_counter()
+        st.step += 1
+        st.seconds += now - tick
+        tick = now
+        st.train_chars += cfg.batch * cfg.seq_len * st.ranks.world
+        st.session_seconds += now - t0
+        st.session_chars += cfg.batch * cfg.seq_len * st.ranks.world
+        st.session_steps += 1
+        time_up = budget is not None and st.seconds >= budget
+        loss, stop_asked, time_up = _agree(st, loss_local, signals.reason is not None, time_up, budget, now)
+        _check_loss(st, loss)
+        _log(st, loss, lr, budget, emit, signals)
+        if stop_asked or signals.reason is not None:
+            return signals.reason or "SIGTERM"
+        if time_up:
+            st.total_steps = st.step
+            return "minutes"
+        if st.step % st.eval_interval == 0 and st.step != st.total_steps:
+            if _validate(st, emit):
+                return "patience"
+            _save_last(st, "checkpoint")
+
+
+def _train_step(st: TrainState, lr: float) -> float:
+    """One optimizer step on the next chunk of every lane (the LSTM state carried over, detached);
+    this rank's loss."""
+    for g in st.optimizer.param_groups:
+        g["lr"] = lr
+    x, y = st.train_data.batch(st.chunk)
+    x, y = x.to(st.device, non_blocking=True), y.to(st.device, non_blocking=True)
+    with st.autocast:
+        _, loss, hidden = st.net(x, y, st.hidden)
+    st.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if st.cfg.clip > 0:
+        torch.nn.utils.clip_grad_norm_(st.model.parameters(), st.cfg.clip)
+    st.optimizer.step()
+    st.hidden = (hidden[0].detach(), hidden[1].detach())
+    st.chunk += 1
+    if st.chunk >= st.train_data.chunks:  # end of the lanes: a new epoch starts from a blank state
+        st.chunk, st.epoch = 0, st.epoch + 1
+        st.hidden = st.model.init_state(st.cfg.batch, st.device)
+    return loss.item()
+
+
+def _agree(
+    st: TrainState, loss: float, stop_asked: bool, time_up: bool, budget: float | None, now: float
+) -> tuple[float, bool, bool]:
+    """One small all-reduce keeps every rank's decisions the same: the mean loss, whether any rank was
+    asked to stop or ran out of time, and (from rank 0) the estimated run length under --minutes."""
+    flags = torch.tensor([loss, float(stop_asked), float(time_up), 0.0], dtype=torch.float64)
+    if budget is not None and st.ranks.main:
+        if st.session_steps == 1:  # the first step is slow (allocations, kernel choice): not timed
+            st.timing_from = (now, st.step)
+        elif st.timing_from and (
+            st.session_steps == ESTIMATE_AFTER
+            or (st.session_steps > ESTIMATE_AFTER and st.step % st.cfg.log_interval == 0)
+        ):
+            rate = (now - st.timing_from[0]) / (st.step - st.timing_from[1])
+            flags[3] = st.step + max(1, int((budget - st.seconds) / rate))
+    if st.ranks.world > 1:
+        flags = flags.to(st.device)
+        dist.all_reduce(flags)
+        flags = flags.cpu()
+        flags[0] /= st.ranks.world
+    if flags[3] > 0:
+        st.total_steps = int(flags[3])
+    return float(flags[0]), bool(flags[1] > 0), bool(flags[2] > 0)
+
+
+def _check_loss(st: TrainState, loss: float) -> None:
+    """char-rnn's guard: a NaN loss, or one over 3x the first, is divergence (TrainingError)."""
+    if st.first_loss is None:
+        st.first_loss = loss
+    if not math.isfinite(loss):
+        raise TrainingError(f"training diverged at step {st.step}: the loss is {loss}; try a lower --lr")
+    if loss > 3 * st.first_loss:
         raise TrainingError(
-            f"{out} already holds a run; pass --resume to continue it or choose another --out"
+            f"training diverged at step {st.step}: loss {loss:.3f} is over 3x "
+            f"the first ({st.first_loss:.3f}); try a lower --lr"
         )
 
-    source = load_source(cfg.init_from, vocab) if cfg.init_from is not None and ckpt is None else None
-    if source is not None:
-        vocab = merged_vocab(vocab, source.vocab)
-    elif ckpt is not None:  # a resumed fine-tune keeps the styles it started with
-        vocab.update({k: ckpt.vocab[k] for k in STYLE_KEYS if k in ckpt.vocab})
 
-    vocab_size = len(vocab["alphabet"])
-    if ckpt is not None:
-        mcfg = ckpt.config
-    elif source is not None:
-        mcfg = source.config
-    elif cfg.model is not None:
-        mcfg = ModelConfig(**{**cfg.model.to_dict(), "vocab_size": vocab_size})
+def _log(
+    st: TrainState, loss: float, lr: float, budget: float | None, emit: Progress, signals: _StopSignals
+) -> None:
+    """Every log_interval steps: the mean loss into the history and a "step" event (a KeyboardInterrupt
+    raised by the callback stops the run as Ctrl-C does)."""
+    st.log_acc[0] += loss
+    st.log_acc[1] += 1
+    if st.step % st.cfg.log_interval:
+        return
+    mean = st.log_acc[0] / st.log_acc[1]
+    st.history["train"].append([st.step, mean, lr])
+    st.log_acc = [0.0, 0]
+    if budget is not None:
+        eta = max(0.0, budget - st.seconds)
     else:
-        mcfg = ModelConfig.for_size(cfg.size or "base", vocab_size)
+        assert st.total_steps is not None  # only --minutes starts without a length
+        eta = (st.total_steps - st.step) * st.session_seconds / st.session_steps
+    event = {
+        "event": "step", "step": st.step, "total_steps": st.total_steps, "loss": mean, "lr": lr,
+        "chars_per_sec": st.session_chars / st.session_seconds, "seconds": st.seconds, "eta": eta,
+        "val_bpc": st.val_bpc,
+    }  # fmt: skip
+    try:
+        emit(event)
+    except KeyboardInterrupt:
+        signals.reason = "interrupt"
 
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)  # same initial weights on every rank (DDP also broadcasts rank 0's)
-    model = CharLSTM(mcfg)
-    if (start := ckpt or source) is not None:
-        model.load_state_dict(start.model.state_dict())
-    model.to(device)
-    torch.manual_seed(cfg.seed + d.rank)  # each rank its own dropout masks
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg.lr,
-        betas=(0.9, 0.99),
-        fused=device.type == "cuda",
-    )
-    if ckpt is not None and ckpt.optimizer_state is not None:
-        optimizer.load_state_dict(ckpt.optimizer_state)
-    net: torch.nn.Module = model
-    if d.world > 1:
-        net = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None
-        )
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-    )  # CPU stays fp32: bf16 is ~150x slower on this CPU and breaks oneDNN's LSTM
 
-    notes: list[str] = []
-    cfg = _fit_to_data(cfg, (cfg.data / "train.bin").stat().st_size, d.world, notes)
-    lanes = cfg.batch * d.world
-    train_data = Lanes(
-        cfg.data / "train.bin", lanes, d.rank * cfg.batch, (d.rank + 1) * cfg.batch, cfg.seq_len, vocab_size
-    )
-    val_chars_total = (cfg.data / "val.bin").stat().st_size
-    if val_chars_total < 2:
-        raise TrainingError(f"{cfg.data / 'val.bin'}: no validation text; add more tab files")
-    chars_per_bar = val_chars_total / prepared.val_bars if prepared.val_bars else None
-    manifest_hash = prepared.manifest_hash
-    tuning = cfg.tuning if cfg.tuning is not None else prepared.tuning
+# --- training: validation, checkpoints, metrics -----------------------------------------------------------
 
-    # Everything needed to continue exactly where we stopped.
-    st: dict[str, Any] = {
-        "step": 0,
-        "total_steps": cfg.steps if cfg.steps is not None else (None if cfg.minutes else DEFAULT_STEPS),
-        "chunk": 0,
-        "epoch": 0,
-        "lanes": lanes,
+
+def _val_loss(st: TrainState) -> float:
+    """Mean validation loss (nats/char) over the first eval_chars of val.bin, the lanes shared by ranks."""
+    model, v, device, ranks = st.model, st.val, st.device, st.ranks
+    model.eval()
+    mine = [i for i in range(v.lanes) if i % ranks.world == ranks.rank]
+    total = torch.zeros(2, dtype=torch.float64, device=device)
+    if mine:
+        data = np.memmap(st.cfg.data / "val.bin", dtype=np.uint8, mode="r")
+        state = model.init_state(len(mine), device)
+        with torch.no_grad(), st.autocast:
+            for k in range(v.chunks):
+                starts = [i * v.lane_len + k * v.T for i in mine]
+                block = torch.from_numpy(np.stack([data[s : s + v.T + 1] for s in starts]).astype(np.int64))
+                block = block.to(device)
+                _, loss, state = model(block[:, :-1], block[:, 1:], state)
+                n_chars = block[:, 1:].numel()
+                total[0] += loss.double() * n_chars
+                total[1] += n_chars
+        del data
+    if ranks.world > 1:
+        dist.all_reduce(total)
+    model.train()
+    return (total[0] / total[1]).item()
+
+
+def _validate(st: TrainState, emit: Progress) -> bool:
+    """Validate, keep a new best in best.pt, emit an "eval" event; True when the patience ran out."""
+    loss = _val_loss(st)
+    bpc = loss / math.log(2)
+    st.val_bpc = bpc
+    st.val_bits_per_bar = bpc * st.chars_per_bar if st.chars_per_bar else None
+    st.history["val"].append([st.step, bpc, st.val_bits_per_bar])
+    improved = st.best_val_loss is None or loss < st.best_val_loss
+    if improved:
+        st.best_val_loss = loss
+        st.best_step, st.best_val_bits_per_bar = st.step, st.val_bits_per_bar
+        if st.ranks.main:
+            save_checkpoint(
+                st.best_path, st.model, st.mcfg, vocab=st.vocab, metrics=_metrics(st, "best"),
+                tuning=st.tuning, manifest_hash=st.manifest_hash, train_state={"step": st.step},
+            )  # fmt: skip
+    event = {"event": "eval", "step": st.step, "val_bpc": bpc, "val_bits_per_bar": st.val_bits_per_bar}
+    emit({**event, "best": improved})
+    return patience_spent(st, improved, st.cfg.patience)
+
+
+def _save_last(st: TrainState, reason: str) -> None:
+    """last.pt: weights, optimizer and the SAVED state, with every rank's LSTM state and RNGs gathered,
+    so a resume on the same world size continues bit for bit."""
+    hs = [st.hidden[0].detach().cpu(), st.hidden[1].detach().cpu()]
+    rngs = [_rng_state(st.device)]
+    if st.ranks.world > 1:
+        gathered: list[Any] = [None] * st.ranks.world
+        dist.all_gather_object(gathered, (hs, rngs[0]))
+        hs = [torch.cat([g[0][0] for g in gathered], 1), torch.cat([g[0][1] for g in gathered], 1)]
+        rngs = [g[1] for g in gathered]
+    if not st.ranks.main:
+        return
+    state = {name: getattr(st, name) for name in SAVED}
+    state.update(hidden=hs, rng=rngs, minutes=st.cfg.minutes, reason=reason, config=_plain_config(st.cfg))
+    save_checkpoint(
+        st.last_path, st.model, st.mcfg, vocab=st.vocab, optimizer=st.optimizer, train_state=state,
+        metrics=_metrics(st, reason), tuning=st.tuning, manifest_hash=st.manifest_hash,
+    )  # fmt: skip
+
+
+def _metrics(st: TrainState, reason: str) -> dict:
+    """What metrics.json (and each checkpoint's metrics) holds; docs/train.md lists the keys."""
+    cps = st.session_chars / st.session_seconds if st.session_seconds > 0 else 0.0
+    cfg, train_chars_total = st.cfg, st.train_data.chars
+    return {
+        "steps": st.step,
+        "train_chars": st.train_chars,
+        "val_bpc": st.val_bpc,
+        "val_bits_per_bar": st.val_bits_per_bar,
+        "best_val_bpc": st.best_val_loss / math.log(2) if st.best_val_loss is not None else None,
+        "best_step": st.best_step,
+        "best_val_bits_per_bar": st.best_val_bits_per_bar,
+        "passes": round(st.train_chars / train_chars_total, 2) if train_chars_total else None,
+        "eval_interval": st.eval_interval,
+        "patience": cfg.patience,
+        "init_from": str(cfg.init_from) if cfg.init_from is not None else None,
+        "chars_per_sec": round(cps, 1),
+        "seconds": round(st.seconds, 2),
+        "gflops": round(cps * flops_per_char(st.mcfg) / 1e9, 2),
+        "stop_reason": reason,
+        "interrupted": reason in ("SIGINT", "SIGTERM", "interrupt"),
+        "epoch": st.epoch,
+        "model": st.mcfg.to_dict(),
+        "params": st.model.num_params(),
+        "format": st.vocab["format"],
+        "device": str(st.device),
+        "world_size": st.ranks.world,
+        "batch": cfg.batch,
         "seq_len": cfg.seq_len,
-        "first_loss": None,
-        "best_val_loss": None,
-        "seconds": 0.0,
-        "train_chars": 0,
-        "log_acc": [0.0, 0],
-        "history": {"train": [], "val": []},
-        "val_bpc": None,
-        "val_bits_per_bar": None,
-        "best_step": None,
-        "best_val_bits_per_bar": None,
-        "bad_evals": 0,
+        "threads": torch.get_num_threads() if st.device.type == "cpu" else None,
+        "manifest_hash": st.manifest_hash,
+        "run_dir": str(cfg.out_dir),
+        "checkpoint": str(st.last_path),
+        "best_checkpoint": str(st.best_path)
+        if st.best_path.exists() or st.best_val_loss is not None
+        else None,
+        "notes": st.notes,
+        "history": st.history,
     }
-    hidden = model.init_state(cfg.batch, device)
-    if ckpt is not None:
-        saved = ckpt.train_state
-        st.update({k: saved[k] for k in st if k in saved})
-        if cfg.steps is not None:
-            st["total_steps"] = cfg.steps
-        elif cfg.minutes is not None and saved.get("minutes") != cfg.minutes:
-            st["total_steps"] = None  # re-estimate for the new time budget
-        same_layout = saved.get("lanes") == lanes and saved.get("seq_len") == cfg.seq_len
-        if same_layout and ckpt.manifest_hash == manifest_hash:
-            h, c = saved["hidden"]
-            sl = slice(d.rank * cfg.batch, (d.rank + 1) * cfg.batch)
-            hidden = (h[:, sl].contiguous().to(device), c[:, sl].contiguous().to(device))
-            rngs = saved.get("rng") or []
-            if len(rngs) == d.world:
-                _set_rng_state(rngs[d.rank], device)
-        else:
-            st["chunk"], st["lanes"], st["seq_len"] = 0, lanes, cfg.seq_len
-            notes.append(
-                "data, batch, seq_len or world size changed since the checkpoint: data position reset"
-            )
-    if st["chunk"] >= train_data.chunks:
-        st["chunk"] = 0
-    eval_interval = cfg.eval_interval or auto_eval_interval(train_data.chunks)
-    train_chars_total = (cfg.data / "train.bin").stat().st_size
 
-    val_loader_cache: dict[str, Any] = {}
 
-    def evaluate() -> float:
-        """Mean validation loss (nats/char) over the first eval_chars of val.bin, sharded across ranks."""
-        bare = model
-        bare.eval()
-        if "lanes" not in val_loader_cache:
-            n = val_chars_total
-            vl = max(1, min(lanes, (n - 1) // (cfg.seq_len + 1)))
-            lane_len = n // vl
-            T = max(1, min(cfg.seq_len, lane_len - 1))
-            per_lane = min(lane_len - 1, max(T, cfg.eval_chars // vl))
-            val_loader_cache.update(lanes=vl, lane_len=lane_len, T=T, chunks=max(1, per_lane // T))
-        v = val_loader_cache
-        mine = [i for i in range(v["lanes"]) if i % d.world == d.rank]
-        total = torch.zeros(2, dtype=torch.float64, device=device)
-        if mine:
-            data = np.memmap(cfg.data / "val.bin", dtype=np.uint8, mode="r")
-            state = bare.init_state(len(mine), device)
-            with torch.no_grad(), autocast:
-                for k in range(v["chunks"]):
-                    starts = [i * v["lane_len"] + k * v["T"] for i in mine]
-                    block = torch.from_numpy(
-                        np.stack([data[s : s + v["T"] + 1] for s in starts]).astype(np.int64)
-                    )
-                    block = block.to(device)
-                    _, loss, state = bare(block[:, :-1], block[:, 1:], state)
-                    n_chars = block[:, 1:].numel()
-                    total[0] += loss.double() * n_chars
-                    total[1] += n_chars
-            del data
-        if d.world > 1:
-            dist.all_reduce(total)
-        bare.train()
-        return (total[0] / total[1]).item()
-
-    def save_last(reason: str) -> None:
-        hs = [hidden[0].detach().cpu(), hidden[1].detach().cpu()]
-        rngs = [_rng_state(device)]
-        if d.world > 1:  # gather every rank's lanes and RNG so a resume on the same world size is exact
-            gathered: list[Any] = [None] * d.world
-            dist.all_gather_object(gathered, (hs, rngs[0]))
-            hs = [torch.cat([g[0][0] for g in gathered], 1), torch.cat([g[0][1] for g in gathered], 1)]
-            rngs = [g[1] for g in gathered]
-        if not d.main:
-            return
-        state = {k: v for k, v in st.items()}
-        state.update(hidden=hs, rng=rngs, minutes=cfg.minutes, reason=reason, config=_plain_config(cfg))
-        save_checkpoint(
-            last_path,
-            model,
-            mcfg,
-            vocab=vocab,
-            optimizer=optimizer,
-            train_state=state,
-            metrics=metrics(reason),
-            tuning=tuning,
-            manifest_hash=manifest_hash,
-        )
-
-    session = {"start": time.perf_counter(), "train_seconds": 0.0, "chars": 0, "steps": 0}
-
-    def metrics(reason: str) -> dict:
-        cps = session["chars"] / session["train_seconds"] if session["train_seconds"] > 0 else 0.0
-        return {
-            "steps": st["step"],
-            "train_chars": st["train_chars"],
-            "val_bpc": st["val_bpc"],
-            "val_bits_per_bar": st["val_bits_per_bar"],
-            "best_val_bpc": st["best_val_loss"] / math.log(2) if st["best_val_loss"] is not None else None,
-            "best_step": st["best_step"],
-            "best_val_bits_per_bar": st["best_val_bits_per_bar"],
-            "passes": round(st["train_chars"] / train_chars_total, 2) if train_chars_total else None,
-            "eval_interval": eval_interval,
-            "patience": cfg.patience,
-            "init_from": str(cfg.init_from) if cfg.init_from is not None else None,
-            "chars_per_sec": round(cps, 1),
-            "seconds": round(st["seconds"], 2),
-            "gflops": round(cps * flops_per_char(mcfg) / 1e9, 2),
-            "stop_reason": reason,
-            "interrupted": reason in ("SIGINT", "SIGTERM", "interrupt"),
-            "epoch": st["epoch"],
-            "model": mcfg.to_dict(),
-            "params": model.num_params(),
-            "format": vocab["format"],
-            "device": str(device),
-            "world_size": d.world,
-            "batch": cfg.batch,
-            "seq_len": cfg.seq_len,
-            "threads": torch.get_num_threads() if device.type == "cpu" else None,
-            "manifest_hash": manifest_hash,
-            "run_dir": str(out),
-            "checkpoint": str(last_path),
-            "best_checkpoint": str(best_path)
-            if best_path.exists() or st["best_val_loss"] is not None
-            else None,
-            "notes": notes,
-            "history": st["history"],
-        }
-
-    def run_eval() -> bool:
-        """Validate and keep the best checkpoint; True when the patience ran out."""
-        loss = evaluate()
-        bpc = loss / math.log(2)
-        st["val_bpc"] = bpc
-        st["val_bits_per_bar"] = bpc * chars_per_bar if chars_per_bar else None
-        st["history"]["val"].append([st["step"], bpc, st["val_bits_per_bar"]])
-        improved = st["best_val_loss"] is None or loss < st["best_val_loss"]
-        if improved:
-            st["best_val_loss"] = loss
-            st["best_step"], st["best_val_bits_per_bar"] = st["step"], st["val_bits_per_bar"]
-            if d.main:
-                save_checkpoint(
-                    best_path,
-                    model,
-                    mcfg,
-                    vocab=vocab,
-                    metrics=metrics("best"),
-                    tuning=tuning,
-                    manifest_hash=manifest_hash,
-                    train_state={"step": st["step"]},
-                )
-        emit(
-            {
-                "event": "eval",
-                "step": st["step"],
-                "val_bpc": bpc,
-                "val_bits_per_bar": st["val_bits_per_bar"],
-                "best": improved,
-            }
-        )
-        return patience_spent(st, improved, cfg.patience)
-
+def _emit_start(st: TrainState, emit: Progress) -> None:
     emit(
         {
             "event": "start",
-            "step": st["step"],
-            "total_steps": st["total_steps"],
-            "minutes": cfg.minutes,
-            "params": model.num_params(),
-            "model": mcfg.to_dict(),
-            "device": str(device),
-            "world_size": d.world,
-            "resumed": ckpt is not None,
-            "notes": list(notes),
+            "step": st.step,
+            "total_steps": st.total_steps,
+            "minutes": st.cfg.minutes,
+            "params": st.model.num_params(),
+            "model": st.mcfg.to_dict(),
+            "device": str(st.device),
+            "world_size": st.ranks.world,
+            "resumed": st.resumed,
+            "notes": list(st.notes),
         }
     )
 
-    stop_reason = "steps"
-    budget = cfg.minutes * 60 if cfg.minutes else None
-    chars_per_step = cfg.batch * cfg.seq_len * d.world
-    timing_from: tuple[float, int] | None = None
-    tick = time.perf_counter()  # st["seconds"] is wall time (evals and saves included): what --minutes means
-    with _StopSignals(cfg.handle_signals) as signals:
-        while True:
-            total = st["total_steps"]
-            if total is not None and st["step"] >= total:
-                stop_reason = "minutes" if budget is not None else "steps"
-                break
-            t0 = time.perf_counter()
-            lr = lr_at(st["step"], total, cfg)
-            for g in optimizer.param_groups:
-                g["lr"] = lr
-            x, y = train_data.batch(st["chunk"])
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            with autocast:
-                _, loss, hidden = net(x, y, hidden)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.clip > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-            optimizer.step()
-            hidden = (hidden[0].detach(), hidden[1].detach())
-            st["chunk"] += 1
-            if st["chunk"] >= train_data.chunks:  # end of the lanes: a new epoch starts from a blank state
-                st["chunk"], st["epoch"] = 0, st["epoch"] + 1
-                hidden = model.init_state(cfg.batch, device)
 
-            loss_local = loss.item()
-            now = time.perf_counter()
-            step_seconds = now - t0
-            st["step"] += 1
-            st["seconds"] += now - tick
-            tick = now
-            # one small all-reduce keeps every rank's decisions (abort, stop, schedule length) the same
-            time_up = budget is not None and st["seconds"] >= budget
-            flags = torch.tensor(
-                [loss_local, float(signals.reason is not None), float(time_up), 0.0], dtype=torch.float64
-            )
-            st["train_chars"] += chars_per_step
-            session["train_seconds"] += step_seconds
-            session["chars"] += chars_per_step
-            session["steps"] += 1
-            if budget is not None and d.main:
-                if session["steps"] == 1:  # the first step is slow (allocations, kernel choice): not timed
-                    timing_from = (now, st["step"])
-                elif timing_from and (
-                    session["steps"] == ESTIMATE_AFTER
-                    or (session["steps"] > ESTIMATE_AFTER and st["step"] % cfg.log_interval == 0)
-                ):
-                    rate = (now - timing_from[0]) / (st["step"] - timing_from[1])
-                    flags[3] = st["step"] + max(1, int((budget - st["seconds"]) / rate))
-            if d.world > 1:
-                flags = flags.to(device)
-                dist.all_reduce(flags)
-                flags = flags.cpu()
-                flags[0] /= d.world
-            loss_value = float(flags[0])
-            if flags[3] > 0:
-                st["total_steps"] = int(flags[3])
-            if st["first_loss"] is None:
-                st["first_loss"] = loss_value
-            if not math.isfinite(loss_value):
-                raise TrainingError(
-                    f"training diverged at step {st['step']}: the loss is {loss_value}; try a lower --lr"
-                )
-            if loss_value > 3 * st["first_loss"]:
-                raise TrainingError(
-                    f"training diverged at step {st['step']}: loss {loss_value:.3f} is over 3x "
-                    f"the first ({st['first_loss']:.3f}); try a lower --lr"
-                )
-            st["log_acc"][0] += loss_value
-            st["log_acc"][1] += 1
-            if st["step"] % cfg.log_interval == 0:
-                mean = st["log_acc"][0] / st["log_acc"][1]
-                st["history"]["train"].append([st["step"], mean, lr])
-                st["log_acc"] = [0.0, 0]
-                cps = session["chars"] / session["train_seconds"]
-                total = st["total_steps"]
-                eta = (
-                    max(0.0, budget - st["seconds"])
-                    if budget is not None
-                    else (total - st["step"]) * session["train_seconds"] / session["steps"]
-                )
-                try:
-                    emit(
-                        {
-                            "event": "step",
-                            "step": st["step"],
-                            "total_steps": total,
-                            "loss": mean,
-                            "lr": lr,
-                            "chars_per_sec": cps,
-                            "seconds": st["seconds"],
-                            "eta": eta,
-                            "val_bpc": st["val_bpc"],
-                        }
-                    )
-                except KeyboardInterrupt:
-                    signals.reason = "interrupt"
-            if flags[1] > 0 or signals.reason is not None:
-                stop_reason = signals.reason or "SIGTERM"
-                break
-            if flags[2] > 0:
-                stop_reason = "minutes"
-                st["total_steps"] = st["step"]
-                break
-            if st["step"] % eval_interval == 0 and st["step"] != st["total_steps"]:
-                if run_eval():
-                    stop_reason = "patience"
-                    break
-                save_last("checkpoint")
-
-        if stop_reason in ("steps", "minutes"):
-            if not st["history"]["val"] or st["history"]["val"][-1][0] != st["step"]:
-                run_eval()
-        save_last(stop_reason)
-
-    result = metrics(stop_reason)
-    result["weights_sha256"] = weights_fingerprint(model)
-    if d.main:
-        _write_json(out / "metrics.json", result)
+def _finish(st: TrainState, reason: str, emit: Progress) -> dict:
+    """metrics.json and loss.png (rank 0), the "done" event; the metrics."""
+    result = _metrics(st, reason)
+    result["weights_sha256"] = weights_fingerprint(st.model)
+    if st.ranks.main:
+        atomic_write(st.cfg.out_dir / "metrics.json", json.dumps(result, indent=1) + "\n")
         try:
-            plot_curves(st["history"], out / "loss.png")
+            plot_curves(st.history, st.cfg.out_dir / "loss.png")
         except ImportError:
-            notes.append("matplotlib is not installed: no loss.png")
+            st.notes.append("matplotlib is not installed: no loss.png")
     emit({"event": "done", **{k: v for k, v in result.items() if k != "history"}})
     return result
 

@@ -12,6 +12,7 @@ from tabgen.cli import app
 from tabgen.errors import InputError
 from tabgen.evaluate import evaluate, histogram_distance, pitch_class_histogram
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
+from tests.tiny_corpus import make_prepared
 from tests.tiny_model import tiny_run
 
 runner = CliRunner()
@@ -67,10 +68,9 @@ def test_cli_eval_json_and_text(tmp_path):
 
 
 def test_a_corpus_in_another_alphabet_is_refused(tmp_path):
-    (tmp_path / "train.bin").write_bytes(b"\x00\x01")
-    (tmp_path / "vocab.json").write_text(json.dumps({"format": "x", "format_version": 1, "alphabet": "ab"}))
+    corpus = make_prepared(tmp_path / "data")  # line-major: not the tiny model's time alphabet
     with pytest.raises(InputError, match="alphabet"):
-        evaluate(tiny_run(), samples=1, bars=4, corpus=tmp_path)
+        evaluate(tiny_run(), samples=1, bars=4, corpus=corpus)
 
 
 def test_corpus_of_tab_files_is_prepared_and_found(tmp_path, monkeypatch):

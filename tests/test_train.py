@@ -242,26 +242,64 @@ def test_cli_train_prints_summary_and_metrics_and_how_to_resume(tab_folder, tmp_
 
     monkeypatch.setattr(cli._TrainProgress, "__call__", stop_at_first_report)
     r2 = tmp_path / "r2"
-    args = ["train", str(tab_folder), "--out", str(r2), "--steps", "60", "--batch", "4", "--seq-len", "16"]
+    args = ["train", str(tab_folder), "--out", str(r2), "--steps", "60", "--batch", "4", "--seq-len", "16",
+            "--seed", "1337", "--eval-interval", "50"]  # fmt: skip
     done = runner.invoke(cli.app, args)
     assert done.exit_code == 130, done.output  # interrupted: not the exit code of a finished run
-    expected = f"resume with: tabgen train {tab_folder} --out {r2} --steps 60 --batch 4 --seq-len 16 --resume"
+    # the options that shape the run, read from the command's own definition: a default (--seed 1337) is
+    # left out, --eval-interval (which the old copy of the defaults forgot) is kept
+    expected = (
+        f"resume with: tabgen train {tab_folder} --out {r2} --steps 60 --batch 4 --seq-len 16 "
+        "--eval-interval 50 --resume"
+    )
     assert expected in done.output.replace("\n", "")
     assert load_checkpoint(r2 / "last.pt").train_state["step"] == 10
 
 
-def test_older_prepared_layout_is_read_too(data, tmp_path):
-    from tabgen.train import read_prepared
+def test_the_first_prepared_layout_is_read_too(data, tmp_path):
+    # corpus.py first wrote vocab "version" and manifest "content_hash" / "splits"; train read both layouts
+    # and novelty another mix: load_prepared is now the one reader, and reads both the same
+    from tabgen.corpus import load_prepared
 
     old = tmp_path / "old"
     old.mkdir()
     for name in ("train.bin", "val.bin"):
         (old / name).write_bytes((data / name).read_bytes())
-    (old / "vocab.json").write_text(
-        json.dumps({"format": "line-major", "format_version": 1, "alphabet": ALPHABET})
-    )
-    (old / "manifest.json").write_text(json.dumps({"hash": "tiny-400-40", "bars": {"train": 400, "val": 40}}))
-    assert read_prepared(old) == read_prepared(data)
+    (old / "vocab.json").write_text(json.dumps({"format": "line-major", "version": 1, "alphabet": ALPHABET}))
+    splits = {"train": {"bars": 400}, "val": {"bars": 40}}
+    (old / "manifest.json").write_text(json.dumps({"content_hash": "tiny-400-40", "splits": splits}))
+    first, now = load_prepared(old), load_prepared(data)
+    assert first.vocab == now.vocab == {"format": "line-major", "format_version": 1, "alphabet": ALPHABET}
+    assert (first.content_hash, first.val_bars) == (now.content_hash, now.val_bars) == ("tiny-400-40", 40)
+    a = train(config(old, tmp_path / "a", steps=2, eval_interval=2))
+    b = train(config(data, tmp_path / "b", steps=2, eval_interval=2))
+    assert a["manifest_hash"] == b["manifest_hash"] and a["val_bits_per_bar"] == b["val_bits_per_bar"]
+
+
+@pytest.mark.parametrize("missing", ["train.bin", "val.bin", "vocab.json", "manifest.json"])
+def test_a_prepared_folder_missing_a_file_is_refused_alike_by_train_eval_and_novelty(data, tmp_path, missing):
+    # train read a folder without manifest.json, novelty one without val.bin, corpus.load_prepared one
+    # without train.bin: the four files prepare writes are now all required; each reader names the missing one
+    import shutil
+
+    from tabgen.evaluate import find_training
+    from tabgen.novelty import TrainingText
+
+    folder = tmp_path / "data"
+    shutil.copytree(data, folder)
+    (folder / missing).unlink()
+    with pytest.raises(InputError, match=f"not a prepared corpus folder \\(no {missing}\\)"):
+        train(config(folder, tmp_path / "run"))
+    assert TrainingText.from_prepared(folder, ALPHABET) is None
+    if missing != "train.bin":  # a folder without train.bin is tab files to prepare, for eval
+        ckpt = load_checkpoint(_tiny_checkpoint(data, tmp_path))
+        with pytest.raises(InputError, match=f"no {missing}"):
+            find_training(ckpt, folder)
+
+
+def _tiny_checkpoint(data, tmp_path):
+    train(config(data, tmp_path / "tiny", steps=1, eval_interval=1))
+    return tmp_path / "tiny" / "last.pt"
 
 
 def test_empty_validation_split_is_refused(data, tmp_path):
