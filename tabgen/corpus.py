@@ -11,7 +11,7 @@ writes, as nanoGPT's prepare.py does::
     <cache>/<key>/manifest.json  "hash", "tuning", per-split "bars"/"chars"/"pieces", the files read
                                  and skipped (with reasons)
 
-`load_prepared` is the one reader of that layout: training, novelty and eval go through it.
+`tabgen.prepared.load_prepared` is the one reader of that layout: training, novelty and eval go through it.
 
 The key hashes the files' paths, sizes and modification times with the format and its version, so
 a second call on unchanged data returns at once. Files are parsed one at a time (in worker
@@ -45,6 +45,7 @@ from tabgen.errors import InputError, TabgenError
 from tabgen.formats import DEFAULT_FORMAT, TextFormat, get_format
 from tabgen.inputs import read_input
 from tabgen.novelty import WINDOWS_FILE, digest_array, window_digests
+from tabgen.prepared import Prepared, load_prepared
 from tabgen.sources import GUITAR_PRO_SUFFIXES as GP_SUFFIXES
 from tabgen.sources import TEXT_SUFFIXES, read_file
 from tabgen.tab.types import Tab
@@ -197,132 +198,6 @@ def _read_all(files: list[Path], fmt: TextFormat, workers: int, forced: str = ""
     n = len(names)
     with ProcessPoolExecutor(workers) as pool:
         yield from pool.map(_read_one, names, [fmt.name] * n, [fmt.version] * n, [forced] * n, chunksize=8)
-
-
-# ---------------------------------------------------------------------------------------------
-# The prepared corpus
-
-
-PREPARED_FILES = ("train.bin", "val.bin", "vocab.json", "manifest.json")
-
-
-@dataclass
-class Prepared:
-    """A prepared corpus on disk. `cached`: it was there already and nothing was read."""
-
-    path: Path  # the folder
-    manifest: dict
-    cached: bool = False
-    _vocab: dict | None = field(default=None, repr=False, compare=False)  # vocab.json, read once
-    # from the manifest (what training reads of it):
-    content_hash: str = field(init=False, compare=False)  # identifies the data: a checkpoint's manifest_hash
-    val_bars: int = field(init=False, compare=False)  # bars in val.bin, for bits per bar (0: unknown)
-    tuning: list[int] | None = field(init=False, compare=False)  # the usual one, highest string first
-
-    def __post_init__(self) -> None:
-        m = self.manifest
-        self.content_hash = str(m.get("hash") or m.get("content_hash") or "")
-        if m.get("splits"):  # the first layout: {"content_hash", "splits": {"val": {"bars": n}}}
-            bars = (m["splits"].get("val") or {}).get("bars")
-        else:
-            bars = (m.get("bars") or {}).get("val")
-        self.val_bars = int(bars or 0)
-        self.tuning = [int(p) for p in m["tuning"]] if m.get("tuning") else None
-
-    @property
-    def vocab(self) -> dict:
-        """vocab.json as checkpoints store it: {"format", "format_version", "alphabet"}, with "styles"
-        (pieces per style name) and "style_letters" (a user's style: name -> header letter) where the
-        format carries styles. A fresh copy: callers may add to it."""
-        if self._vocab is None:
-            self._vocab = _read_vocab(self.path)
-        return dict(self._vocab)
-
-    @property
-    def alphabet(self) -> str:
-        return str(self.vocab["alphabet"])
-
-    @property
-    def dir(self) -> Path:
-        return self.path
-
-    @property
-    def train_bin(self) -> Path:
-        return self.path / "train.bin"
-
-    @property
-    def val_bin(self) -> Path:
-        return self.path / "val.bin"
-
-    @property
-    def vocab_path(self) -> Path:
-        return self.path / "vocab.json"
-
-    @property
-    def manifest_path(self) -> Path:
-        return self.path / "manifest.json"
-
-    @property
-    def format(self) -> TextFormat:
-        f = self.manifest["format"]
-        return get_format(f["name"], f.get("version"))
-
-    def ids(self, split: str) -> np.memmap:
-        """The token ids of 'train' or 'val', memory-mapped read-only."""
-        return np.memmap(self.path / f"{split}.bin", dtype=np.uint8, mode="r")
-
-    def summary(self) -> dict:
-        """What the CLI prints: files read and skipped (with reasons), staves, pieces, bars, chars."""
-        m = self.manifest
-        return {
-            "files_read": len(m["files"]["read"]),
-            "files_skipped": [(s["path"], s["reason"]) for s in m["files"]["skipped"]],
-            "files_ignored": len(m["files"]["ignored"]),
-            "staves": m["staves"],
-            "pieces": m["pieces"],
-            "bars": m["bars"],
-            "chars": m["chars"],
-            "format": m["format"]["name"],
-            "cached": self.cached,
-            "path": str(self.path),
-        }
-
-
-def is_prepared(path: str | os.PathLike[str]) -> bool:
-    """Whether `path` is meant as a prepared corpus folder (it holds a train.bin; load_prepared says
-    what else it lacks) rather than tab files to prepare. corpora/, the .tab.gz files with their own
-    manifest.json, is not one."""
-    return (Path(path) / "train.bin").is_file()
-
-
-def load_prepared(directory: str | os.PathLike[str]) -> Prepared:
-    """A prepared corpus folder (as `prepare` writes it: PREPARED_FILES), its manifest and vocab read;
-    InputError naming the folder when a file is missing or unreadable.
-
-    The first layout of these files (vocab "version", manifest "content_hash" and "splits") is read too."""
-    directory = Path(directory)
-    for name in PREPARED_FILES:
-        if not (directory / name).is_file():
-            raise InputError(f"{directory}: not a prepared corpus folder (no {name})")
-    try:
-        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict):
-            raise ValueError("manifest.json is not an object")
-        prepared = Prepared(directory, manifest, cached=True, _vocab=_read_vocab(directory))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise InputError(f"{directory}: unreadable vocab.json or manifest.json ({e})") from None
-    return prepared
-
-
-def _read_vocab(directory: Path) -> dict:
-    raw = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
-    version = raw["format_version"] if "format_version" in raw else raw["version"]
-    vocab = {"format": str(raw["format"]), "format_version": int(version), "alphabet": str(raw["alphabet"])}
-    if "styles" in raw:
-        vocab["styles"] = {str(k): int(v) for k, v in dict(raw["styles"]).items()}
-    if "style_letters" in raw:
-        vocab["style_letters"] = {str(k): str(v) for k, v in dict(raw["style_letters"]).items()}
-    return vocab
 
 
 def default_cache_root() -> Path:

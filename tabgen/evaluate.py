@@ -61,8 +61,9 @@ def find_training(ckpt: Any, corpus: str | os.PathLike[str] | None) -> Any:
     """The training text: `corpus` when given (a prepared folder, or tab files that are prepared
     here in the model's format, cached as `tabgen train` does), else the checkpoint's own, else the
     shipped corpus (what the bundled model learned from)."""
-    from tabgen.corpus import is_prepared, load_prepared, prepare
+    from tabgen.corpus import prepare
     from tabgen.novelty import TrainingText
+    from tabgen.prepared import is_prepared, load_prepared
 
     if corpus is None:
         own = TrainingText.for_checkpoint(ckpt)

@@ -113,10 +113,10 @@ class TrainingText:
         cls, folder: Path, alphabet: str, manifest_hash: str | None = None
     ) -> TrainingText | None:
         """train.bin of a prepared corpus folder in the same alphabet (and manifest hash, if given);
-        None when the folder is not one (`corpus.load_prepared`) or holds other data."""
-        from tabgen.corpus import load_prepared  # corpus imports this module for the windows
+        None when the folder is not one (`prepared.load_prepared`) or holds other data."""
         from tabgen.errors import TabgenError
         from tabgen.formats import get_format
+        from tabgen.prepared import load_prepared
 
         try:
             prepared = load_prepared(folder)

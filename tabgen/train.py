@@ -35,10 +35,10 @@ import torch.distributed as dist
 
 from tabgen.atomic import atomic_path, atomic_write
 from tabgen.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from tabgen.corpus import load_prepared
 from tabgen.device import choose_device, free_cpu_threads, under_torchrun
 from tabgen.errors import CheckpointError, InputError, TrainingError
 from tabgen.model import SIZES, CharLSTM, ModelConfig, flops_per_char
+from tabgen.prepared import load_prepared
 
 Progress = Callable[[dict], None]
 

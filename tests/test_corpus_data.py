@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tabgen.corpus import find_tab_files, load_prepared, prepare
+from tabgen.corpus import find_tab_files, prepare
 from tabgen.errors import InputError
 from tabgen.formats import ALPHABET, get_format
+from tabgen.prepared import load_prepared
 from tabgen.tab.types import Note
 
 REALWORLD = Path(__file__).parents[2] / "shared" / "realworld-tabs"

@@ -259,7 +259,7 @@ def test_cli_train_prints_summary_and_metrics_and_how_to_resume(tab_folder, tmp_
 def test_the_first_prepared_layout_is_read_too(data, tmp_path):
     # corpus.py first wrote vocab "version" and manifest "content_hash" / "splits"; train read both layouts
     # and novelty another mix: load_prepared is now the one reader, and reads both the same
-    from tabgen.corpus import load_prepared
+    from tabgen.prepared import load_prepared
 
     old = tmp_path / "old"
     old.mkdir()
