@@ -440,7 +440,7 @@ class _TrainProgress:
     """Turns train()'s progress events into a rich progress bar (loss, val bpc, chars/s, ETA)."""
 
     def __init__(self, show: bool) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
         self.show = show
         self.progress = Progress(
@@ -453,7 +453,7 @@ class _TrainProgress:
             transient=False,
             disable=not show,
         )
-        self.task = None
+        self.task: TaskID | None = None
 
     def __enter__(self) -> _TrainProgress:
         self.progress.__enter__()
