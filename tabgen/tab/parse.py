@@ -18,7 +18,7 @@ How a text is read:
    on every line are not part of the bar's width, marks on some lines (the dots on the middle
    strings) count as dashes. ``xN`` above the stave or after its last bar line sets ``repeat_end=N``.
 3. Notes. In each bar of each line, tokens are: ``<12>`` natural and ``[12]`` artificial harmonics,
-   a run of digits with an optional connecting technique before it (``h p b r / \\ s``, ``t`` for
+   ``(5)`` ghost notes, a run of digits with an optional connecting technique before it (``h p b r / \\ s``, ``t`` for
    tapped, ``g`` for a grace note as in ``g0h1``) and an optional ``~`` (vibrato) or ``g`` (grace)
    after it, and ``x``/``X`` (dead note,
    fret 0). A note's position is the character offset in its bar where its digits start. A
@@ -360,12 +360,14 @@ def _trim(run: list[_Line]) -> list[_Line]:
 
 # --- notes ---------------------------------------------------------------------------------------
 
-# a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
+# a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | (ghost note)
+# | dead | stray
 _NOTE_SPLIT = re.compile(
-    r"(?=[hpbr/\\stg\d<\[xX])([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|[xX])"
+    r"(?=[hpbr/\\stg\d<\[(xX])([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|\(\d+\)|[xX])"
 ).split  # _TOKENS without gaps, strays
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
-_TOKENS = re.compile(r"([^hpbr/\\stg\d<\[xX]*)([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
+_TOKENS = re.compile(r"([^hpbr/\\stg\d<\[(xX]*)([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|\(\d+\)|[xX]|.)")
+_ENCLOSED = {"<": "<>", "[": "[]", "(": "()"}  # <12> natural, [12] artificial harmonic, (5) ghost note
 _NOTES: dict[tuple[int, int, str], Note] = {}  # notes are immutable: share them
 # per string: token text -> its notes and diagnostic (tokens repeat a lot: "0", "2", "h5", "12")
 _KNOWN: list[dict[str, tuple[tuple[tuple[int, Note], ...], str]]] = [{} for _ in range(MAX_STRINGS + 1)]
@@ -385,8 +387,8 @@ _PLAIN: list[dict[str, tuple[int, Note]]] = [{} for _ in range(MAX_STRINGS + 1)]
 _new = object.__new__
 _set = object.__setattr__  # (the classes are frozen: their own __setattr__ refuses)
 
-# For the C loop: every note a plain token can give, at ((string - 1) * 14 + technique) * 25 + fret
-SCAN_TECHNIQUES = ("", "h", "p", "b", "r", "/", "\\", "s", "t", "~", "g", "<>", "[]", "x")
+# For the C loop: every note a plain token can give, at ((string - 1) * 15 + technique) * 25 + fret
+SCAN_TECHNIQUES = ("", "h", "p", "b", "r", "/", "\\", "s", "t", "~", "g", "<>", "[]", "x", "()")
 _SCAN_NOTES = [
     _note(string, fret, technique)
     for string in range(1, MAX_STRINGS + 1)
@@ -814,13 +816,15 @@ class _StaveReader:
     def token(string: int, token: str) -> tuple[tuple[tuple[int, Note], ...], str]:
         """The notes of a token as (offset in the token, note), and a diagnostic or ''."""
         first, last = token[0], token[-1]
-        if first == "<" or first == "[":
-            if len(token) < 3 or last not in ">]":
+        if first in _ENCLOSED:
+            if len(token) < 3 or last not in ">])":
                 return (), ""  # a stray bracket
             fret = int(token[1:-1])
+            technique = _ENCLOSED[first]
             if fret > MAX_FRET:
-                return (), f"harmonic at fret {fret} is beyond fret {MAX_FRET}; skipped"
-            return ((1, _note(string, fret, "<>" if first == "<" else "[]")),), ""
+                what = "ghost note" if technique == "()" else "harmonic"
+                return (), f"{what} at fret {fret} is beyond fret {MAX_FRET}; skipped"
+            return ((1, _note(string, fret, technique)),), ""
         if first in "xX" and len(token) == 1:
             return ((0, _note(string, 0, "x")),), ""
         prefix = "" if first.isdigit() else first
