@@ -250,7 +250,17 @@ def test_realworld_files_and_mangled_copies_read_the_same() -> None:
         "\n".join(["e|" + "-<30>-[7]-x-h12~-" * 500 + "|"] * 6),
         "\n".join(["e|" + "-(5)-(12)p10-((7)-(99)-" * 500 + "|"] * 6),
     ],
-    ids=["bar-lines", "digit-run", "open-brackets", "8-strings", "dashes", "marks", "repeat", "techniques", "ghosts"],
+    ids=[
+        "bar-lines",
+        "digit-run",
+        "open-brackets",
+        "8-strings",
+        "dashes",
+        "marks",
+        "repeat",
+        "techniques",
+        "ghosts",
+    ],
 )
 def test_long_and_degenerate_lines_read_the_same(text: str) -> None:
     compiled, python = both(text)

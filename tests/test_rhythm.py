@@ -345,7 +345,20 @@ def test_ghost_notes_keep_their_technique_on_the_grid() -> None:
     assert len(ghost_bars) == 3
     tabs = [normalize(t) for text in ghost_bars for t in parse_text(text).tabs]
     ghosts = [(n.string, n.fret) for tab in tabs for n in tab.notes if n.technique == "()"]
-    assert ghosts == [(1, 6), (1, 2), (1, 3), (2, 3), (3, 0), (4, 0), (5, 2), (6, 3), (2, 10), (3, 8), (1, 5), (1, 5)]
+    assert ghosts == [
+        (1, 6),
+        (1, 2),
+        (1, 3),
+        (2, 3),
+        (3, 0),
+        (4, 0),
+        (5, 2),
+        (6, 3),
+        (2, 10),
+        (3, 8),
+        (1, 5),
+        (1, 5),
+    ]
     assert sum(n.technique == "" for tab in tabs for n in tab.notes) == 4 + (19 + 6) + (6 + 2)
 
 

@@ -18,7 +18,8 @@ How a text is read:
    on every line are not part of the bar's width, marks on some lines (the dots on the middle
    strings) count as dashes. ``xN`` above the stave or after its last bar line sets ``repeat_end=N``.
 3. Notes. In each bar of each line, tokens are: ``<12>`` natural and ``[12]`` artificial harmonics,
-   ``(5)`` ghost notes, a run of digits with an optional connecting technique before it (``h p b r / \\ s``, ``t`` for
+   ``(5)`` ghost notes,
+   a run of digits with an optional connecting technique before it (``h p b r / \\ s``, ``t`` for
    tapped, ``g`` for a grace note as in ``g0h1``) and an optional ``~`` (vibrato) or ``g`` (grace)
    after it, and ``x``/``X`` (dead note,
    fret 0). A note's position is the character offset in its bar where its digits start. A
