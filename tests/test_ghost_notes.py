@@ -16,7 +16,7 @@ from tabgen.cli import app
 from tabgen.corpus import prepare
 from tabgen.formats import get_format
 from tabgen.formats.base import FIRST_ALPHABET
-from tabgen.tab.parse import read_file
+from tabgen.tab.parse import parse_text
 from tabgen.tab.types import Bar, Column, Note, Tab
 from tabgen.tab.write import to_text
 from tests.tiny_model import synthetic_tabs
@@ -52,7 +52,7 @@ def ghost_tabs(tmp_path, monkeypatch) -> Path:
 
 
 def test_tabs_with_ghost_notes_prepare_with_them_in_v3_and_plain_in_the_bundled_models_v2(ghost_tabs):
-    staves = read_file(next(ghost_tabs.glob("*.txt"))).tabs
+    staves = parse_text(next(ghost_tabs.glob("*.txt")).read_text()).tabs
     assert sum(n.technique == "()" for t in staves for n in t.notes) > 5  # read as ghost notes
     texts = {}
     for version in (2, 3):
