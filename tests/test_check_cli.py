@@ -154,3 +154,17 @@ def test_dead_notes_are_unpitched_in_the_json_report(tmp_path) -> None:
         (5, 3, 67, ""),
         (8, None, None, "x"),
     ]
+
+
+def test_ghost_notes_are_shown_as_such_in_the_json_report(tmp_path) -> None:
+    src = tmp_path / "ghost.txt"
+    src.write_text("e|--(5)--5--(12)-|\n" + "".join(f"{s}|---------------|\n" for s in "BGDAE"))
+    res = CliRunner().invoke(app, ["check", "--json", str(src)])
+    assert res.exit_code == 0, res.output
+    notes = json.loads(res.stdout)["notes"]
+    assert [(n["column"], n["fret"], n["pitch"], n["technique"]) for n in notes] == [
+        (3, 5, 69, "()"),
+        (7, 5, 69, ""),
+        (11, 12, 76, "()"),
+    ]
+    assert json.loads(res.stdout)["diagnostics"] == []

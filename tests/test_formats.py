@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from tabgen.errors import TabValueError
 from tabgen.formats import ALPHABET, DEFAULT_FORMAT, FORMATS, get_format
-from tabgen.formats.base import parse_header
+from tabgen.formats.base import FIRST_ALPHABET, TECH_CHARS, parse_header
 from tabgen.tab.normalize import normalize
 from tabgen.tab.types import Bar, Column, Note, Tab, Tuning
 
@@ -36,6 +36,42 @@ def test_alphabet_is_stable_and_holds_newline():
     for fmt in FORMATS.values():
         assert fmt.alphabet == ALPHABET
     assert ALPHABET.index("\n") == 0 and len(set(ALPHABET)) == len(ALPHABET) < 256
+    # the ghost-note character is appended: the first 50 ids (the bundled model's) never move
+    assert len(FIRST_ALPHABET) == 50 and ALPHABET == FIRST_ALPHABET + TECH_CHARS["()"]
+    for name, version in [("time", 1), ("time", 2), ("line", 1)]:
+        assert get_format(name, version).alphabet == FIRST_ALPHABET
+
+
+GHOSTS = Tab(
+    Tuning.named("standard"),
+    (Bar(16, (Column(0, (Note(1, 5, "()"), Note(2, 6, "()"))), Column(4, (Note(1, 4, "p"),)))),),
+    (4, 4),
+)
+
+
+@pytest.mark.parametrize(("name", "old"), [("time", 2), ("time", 1), ("line", 1)])
+def test_ghost_notes_round_trip_and_are_plain_notes_in_the_first_alphabet(name, old):
+    fmt = get_format(name)
+    text = fmt.encode(GHOSTS)
+    assert "5(" in text and "6(" in text
+    assert notes_of(fmt.decode(text).tab) == notes_of(normalize(GHOSTS))
+    grammar = fmt.grammar(GHOSTS.tuning, GHOSTS.meter, 1)
+    grammar.feed(text)
+    assert grammar.done
+    older = get_format(name, old)
+    old_text = older.encode(GHOSTS)
+    assert "(" not in old_text
+    assert old_text == older.encode(
+        Tab(
+            GHOSTS.tuning,
+            (Bar(16, (Column(0, (Note(1, 5), Note(2, 6))), Column(4, (Note(1, 4, "p"),)))),),
+            (4, 4),
+        )
+    )
+    older.to_ids(old_text)  # every character in the first alphabet
+    assert [n.technique for n in older.decode(old_text).tab.notes] == ["", "", "p"]
+    with pytest.raises(TabValueError, match="'\\(' is not allowed"):
+        older.grammar(GHOSTS.tuning, GHOSTS.meter, 1).feed(text)
 
 
 def test_time_major_text_of_a_known_tab():
@@ -84,7 +120,9 @@ def test_time_major_v2_refuses_a_repeat_that_reaches_before_the_first_bar():
 
 
 def test_older_time_version_is_still_there_and_unknown_versions_are_refused():
-    assert get_format("time", 1).version == 1 and get_format("time").version == 2
+    assert get_format("time", 1).version == 1 and get_format("time", 2).version == 2
+    assert get_format("time").version == 3 and get_format("line").version == 2
+    assert get_format("line", 1).version == 1
     with pytest.raises(TabValueError, match="no version 7"):
         get_format("time", 7)
 

@@ -229,6 +229,33 @@ def test_harmonics_and_grace_notes() -> None:
     ]
 
 
+def test_ghost_notes_in_parentheses() -> None:
+    text = "\n".join(
+        [
+            "e|-(5)p4--(12)-h(7)-|",
+            "B|---------(10)-----|",
+            "G|-(3-------8---(x)-|",
+            "D|------------------|",
+            "A|------------------|",
+            "E|------------------|",
+        ]
+    )
+    result = parse_text(text)
+    assert not result.diagnostics
+    assert rows(result.tabs[0]) == [
+        (0, 2, 1, 5, 69, "()"),  # ghost note 5: digits start at offset 2, as in a harmonic
+        (0, 2, 3, 3, 58, ""),  # "(3" unclosed: a plain note
+        (0, 5, 1, 4, 68, "p"),  # pulled off from the ghost note
+        (0, 9, 1, 12, 76, "()"),  # two digits, one ghost note
+        (0, 10, 2, 10, 69, "()"),  # a ghost note in a chord with a plain 8
+        (0, 10, 3, 8, 63, ""),
+        (0, 15, 1, 7, 71, "()"),  # h before the parenthesis: a ghost note, the h not kept
+        (0, 15, 3, 0, 55, "x"),  # (x): a dead note, as before
+    ]
+    beyond = parse_text(text.replace("(12)", "(30)"))
+    assert [d.message for d in beyond.diagnostics] == ["ghost note at fret 30 is beyond fret 24; skipped"]
+
+
 def test_grace_note_written_before_its_digits() -> None:
     text = "\n".join(["e|-g0h1--g12p10-|", *(f"{s}|--------------|" for s in "BGDAE")])
     assert rows(one(text)) == [

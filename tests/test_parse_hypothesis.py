@@ -17,7 +17,7 @@ from tabgen.tab.write import _fits_at_offsets, to_text
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ROUND_TRIP = settings(SETTINGS, max_examples=80)
 PLAYED = sorted(set(TECHNIQUES) - {"pm"})  # palm mute is given per column, as the PM line does
-STAVE_ALPHABET = "-|0123456789hpbr/\\s~xtg<>[]:*o eEBGDAH#PM.x\n"
+STAVE_ALPHABET = "-|0123456789hpbr/\\s~xtg<>[]():*o eEBGDAH#PM.x\n"
 WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ABCDEFG0123456789", min_size=1, max_size=12).map(
     str.strip
 )

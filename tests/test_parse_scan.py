@@ -136,6 +136,11 @@ e||:-0--1---4||--3--|-5-7|
 B||:--------*||-----|----|
 G||*--------*||-----|----|
 D||*--------*||-----|----|
+
+e|-(5)p4--(12)--|-h(7)-(0)-(30)-(-(<12>)-|
+B|-----(10)-----|-(3-)-(h5)-(222)-------|
+G|------8-------|-()-(x)-(5~)-----------|
+D|--------------|-----------------------|
 """
 
 
@@ -144,15 +149,18 @@ def test_every_reading_path_matches_python() -> None:
     compiled, python = both(TRICKY)
     assert compiled == python
     result = parse.parse_text(TRICKY)
-    assert len(result.tabs) == 5
+    assert len(result.tabs) == 6
     assert [b.repeat_end for b in result.tabs[4].bars] == [4, 0, 0]  # the 4 is a count, the 7 a note
     graces = [(n.string, n.fret) for n in result.tabs[3].notes if n.technique == "g"]
     assert graces == [(1, 0), (3, 3), (1, 3), (1, 12), (1, 0)]  # (g0g1: a grace 0, then a 1)
     assert any("'222'" in d.message for d in result.diagnostics)
     assert any("harmonic at fret 30" in d.message for d in result.diagnostics)
+    ghosts = [(n.string, n.fret) for n in result.tabs[5].notes if n.technique == "()"]
+    assert ghosts == [(1, 5), (2, 10), (1, 12), (1, 7), (1, 0)]  # (3- (h5) (222) (x) (5~) are no ghost notes
+    assert any("ghost note at fret 30" in d.message for d in result.diagnostics)
 
 
-STAVE_CHARS = "----------||0123456789hpbrs/\\tgxX~<>[]:*o  eEBbGgDdAa#PMabcdefxyz"
+STAVE_CHARS = "----------||0123456789hpbrs/\\tgxX~<>[]()(:*o  eEBbGgDdAa#PMabcdefxyz"
 
 
 LABELS = ["", "e|", "B|", "G|", "D|", "A|", "E|", "F#|", "Bb-", "e ", "|", "  ", "d:"]
@@ -240,8 +248,19 @@ def test_realworld_files_and_mangled_copies_read_the_same() -> None:
         "\n".join([":|" * 2000] * 6),
         "\n".join(["|" + "-12-" * 2000 + "||o"] * 7),
         "\n".join(["e|" + "-<30>-[7]-x-h12~-" * 500 + "|"] * 6),
+        "\n".join(["e|" + "-(5)-(12)p10-((7)-(99)-" * 500 + "|"] * 6),
     ],
-    ids=["bar-lines", "digit-run", "open-brackets", "8-strings", "dashes", "marks", "repeat", "techniques"],
+    ids=[
+        "bar-lines",
+        "digit-run",
+        "open-brackets",
+        "8-strings",
+        "dashes",
+        "marks",
+        "repeat",
+        "techniques",
+        "ghosts",
+    ],
 )
 def test_long_and_degenerate_lines_read_the_same(text: str) -> None:
     compiled, python = both(text)

@@ -71,3 +71,19 @@ def test_missing_synthesizer_says_what_to_install(tmp_path, monkeypatch):
     with pytest.raises(RenderError, match="no synthesizer found: install FluidSynth"):
         write_wav(piece(), out / "x.wav")
     assert os.listdir(out) == []
+
+
+@pytest.mark.skipif(not HAS_SYNTH, reason="fluidsynth or a General MIDI soundfont not installed")
+def test_a_ghost_note_sounds_much_softer_than_the_same_note_plain(tmp_path):
+    # bar 1: A3 plain; bar 2: the same A3 as a ghost note (each rings its whole bar, 2.4 s)
+    tab = Tab(
+        Tuning.named("standard"),
+        (Bar(16, (Column(0, (Note(3, 2),)),)), Bar(16, (Column(0, (Note(3, 2, "()"),)),))),
+    )
+    path = tmp_path / "ghost.wav"
+    write_wav(tab, path, 100.0)
+    rate, data = read_wav(path)
+    plain = float(np.abs(data[: int(rate * 0.5)]).max())
+    ghost = float(np.abs(data[int(rate * 2.4) : int(rate * 2.9)]).max())
+    assert plain > 0.01 and ghost > 0.001  # both sound
+    assert ghost < 0.6 * plain

@@ -57,6 +57,26 @@ def test_gp5_round_trip_keeps_every_note(tmp_path, name):
     assert [back.pitch(n) for n in back.notes] == [tab.pitch(n) for n in want.notes]
 
 
+def test_ghost_notes_carry_the_ghost_note_flag(tmp_path):
+    tab = make_tab(
+        [[(0, [(1, 5, "()")]), (4, [(1, 5)]), (8, [(3, 2, "()"), (1, 0, "()")]), (12, [(2, 3, "h")])]]
+    )
+    path = tmp_path / "ghost.gp5"
+    write_gp5(tab, path)
+    song = gp.parse(str(path))
+    notes = [n for m in song.tracks[0].measures for v in m.voices for b in v.beats for n in b.notes]
+    assert [(n.string, n.value, n.effect.ghostNote) for n in notes] == [
+        (1, 5, True),
+        (1, 5, False),
+        (1, 0, True),
+        (3, 2, True),
+        (2, 3, False),
+    ]
+    (back,) = read_gp(path)  # and read back as ghost notes, each at its place
+    want = [(n.string, n.fret, n.technique == "()") for n in normalize(tab).notes]
+    assert [(n.string, n.fret, n.technique == "()") for n in back.notes] == want
+
+
 def test_more_strings_than_guitar_pro_holds(tmp_path):
     tab = make_tab([[(0, [(8, 0)])]], tuning="eight")
     with pytest.raises(RenderError, match="at most 7 strings"):

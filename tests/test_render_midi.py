@@ -341,3 +341,11 @@ def test_slide_in_from_nowhere_starts_below_and_glides_up(tmp_path):
     down = [v for t, v in bends if 3.0 <= t <= 3.0 + 0.081]
     assert up[0] == -8192 and up[-1] == 0 and up == sorted(up)
     assert down[0] == 8191 and down[-1] == 0 and down == sorted(down, reverse=True)
+
+
+def test_ghost_notes_are_much_softer_than_plain_notes(tmp_path):
+    text = "\n".join(["e|-(5)---5---(12)-12--|", *(f"{s}|--------------------|" for s in "BGDAE")])
+    (tab,) = parse_text(text).tabs
+    assert [n.technique for n in tab.notes] == ["()", "", "()", ""]
+    got = notes_of(read_back(tab, tmp_path))
+    assert [(p, v) for p, _, _, v in got] == [(69, 45), (69, 90), (76, 45), (76, 90)]

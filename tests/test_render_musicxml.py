@@ -212,6 +212,30 @@ def test_technique_elements(tmp_path):
     assert len(list(root.iter("tap"))) == 1
 
 
+def test_ghost_notes_get_a_parenthesised_notehead(tmp_path):
+    text = "\n".join(
+        [
+            "e|-(5)---5---(0)-----|",
+            "B|-------------------|",
+            "G|-----------(2)-----|",
+            "D|-------------------|",
+            "A|-------------------|",
+            "E|-------------------|",
+        ]
+    )
+    (tab,) = parse_text(text).tabs
+    for tab_only in (False, True):
+        root = write_valid(tab, tmp_path / f"ghost{tab_only}.musicxml", tab_only=tab_only)
+        heads = [n for n in root.iter("note") if n.find("notehead") is not None]
+        assert [h.find("notehead").get("parentheses") for h in heads] == ["yes"] * (3 if tab_only else 6)
+        staff = "1" if tab_only else "2"
+        assert tab_staff_notes(root, staff) == expected_notes(tab)
+        ghost_frets = [
+            (h.findtext(".//string"), h.findtext(".//fret")) for h in heads if h.find(".//fret") is not None
+        ]
+        assert ghost_frets == [("1", "5"), ("1", "0"), ("3", "2")]
+
+
 def test_ascii_tab_to_musicxml(tmp_path):
     text = """\
 Title: Exercise

@@ -223,6 +223,43 @@ E|------------------|
 """,
         [[0, 2, 8, 10, 12]],
     ),
+    (
+        "ghost notes in 3/8, the parenthesis in the padding (as in classtab's Carmen)",
+        """
+Meter: 3/8
+|-(6)-5--3-|-(2)-3--5-|
+|----------|----------|
+|----------|----------|
+|----------|----------|
+|----------|----------|
+|----------|----------|
+""",
+        [[0, 2, 4], [0, 2, 4]],
+    ),
+    (
+        "a ghost chord on the third beat (as in classtab's O Canada)",
+        """
+||-5-------3-------1-------0-----|-3--------------(3)-------------||
+||-3-------3-------3-------1-----|-3--------------(3)-------------||
+||-2-------0-------2-------0-----|-0--------------(0)-------------||
+||-0-------0-------0-------2-----|-0--------------(0)-------------||
+||---------2---------------3-----|-2--------------(2)-------------||
+||---------3---------------------|-3--------------(3)-------------||
+""",
+        [[0, 4, 8, 12], [0, 8]],
+    ),
+    (
+        "ghost notes in quarters, a (10) over an (8) one onset",
+        """
+e|-----------------|--0--(5)--3--(5)--|
+B|-(10)-8---10--8--|------------------|
+A|--(8)-7----8--7--|------------------|
+G|-----------------|------------------|
+D|-----------------|------------------|
+E|-----------------|------------------|
+""",
+        [[0, 4, 8, 12], [0, 4, 8, 12]],
+    ),
 ]
 
 
@@ -302,6 +339,28 @@ def test_krieger_menuett_reads_as_quarter_notes() -> None:
 
 
 STANDARD = Tuning.named("standard")
+
+
+def test_ghost_notes_keep_their_technique_on_the_grid() -> None:
+    ghost_bars = [text for name, text, _ in LABELLED if "ghost" in name]
+    assert len(ghost_bars) == 3
+    tabs = [normalize(t) for text in ghost_bars for t in parse_text(text).tabs]
+    ghosts = [(n.string, n.fret) for tab in tabs for n in tab.notes if n.technique == "()"]
+    assert ghosts == [
+        (1, 6),
+        (1, 2),
+        (1, 3),
+        (2, 3),
+        (3, 0),
+        (4, 0),
+        (5, 2),
+        (6, 3),
+        (2, 10),
+        (3, 8),
+        (1, 5),
+        (1, 5),
+    ]
+    assert sum(n.technique == "" for tab in tabs for n in tab.notes) == 4 + (19 + 6) + (6 + 2)
 
 
 def test_overlapping_digits_make_one_onset():

@@ -37,7 +37,11 @@ from tabgen.formats.timemajor import TimeMajor
 FORMATS: dict[str, TextFormat] = {f.name: f for f in (TimeMajor(), LineMajor())}
 DEFAULT_FORMAT = "time"
 # Earlier versions that still read, so that models trained on them keep sampling.
-_OLDER: dict[tuple[str, int], TextFormat] = {("time", 1): TimeMajor(version=1)}
+_OLDER: dict[tuple[str, int], TextFormat] = {
+    ("time", 1): TimeMajor(version=1),
+    ("time", 2): TimeMajor(version=2),  # the bundled model's: the first alphabet, no ghost notes
+    ("line", 1): LineMajor(version=1),
+}
 
 
 def get_format(name: str, version: int | None = None) -> TextFormat:

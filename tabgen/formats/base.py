@@ -48,8 +48,12 @@ TECH_CHARS: dict[str, str] = {
     "<>": "N",
     "[]": "A",
     "pm": "M",
+    "()": "(",
 }
 TECH_OF = {c: t for t, c in TECH_CHARS.items()}
+# Techniques whose characters came after the first alphabet: they go at its end, so the ids of the
+# first 50 characters (those of every model trained before, the bundled one too) never move.
+LATER_TECHNIQUES = ("()",)
 
 EMPTY = "-"
 HEADER_MARK = "%"
@@ -62,7 +66,10 @@ def _dedupe(chars: str) -> str:
 
 
 # One alphabet for every format, so a vocab never depends on the data. Index = token id.
-ALPHABET = _dedupe("\n -|$%" + FRET_CHARS + "".join(TECH_CHARS.values()) + "ABCDEFG#e/" + "0123456789")
+# FIRST_ALPHABET is that of time v1 and v2 and line v1; later versions append LATER_TECHNIQUES.
+_FIRST_TECH = "".join(c for t, c in TECH_CHARS.items() if t not in LATER_TECHNIQUES)
+FIRST_ALPHABET = _dedupe("\n -|$%" + FRET_CHARS + _FIRST_TECH + "ABCDEFG#e/" + "0123456789")
+ALPHABET = FIRST_ALPHABET + "".join(TECH_CHARS[t] for t in LATER_TECHNIQUES)
 
 
 @dataclass
@@ -134,8 +141,13 @@ def parse_header(line: str) -> tuple[Tuning, tuple[int, int] | None, str | None]
 # Cells
 
 
-def note_cell(note: Note) -> str:
-    return FRET_CHARS[note.fret] + (TECH_CHARS[note.technique] if note.technique else "")
+def note_cell(note: Note, alphabet: str = ALPHABET) -> str:
+    """A note's cell; a technique whose character `alphabet` lacks (a ghost note in the first
+    alphabet) is left out, so the note is written plain."""
+    if not note.technique:
+        return FRET_CHARS[note.fret]
+    tech = TECH_CHARS[note.technique]
+    return FRET_CHARS[note.fret] + (tech if tech in alphabet else "")
 
 
 def parse_cells(text: str) -> tuple[list[Note | None], list[str]]:
@@ -212,7 +224,7 @@ class MaskBook:
         self.none = self._freeze(np.zeros(len(alphabet), dtype=bool))
         self._one = {c: self._mask(c) for c in alphabet}
         self._tech = np.zeros(len(alphabet), dtype=bool)
-        self._tech[[self.ids[c] for c in TECH_OF]] = True
+        self._tech[[self.ids[c] for c in TECH_OF if c in self.ids]] = True  # those of this alphabet
         self._cache: dict[tuple[object, ...], np.ndarray] = {}
 
     def _freeze(self, m: np.ndarray) -> np.ndarray:

@@ -16,15 +16,20 @@ staves, a line ``$`` at the end::
     $
 
 To keep a column aligned the model must count up to a whole line (about 70 characters) back.
+
+Version 2 adds ghost notes (technique character ``(``, at the end of the alphabet); version 1 has
+the first alphabet, without it, and writes a ghost note as a plain note.
 """
 
 from __future__ import annotations
 
 from tabgen.errors import TabValueError
 from tabgen.formats.base import (
+    ALPHABET,
     BAR_MARK,
     EMPTY,
     END_MARK,
+    FIRST_ALPHABET,
     FRET_OF,
     TECH_OF,
     Decoded,
@@ -61,7 +66,12 @@ def stave_sizes(bars: int) -> list[int]:
 
 class LineMajor(TextFormat):
     name = "line"
-    version = 1
+
+    def __init__(self, version: int = 2) -> None:
+        if version not in (1, 2):
+            raise TabValueError(f"the line format has versions 1 and 2, not {version}")
+        self.version = version
+        self.alphabet = ALPHABET if version >= 2 else FIRST_ALPHABET  # 2: ghost notes
 
     def encode(self, tab: Tab, style: str | None = None) -> str:
         tab = normalize(tab)
@@ -73,7 +83,7 @@ class LineMajor(TextFormat):
                 cells = [[EMPTY] * bar.width for _ in labels]
                 for col in bar.columns:
                     for note in col.notes:
-                        cells[note.string - 1][col.position] = note_cell(note)
+                        cells[note.string - 1][col.position] = note_cell(note, self.alphabet)
                 for row, row_cells in zip(rows, cells, strict=True):
                     row.extend(row_cells)
                     row.append(BAR_MARK)

@@ -27,6 +27,9 @@ models trained on it):
   bars back", the notation's repeat sign with a reach), the nearest such bar; silent bars are
   written out. So a phrase that returns is one short line the model can write, not a copy.
 
+Version 3 adds ghost notes (technique character ``(``, at the end of the alphabet); versions 1
+and 2 have the first alphabet, without it, and write a ghost note as a plain note.
+
 A header may end with a style letter (``%E2A2D3G3B3E4 4/4 g``: `tabgen.formats.base.STYLES`).
 """
 
@@ -38,9 +41,11 @@ import numpy as np
 
 from tabgen.errors import TabValueError
 from tabgen.formats.base import (
+    ALPHABET,
     BAR_MARK,
     EMPTY,
     END_MARK,
+    FIRST_ALPHABET,
     FRET_OF,
     STYLE_NAMES,
     TECH_OF,
@@ -91,11 +96,12 @@ def is_bar_line(line: str) -> bool:
 class TimeMajor(TextFormat):
     name = "time"
 
-    def __init__(self, version: int = 2) -> None:
-        if version not in (1, 2):
-            raise TabValueError(f"the time format has versions 1 and 2, not {version}")
+    def __init__(self, version: int = 3) -> None:
+        if version not in (1, 2, 3):
+            raise TabValueError(f"the time format has versions 1, 2 and 3, not {version}")
         self.version = version
         self.marks = self.styled = version >= 2  # bars-to-come counts, bar repeats, a style letter
+        self.alphabet = ALPHABET if version >= 3 else FIRST_ALPHABET  # 3: ghost notes
 
     def encode(self, tab: Tab, style: str | None = None) -> str:
         tab = normalize(tab)
@@ -123,7 +129,7 @@ class TimeMajor(TextFormat):
                 for col in bar.columns:
                     cells = [EMPTY] * n
                     for note in col.notes:
-                        cells[note.string - 1] = note_cell(note)
+                        cells[note.string - 1] = note_cell(note, self.alphabet)
                     lines[col.position] = "".join(cells).rstrip(EMPTY)
                 out.append("\n".join(lines) + "\n")
             out.append(BAR_MARK + (bars_to_come(total, b) if self.marks else "") + "\n")

@@ -83,6 +83,8 @@ def _note(beat: gp.Beat, n: Note, tab: Tab, states: dict[int, _StringState], rin
         note.effect.palmMute = True
     elif t == "~":
         note.effect.vibrato = True
+    elif t == "()":
+        note.effect.ghostNote = True
     states[n.string] = _StringState(note, n.fret)
     return note
 

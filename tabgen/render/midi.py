@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 RESOLUTION = 960  # ticks per quarter: every grid slot and bend step lands on a whole tick
 
 
-VELOCITY = {"": 90, "legato": 70, "x": 40, "g": 70, "pm": 80}
+VELOCITY = {"": 90, "legato": 70, "x": 40, "g": 70, "pm": 80, "()": 45}  # "()": a ghost note, half as loud
 BEND_TIME = 0.12  # seconds a bend or release takes to reach its pitch
 SLIDE_TIME = 0.08  # seconds of glide before a slide's target note
 GRACE_TIME = 0.06  # seconds a grace note sounds before its main note

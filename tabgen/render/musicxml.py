@@ -62,6 +62,8 @@ def _sounding(tab: Tab, n: Note) -> note.Note:
         m21.pitch.accidental = None  # a pitch from a MIDI number carries an explicit natural sign
     if n.technique == "x":
         m21.notehead = "x"
+    elif n.technique == "()":  # a ghost note: <notehead parentheses="yes">
+        m21.noteheadParenthesis = True
     return m21
 
 

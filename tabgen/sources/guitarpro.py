@@ -37,6 +37,8 @@ def _technique(note: gp.Note, beat: gp.Beat) -> str:
         return "<>"
     if e.harmonic is not None:
         return "[]"
+    if e.ghostNote:
+        return "()"
     if e.palmMute:
         return "pm"
     if e.vibrato:

@@ -26,10 +26,11 @@
 
 #define MAX_FRET 24
 #define MAX_STRINGS 8
-#define TECHNIQUES 14 /* "" h p b r / \ s t ~ g <> [] x: the order of parse.SCAN_TECHNIQUES */
+#define TECHNIQUES 15 /* "" h p b r / \ s t ~ g <> [] x (): the order of parse.SCAN_TECHNIQUES */
 #define T_HARMONIC 11
 #define T_ARTIFICIAL 12
 #define T_DEAD 13
+#define T_GHOST 14
 #define CACHED_POSITIONS 256
 
 static unsigned char is_space[128]; /* str.isspace() and the re module's \s, for ASCII */
@@ -387,9 +388,9 @@ static int scan_line(const unsigned char *s, Py_ssize_t n, placer *pl, Py_ssize_
                     return 0;
             }
             i = stop;
-        } else if (c == '<' || c == '[') {
-            /* <\d+> and \[\d+\] */
-            unsigned char close = c == '<' ? '>' : ']';
+        } else if (c == '<' || c == '[' || c == '(') {
+            /* <\d+>, \[\d+\] and \(\d+\) */
+            unsigned char close = c == '<' ? '>' : c == '[' ? ']' : ')';
             Py_ssize_t e = i + 1;
             long value = 0;
             while (e < n && is_digit(s[e])) {
@@ -407,7 +408,7 @@ static int scan_line(const unsigned char *s, Py_ssize_t n, placer *pl, Py_ssize_
                     return -1;
                 continue;
             }
-            if (put(pl, start + 1, c == '<' ? T_HARMONIC : T_ARTIFICIAL, (int)value))
+            if (put(pl, start + 1, c == '<' ? T_HARMONIC : c == '[' ? T_ARTIFICIAL : T_GHOST, (int)value))
                 return 0;
         } else if (c == 'x' || c == 'X') {
             if (put(pl, i, T_DEAD, 0))
@@ -952,7 +953,7 @@ PyMODINIT_FUNC PyInit__scan(void)
         is_space[(unsigned char)*c] = 1;
     for (const char *c = "-|0123456789~=<>[]()/\\hpbrstxX*:"; *c; c++)
         is_stave[(unsigned char)*c] = 1;
-    /* codes as in parse.SCAN_TECHNIQUES: "" h p b r / \ s t ~ g <> [] x */
+    /* codes as in parse.SCAN_TECHNIQUES: "" h p b r / \ s t ~ g <> [] x () */
     const char *prefixes = "hpbr/\\st";
     for (int k = 0; prefixes[k]; k++)
         prefix_code[(unsigned char)prefixes[k]] = (unsigned char)(k + 1);

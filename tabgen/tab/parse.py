@@ -18,6 +18,7 @@ How a text is read:
    on every line are not part of the bar's width, marks on some lines (the dots on the middle
    strings) count as dashes. ``xN`` above the stave or after its last bar line sets ``repeat_end=N``.
 3. Notes. In each bar of each line, tokens are: ``<12>`` natural and ``[12]`` artificial harmonics,
+   ``(5)`` ghost notes,
    a run of digits with an optional connecting technique before it (``h p b r / \\ s``, ``t`` for
    tapped, ``g`` for a grace note as in ``g0h1``) and an optional ``~`` (vibrato) or ``g`` (grace)
    after it, and ``x``/``X`` (dead note,
@@ -357,14 +358,16 @@ def _trim(run: list[_Line]) -> list[_Line]:
 
 # --- notes ---------------------------------------------------------------------------------------
 
-# a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | dead | stray
-_TOKENS = re.compile(r"([^hpbr/\\stg\d<\[xX]*)([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|[xX]|.)")
+# a gap, then a token: (prefix) digits (suffix) | <natural harmonic> | [artificial harmonic] | (ghost note)
+# | dead | stray
+_TOKENS = re.compile(r"([^hpbr/\\stg\d<\[(xX]*)([hpbr/\\stg]?\d+[~g]?|<\d+>|\[\d+\]|\(\d+\)|[xX]|.)")
+_ENCLOSED = {"<": "<>", "[": "[]", "(": "()"}  # <12> natural, [12] artificial harmonic, (5) ghost note
 # a token's notes as (offset in the token, note), and a diagnostic or ""
 Token = tuple[tuple[tuple[int, Note], ...], str]
 
 # Every note the reader can make, made once (notes are immutable: shared). The C loop gets the plain
-# ones as a list, at ((string - 1) * 14 + technique) * 25 + fret; "pm" comes from a palm-mute line.
-SCAN_TECHNIQUES = ("", "h", "p", "b", "r", "/", "\\", "s", "t", "~", "g", "<>", "[]", "x")
+# ones as a list, at ((string - 1) * 15 + technique) * 25 + fret; "pm" comes from a palm-mute line.
+SCAN_TECHNIQUES = ("", "h", "p", "b", "r", "/", "\\", "s", "t", "~", "g", "<>", "[]", "x", "()")
 _NOTES: dict[tuple[int, int, str], Note] = {
     (string, fret, technique): Note(string, fret, technique)
     for string in range(1, MAX_STRINGS + 1)
@@ -691,13 +694,15 @@ class _StaveReader:
     def token(string: int, token: str) -> Token:
         """The notes of a token as (offset in the token, note), and a diagnostic or ''."""
         first, last = token[0], token[-1]
-        if first == "<" or first == "[":
-            if len(token) < 3 or last not in ">]":
+        if first in _ENCLOSED:
+            if len(token) < 3 or last not in ">])":
                 return (), ""  # a stray bracket
             fret = int(token[1:-1])
+            technique = _ENCLOSED[first]
             if fret > MAX_FRET:
-                return (), f"harmonic at fret {fret} is beyond fret {MAX_FRET}; skipped"
-            return ((1, _note(string, fret, "<>" if first == "<" else "[]")),), ""
+                what = "ghost note" if technique == "()" else "harmonic"
+                return (), f"{what} at fret {fret} is beyond fret {MAX_FRET}; skipped"
+            return ((1, _note(string, fret, technique)),), ""
         if first in "xX" and len(token) == 1:
             return ((0, _note(string, 0, "x")),), ""
         prefix = "" if first.isdigit() else first

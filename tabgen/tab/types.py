@@ -35,6 +35,7 @@ TECHNIQUES: dict[str, str] = {
     "<>": "natural harmonic",
     "[]": "artificial harmonic",
     "pm": "palm mute",
+    "()": "ghost note",
 }
 SLIDES = frozenset({"/", "\\", "s"})  # the techniques that slide into a note from the one before it
 

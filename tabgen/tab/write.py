@@ -1,9 +1,10 @@
 """`Tab` to ASCII stave text, the form a guitarist reads. Used by normalize, render and the corpus.
 
 Layout of one bar: every column gets a cell of the same width ``k``. A cell starts with a lead
-character (``-``, or a prefix technique such as ``h`` in ``5h7``, or ``<`` of a harmonic), then the
-fret digits, then any suffix (``~``, ``g``, ``>``), then dashes. The digits of a column all start at
-the same character offset, which is the column's position when the text is parsed back.
+character (``-``, or a prefix technique such as ``h`` in ``5h7``, or ``<`` of a harmonic, ``(`` of a
+ghost note), then the fret digits, then any suffix (``~``, ``g``, ``>``, ``)``), then dashes. The
+digits of a column all start at the same character offset, which is the column's position when the
+text is parsed back.
 
 A tab whose columns already sit at character offsets (a parsed tab) is written at those offsets
 when they fit; otherwise (a grid tab) each position ``p`` becomes offset ``p * k + 1``.
@@ -34,6 +35,8 @@ def note_token(note: Note) -> tuple[str, str, str]:
         return "<", digits, ">"
     if t == "[]":
         return "[", digits, "]"
+    if t == "()":
+        return "(", digits, ")"
     if t in SUFFIX_TECHNIQUES:
         return "", digits, t
     return "", digits, ""
