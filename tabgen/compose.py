@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from tabgen.tab.types import Tab, Tuning
 
 # What compose samples by default, chosen by the density and key figures of the bundled model's
-# pieces (docs/compose.md: temperature 1.0 writes as densely as the corpus, best of 8 holds the key)
+# pieces (docs/compose.md: temperature 1.0 writes as densely as the corpus, best of 12 holds the key)
 DEFAULT_TEMPERATURE = 1.0
-DEFAULT_CANDIDATES = 8
+DEFAULT_CANDIDATES = 12
 
 # Score weights: a leftover problem outweighs everything; an empty bar or a copied window costs its
 # share of the piece; a repair costs a little (the piece was changed after sampling).
@@ -39,11 +39,11 @@ COPIED_WINDOW_COST = 1.0
 REPAIR_COST = 0.05
 # Form: what the form figures of tabgen.form reward (chosen by the ablation in docs/compose.md).
 END_WISH_GAIN = 0.5  # times the model's P(end) at the cut
-TONIC_GAIN = 0.5  # the piece ends on its tonic
-ONE_KEY_GAIN = 0.3  # both halves in the same key
+TONIC_GAIN = 0.8  # the piece ends on its tonic
+ONE_KEY_GAIN = 0.8  # both halves in the same key (as much as the tonic: bench/selection.py --sweep)
 REPEAT_GAIN = 1.0  # times the share of bars that return exactly, up to REPEAT_CAP
 REPEAT_CAP = 0.3
-RESTART_COST = 8.0  # times the share of bars that begin with half a bar of silence (one in 16: 0.5)
+RESTART_COST = 32.0  # times the share of bars that begin with half a bar of silence (one in 16: 2.0)
 LONG_SILENCE_COST = 1.0  # a silence of more than LONG_SILENCE bars between two notes
 LONG_SILENCE = 2
 
