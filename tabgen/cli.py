@@ -388,6 +388,12 @@ def _print_corpus_summary(summary: dict) -> None:
         f"{bars['total']:,} bars; train {bars['train']:,} bars / {chars['train']:,} chars, "
         f"validation {bars['val']:,} bars / {chars['val']:,} chars"
     )
+    if replay := summary.get("replay"):
+        names = ", ".join(Path(f).name for f in replay["files"])
+        out.print(
+            f"  of which replayed from {names}: {replay['pieces']} pieces, {replay['bars']:,} bars / "
+            f"{replay['chars']:,} chars (--replay {replay['share']:g}; --replay 0 leaves them out)"
+        )
     for path, reason in summary["files_skipped"]:
         out.print(f"  skipped {path}: {reason}", markup=False)
 
@@ -496,6 +502,13 @@ def train(
     patience: Annotated[
         int, typer.Option(min=0, help="Stop after this many validations without a new best (0: never).")
     ] = 5,
+    replay: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of the training text taken from the shipped guitar corpus, to keep what the model "
+            "knew (default 0.5 fine-tuning, 0 from scratch)."
+        ),
+    ] = None,
     format: Annotated[str | None, typer.Option("--format", help="The model's text format.")] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the run in --out where it stopped.")
@@ -537,17 +550,18 @@ def train(
     try:
         if rank == 0 and source.note:
             out.print(source.note)
+        share = finetune.replay_share(replay, source)
         options = dict(version=source.format_version, style=style_name, style_letter=letter)
+        options.update(replay=finetune.replay_files() if share else None, replay_share=share)
         prepared = rank_zero_first(
             lambda: _prepare_with_progress(prepare, data, cfg_format, show=rank == 0, **options)
         )
         if rank == 0:
             _print_corpus_summary(prepared.summary())
-        tuned = source.path is not None
+        peak, warmup = finetune.schedule(lr, source)
         cfg = TrainConfig(
             data=prepared.dir, out_dir=out_dir, steps=steps, minutes=minutes, size=size,
-            batch=batch, seq_len=seq_len, lr=lr or (finetune.FINETUNE_LR if tuned else finetune.SCRATCH_LR),
-            warmup=finetune.FINETUNE_WARMUP if tuned else finetune.SCRATCH_WARMUP,
+            batch=batch, seq_len=seq_len, lr=peak, warmup=warmup,
             eval_interval=eval_interval, device=device, seed=seed, resume=resume, format=cfg_format,
             threads=threads, init_from=source.path if not resume else None, patience=patience,
         )  # fmt: skip
@@ -579,6 +593,7 @@ def train(
             "--size": size,
             "--style": style_name,
             "--patience": patience,
+            "--replay": replay,
             "--format": format,
             "--device": device,
             "--seed": seed,
@@ -609,8 +624,7 @@ def _train_source(
     last = out_dir / "last.pt"
     if not resume or not last.is_file():
         return finetune.resolve_source(spec, data, fmt, size)
-    ckpt = load_checkpoint(last)
-    return finetune.Source(None, ckpt.format, ckpt.format_version, dict(ckpt.vocab))
+    return finetune.resumed_source(load_checkpoint(last))
 
 
 def _fit_summary(metrics: dict) -> list[str]:

@@ -5,12 +5,18 @@ knows it only has to learn the folder's style. So `tabgen train` starts from the
 tab files found add up to less than SMALL_DATA_BYTES and nothing asks otherwise (`--from none`, a
 `--size`, or a `--format` the bundled model is not in). A fine-tune keeps the source model's size,
 alphabet, format and format version: the data is prepared in that version.
+
+A fine-tune also rehearses (replays) a share of the shipped corpus's guitar collection, in its own
+style, beside the user's training pieces (`replay_files`, REPLAY_SHARE; validation is the user's
+tabs alone): trained on a few tabs only, the model forgets how to count a bar's slot lines and end
+a piece while it learns their style (docs/train.md has the figures).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tabgen.errors import InputError
 
@@ -20,6 +26,8 @@ SCRATCH_LR, SCRATCH_WARMUP = 3e-3, 100
 # and a short warmup (AdamW's moments start from zero, so a few steps of ramp keep the first updates small).
 FINETUNE_LR, FINETUNE_WARMUP = 1e-3, 20
 DEFAULT_PATIENCE = 5  # validations without a new best before the CLI stops a run
+REPLAY_SHARE = 0.5  # of a fine-tune's training characters, from the shipped corpus (`--replay`)
+REPLAY_COLLECTIONS = ("mutopia-guitar",)  # the shipped collections replayed (corpora/NAME.tab.gz)
 
 
 @dataclass
@@ -31,6 +39,8 @@ class Source:
     format_version: int | None = None
     vocab: dict | None = None
     note: str = ""
+    replay: float | None = None  # a resumed run's own replay share (None: the default for `path`)
+    schedule: tuple[float, int] | None = None  # a resumed run's own peak lr and warmup
 
 
 def data_bytes(paths: list[Path]) -> int:
@@ -101,3 +111,55 @@ def style_for(source: Source, style: str | None) -> tuple[str | None, str | None
     if not name or "=" in name or any(c.isspace() for c in name):
         raise InputError(f"--style {style!r}: a style name is one word")
     return name, new_style_letter(source.vocab or {}, name)
+
+
+def replay_files() -> list[Path]:
+    """The shipped corpus files a fine-tune replays (REPLAY_COLLECTIONS), those that are there:
+    `corpora/` beside the package in a checkout; none in an install without it."""
+    folder = Path(__file__).resolve().parent.parent / "corpora"
+    return [f for name in REPLAY_COLLECTIONS if (f := folder / f"{name}.tab.gz").is_file()]
+
+
+def replay_share(share: float | None, source: Source) -> float:
+    """The share of the training text replayed: `share` when given (`--replay`), else REPLAY_SHARE
+    for a fine-tune and none from scratch. InputError outside [0, 1)."""
+    if share is None and source.replay is not None:
+        return source.replay
+    if share is None:
+        return REPLAY_SHARE if source.path is not None else 0.0
+    if not 0 <= share < 1:
+        raise InputError(f"--replay {share}: a share of the training text, at least 0 and below 1")
+    return share
+
+
+def schedule(lr: float | None, source: Source) -> tuple[float, int]:
+    """(peak lr, warmup steps): `lr` when given; a resumed run's own; else the fine-tune's or the
+    from-scratch schedule."""
+    if source.schedule is not None:
+        own_lr, warmup = source.schedule
+        return lr or own_lr, warmup
+    if source.path is not None:
+        return lr or FINETUNE_LR, FINETUNE_WARMUP
+    return lr or SCRATCH_LR, SCRATCH_WARMUP
+
+
+def resumed_source(ckpt: Any) -> Source:
+    """What a resumed run starts from: its own format, styles, replay share and schedule."""
+    config = (ckpt.train_state or {}).get("config") or {}
+    own = (float(config["lr"]), int(config["warmup"])) if "lr" in config and "warmup" in config else None
+    return Source(
+        None, ckpt.format, ckpt.format_version, dict(ckpt.vocab), replay=run_replay_share(ckpt), schedule=own
+    )
+
+
+def run_replay_share(ckpt: Any) -> float:
+    """The replay share a run was prepared with (its checkpoint's prepared corpus), so `--resume`
+    reads the same training text; a fine-tune whose prepared corpus is gone: REPLAY_SHARE."""
+    import json
+
+    config = (ckpt.train_state or {}).get("config") or {}
+    try:
+        manifest = json.loads((Path(config["data"]) / "manifest.json").read_text(encoding="utf-8"))
+    except (KeyError, TypeError, OSError, ValueError):
+        return REPLAY_SHARE if config.get("init_from") else 0.0
+    return float((manifest.get("replay") or {}).get("share", 0.0))

@@ -92,8 +92,9 @@ def test_fine_tuning_a_v1_model_prepares_the_data_in_v1(tabs, tmp_path):
     source = tmp_path / "v1model"
     train(cfg(v1_data, source))
     run = tmp_path / "run"
+    # (--replay 0: the shipped guitar corpus would be replayed in v1 too, under another cache key)
     res = runner.invoke(app, ["train", str(tabs), "--out", str(run), "--from", str(source), "--steps", "4",
-                              *SMALL_RUN])  # fmt: skip
+                              "--replay", "0", *SMALL_RUN])  # fmt: skip
     assert res.exit_code == 0, res.output
     ckpt = load_checkpoint(find_checkpoint(run))
     assert (ckpt.format, ckpt.format_version) == ("time", 1)
@@ -157,6 +158,8 @@ def test_style_mine_round_trip(tabs, tmp_path):
         "6",
         "--style",
         "mine",
+        "--replay",
+        "0",  # only the user's pieces, each with the style's letter (replay: test_finetune_replay.py)
     ]
     res = runner.invoke(app, [*args, *SMALL_RUN])
     assert res.exit_code == 0, res.output
