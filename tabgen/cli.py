@@ -543,14 +543,14 @@ def train(
     from tabgen.train import train as run_training
 
     source = _train_source(from_, data, format, size, resume, out_dir)
-    style_name, letter = finetune.style_for(source, style)
+    share = finetune.replay_share(replay, source)
+    style_name, letter = finetune.style_for(source, style, share)
     resumed_format = run_format(out_dir) if resume and out_dir.is_dir() else None
     cfg_format = format or source.format or resumed_format or DEFAULT_FORMAT
     rank, _, owns_group = init_distributed(device)
     try:
         if rank == 0 and source.note:
             out.print(source.note)
-        share = finetune.replay_share(replay, source)
         options = dict(version=source.format_version, style=style_name, style_letter=letter)
         options.update(replay=finetune.replay_files() if share else None, replay_share=share)
         prepared = rank_zero_first(

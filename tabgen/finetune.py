@@ -28,6 +28,7 @@ FINETUNE_LR, FINETUNE_WARMUP = 1e-3, 20
 DEFAULT_PATIENCE = 5  # validations without a new best before the CLI stops a run
 REPLAY_SHARE = 0.5  # of a fine-tune's training characters, from the shipped corpus (`--replay`)
 REPLAY_COLLECTIONS = ("mutopia-guitar",)  # the shipped collections replayed (corpora/NAME.tab.gz)
+REPLAY_STYLE = "mine"  # the user's style when a run replays and no --style names it
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Source:
     note: str = ""
     replay: float | None = None  # a resumed run's own replay share (None: the default for `path`)
     schedule: tuple[float, int] | None = None  # a resumed run's own peak lr and warmup
+    style: str | None = None  # a resumed run's own style for the user's tabs
 
 
 def data_bytes(paths: list[Path]) -> int:
@@ -100,11 +102,19 @@ def resolve_source(
     return Source(path, ckpt.format, ckpt.format_version, dict(ckpt.vocab), note)
 
 
-def style_for(source: Source, style: str | None) -> tuple[str | None, str | None]:
+def style_for(source: Source, style: str | None, replay: float = 0.0) -> tuple[str | None, str | None]:
     """(style name, header letter) every piece of the user's data is written with: the source model's
-    letter for a style it knows, a built-in letter, else the first user letter it does not use."""
+    letter for a style it knows, a built-in letter, else the first user letter it does not use.
+    Without `style`, a run that replays (`replay` > 0) in a format that carries styles names the
+    user's style REPLAY_STYLE: the replayed pieces keep their own letters, and the user's must differ
+    from them, or compose's default style would be the replayed collection's."""
+    from tabgen.formats import get_format
     from tabgen.sample import new_style_letter
 
+    style = style or source.style
+    if not style and replay > 0 and source.format is not None:
+        if get_format(source.format, source.format_version).styled:
+            style = REPLAY_STYLE
     if not style:
         return None, None
     name = style.strip().casefold()
@@ -144,12 +154,15 @@ def schedule(lr: float | None, source: Source) -> tuple[float, int]:
 
 
 def resumed_source(ckpt: Any) -> Source:
-    """What a resumed run starts from: its own format, styles, replay share and schedule."""
+    """What a resumed run starts from: its own format, styles (and the user's), replay share and
+    schedule, so it reads the same text the same way."""
     config = (ckpt.train_state or {}).get("config") or {}
     own = (float(config["lr"]), int(config["warmup"])) if "lr" in config and "warmup" in config else None
+    vocab = dict(ckpt.vocab)
     return Source(
-        None, ckpt.format, ckpt.format_version, dict(ckpt.vocab), replay=run_replay_share(ckpt), schedule=own
-    )
+        None, ckpt.format, ckpt.format_version, vocab, replay=run_replay_share(ckpt), schedule=own,
+        style=vocab.get("default_style"),
+    )  # fmt: skip
 
 
 def run_replay_share(ckpt: Any) -> float:

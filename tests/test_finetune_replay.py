@@ -84,6 +84,15 @@ def test_replay_share_must_be_a_share(tabs):
         finetune.replay_share(1.5, finetune.Source(None))
 
 
+def test_without_replay_the_users_tabs_carry_no_style_unless_asked(tabs):
+    tuned = finetune.resolve_source(str(tiny_run()), [tabs])
+    assert finetune.style_for(tuned, None, 0.0) == (None, None)
+    assert finetune.style_for(tuned, None, 0.5)[0] == finetune.REPLAY_STYLE
+    assert finetune.style_for(tuned, "Yours", 0.5)[0] == "yours"
+    v1 = finetune.Source(None, "time", 1)  # a format without styles: nothing to name
+    assert finetune.style_for(v1, None, 0.5) == (None, None)
+
+
 def test_the_default_replay_applies_to_fine_tunes_only(tabs):
     tuned = finetune.resolve_source(str(tiny_run()), [tabs])
     scratch = finetune.resolve_source("none", [tabs])
@@ -98,10 +107,14 @@ def test_the_default_replay_applies_to_fine_tunes_only(tabs):
 def test_a_resumed_fine_tune_reads_the_same_text_with_the_same_schedule(tabs, tmp_path, monkeypatch):
     monkeypatch.setattr(finetune, "replay_files", lambda: [FOLK])
     run = tmp_path / "run"
-    args = ["train", str(tabs), "--out", str(run), "--from", str(tiny_run()), "--style", "mine"]
+    args = ["train", str(tabs), "--out", str(run), "--from", str(tiny_run())]
     res = runner.invoke(app, [*args, "--steps", "4", *SMALL_RUN])
     assert res.exit_code == 0, res.output
     assert "of which replayed from miscFolk.tab.gz" in res.output
+    # no --style: the tabs are named REPLAY_STYLE, apart from the replayed folk, and composed by default
+    assert f"--style {finetune.REPLAY_STYLE})" in res.output
+    vocab = load_checkpoint(run / "last.pt").vocab
+    assert vocab["default_style"] == finetune.REPLAY_STYLE and set(vocab["styles"]) == {"mine", "folk"}
     first = load_checkpoint(run / "last.pt").train_state["config"]
     manifest = json.loads((Path(first["data"]) / "manifest.json").read_text())
     assert manifest["replay"]["share"] == finetune.REPLAY_SHARE and first["lr"] == finetune.FINETUNE_LR
@@ -109,6 +122,7 @@ def test_a_resumed_fine_tune_reads_the_same_text_with_the_same_schedule(tabs, tm
     assert res.exit_code == 0, res.output
     again = load_checkpoint(run / "last.pt")
     assert again.train_state["step"] == 8 and "position reset" not in res.output
+    assert again.vocab["style_letters"] == vocab["style_letters"]
     config = again.train_state["config"]
     assert config["data"] == first["data"] and (config["lr"], config["warmup"]) == (
         first["lr"],
