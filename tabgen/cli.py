@@ -506,7 +506,7 @@ def train(
         float | None,
         typer.Option(
             help="Share of the training text taken from the shipped guitar corpus, to keep what the model "
-            "knew (default 0.5 fine-tuning, 0 from scratch)."
+            "knew (default 0.25 fine-tuning, 0 from scratch)."
         ),
     ] = None,
     format: Annotated[str | None, typer.Option("--format", help="The model's text format.")] = None,
@@ -519,9 +519,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1337,
     batch: Annotated[int, typer.Option(help="Sequences per step (per rank under torchrun).")] = 32,
     seq_len: Annotated[int, typer.Option("--seq-len", help="Characters per sequence per step.")] = 128,
-    lr: Annotated[
-        float | None, typer.Option(help="Peak learning rate (default 3e-3 from scratch, 1e-3 fine-tuning).")
-    ] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (default 3e-3).")] = None,
     eval_interval: Annotated[
         int | None,
         typer.Option(
@@ -564,6 +562,7 @@ def train(
             batch=batch, seq_len=seq_len, lr=peak, warmup=warmup,
             eval_interval=eval_interval, device=device, seed=seed, resume=resume, format=cfg_format,
             threads=threads, init_from=source.path if not resume else None, patience=patience,
+            dropout=finetune.dropout(source),
         )  # fmt: skip
         with _TrainProgress(show=rank == 0) as progress:
             metrics = run_training(cfg, on_progress=progress)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from tabgen import finetune
 from tabgen.checkpoint import find_checkpoint, load_checkpoint
 from tabgen.cli import app
 from tabgen.corpus import prepare
@@ -73,7 +75,9 @@ def test_fine_tuning_starts_from_the_source_weights_and_keeps_its_size_and_alpha
     assert res.exit_code == 0, res.output
     assert f"fine-tuning {source}" in res.output and "passes over the training data" in res.output
     ckpt = load_checkpoint(find_checkpoint(run))
-    assert ckpt.vocab["alphabet"] == src.vocab["alphabet"] and ckpt.config == src.config
+    assert ckpt.vocab["alphabet"] == src.vocab["alphabet"]
+    # the same model, trained at the fine-tune's dropout
+    assert ckpt.config == replace(src.config, dropout=finetune.FINETUNE_DROPOUT) != src.config
     assert not torch.allclose(ckpt.model.state_dict()["head.weight"], src.model.state_dict()["head.weight"])
     out = tmp_path / "piece.txt"
     res = runner.invoke(app, ["compose", "--model", str(run), "--bars", "4", "--tab", str(out)])

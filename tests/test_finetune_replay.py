@@ -93,7 +93,7 @@ def test_without_replay_the_users_tabs_carry_no_style_unless_asked(tabs):
     assert finetune.style_for(v1, None, 0.5) == (None, None)
 
 
-def test_the_default_replay_applies_to_fine_tunes_only(tabs):
+def test_the_default_replay_and_dropout_apply_to_fine_tunes_only(tabs):
     tuned = finetune.resolve_source(str(tiny_run()), [tabs])
     scratch = finetune.resolve_source("none", [tabs])
     assert finetune.replay_share(None, tuned) == finetune.REPLAY_SHARE > 0
@@ -102,6 +102,7 @@ def test_the_default_replay_applies_to_fine_tunes_only(tabs):
     assert [f.name for f in finetune.replay_files()] == [f"{n}.tab.gz" for n in finetune.REPLAY_COLLECTIONS]
     assert finetune.schedule(None, tuned) == (finetune.FINETUNE_LR, finetune.FINETUNE_WARMUP)
     assert finetune.schedule(None, scratch) == (finetune.SCRATCH_LR, finetune.SCRATCH_WARMUP)
+    assert finetune.dropout(tuned) == finetune.FINETUNE_DROPOUT and finetune.dropout(scratch) is None
 
 
 def test_a_resumed_fine_tune_reads_the_same_text_with_the_same_schedule(tabs, tmp_path, monkeypatch):
