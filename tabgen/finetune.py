@@ -28,7 +28,7 @@ SCRATCH_LR, SCRATCH_WARMUP = 3e-3, 100
 FINETUNE_LR, FINETUNE_WARMUP = 3e-3, 20
 # The source model's dropout (base: 0.1) is for a corpus of tens of MB; on a few tabs, gone over many
 # times, more of it keeps the model from learning them by heart (docs/train.md has the figures).
-FINETUNE_DROPOUT = 0.3
+FINETUNE_DROPOUT = 0.5
 DEFAULT_PATIENCE = 5  # validations without a new best before the CLI stops a run
 REPLAY_SHARE = 0.25  # of a fine-tune's training characters, from the shipped corpus (`--replay`)
 REPLAY_COLLECTIONS = ("mutopia-guitar",)  # the shipped collections replayed (corpora/NAME.tab.gz)
