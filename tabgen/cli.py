@@ -391,8 +391,9 @@ def _print_corpus_summary(summary: dict) -> None:
     if replay := summary.get("replay"):
         names = ", ".join(Path(f).name for f in replay["files"])
         out.print(
-            f"  of which replayed from {names}: {replay['pieces']} pieces, {replay['bars']:,} bars / "
-            f"{replay['chars']:,} chars (--replay {replay['share']:g}; --replay 0 leaves them out)"
+            f"  and replayed, in training only, from {names}: {replay['pieces']} pieces, "
+            f"{replay['bars']:,} bars / {replay['chars']:,} chars (--replay {replay['share']:g}; "
+            "--replay 0 leaves them out)"
         )
     for path, reason in summary["files_skipped"]:
         out.print(f"  skipped {path}: {reason}", markup=False)
@@ -506,7 +507,7 @@ def train(
         float | None,
         typer.Option(
             help="Share of the training text taken from the shipped guitar corpus, to keep what the model "
-            "knew (default 0.25 fine-tuning, 0 from scratch)."
+            "knew (default 0.4 fine-tuning, 0 from scratch)."
         ),
     ] = None,
     format: Annotated[str | None, typer.Option("--format", help="The model's text format.")] = None,
@@ -590,7 +591,7 @@ def train(
             "--steps": steps,
             "--minutes": minutes,
             "--size": size,
-            "--style": style_name,
+            "--style": style_name if style else None,  # (a style replay named is read from the run)
             "--patience": patience,
             "--replay": replay,
             "--format": format,

@@ -30,7 +30,7 @@ FINETUNE_LR, FINETUNE_WARMUP = 3e-3, 20
 # times, more of it keeps the model from learning them by heart (docs/train.md has the figures).
 FINETUNE_DROPOUT = 0.5
 DEFAULT_PATIENCE = 5  # validations without a new best before the CLI stops a run
-REPLAY_SHARE = 0.25  # of a fine-tune's training characters, from the shipped corpus (`--replay`)
+REPLAY_SHARE = 0.4  # of a fine-tune's training characters, from the shipped corpus (`--replay`)
 REPLAY_COLLECTIONS = ("mutopia-guitar",)  # the shipped collections replayed (corpora/NAME.tab.gz)
 REPLAY_STYLE = "mine"  # the user's style when a run replays and no --style names it
 

@@ -68,6 +68,9 @@ def test_replayed_pieces_land_in_training_only_in_their_own_style(tabs):
     assert vocab["styles"] == {"mine": len(user) + len(pieces(own.dir, "val")), "folk": len(replayed)}
     assert mixed.manifest["chars"]["train"] == mixed.train_bin.stat().st_size
     assert mixed.summary()["replay"] == account and plain.summary()["replay"] is None
+    # the summary counts the user's files; the replayed pieces come apart
+    for key in ("pieces", "bars", "chars"):
+        assert mixed.summary()[key] == own.summary()[key]
 
 
 def test_a_replayed_piece_that_is_one_of_the_users_is_left_out(tabs, tmp_path):
@@ -111,7 +114,7 @@ def test_a_resumed_fine_tune_reads_the_same_text_with_the_same_schedule(tabs, tm
     args = ["train", str(tabs), "--out", str(run), "--from", str(tiny_run())]
     res = runner.invoke(app, [*args, "--steps", "4", *SMALL_RUN])
     assert res.exit_code == 0, res.output
-    assert "of which replayed from miscFolk.tab.gz" in res.output
+    assert "and replayed, in training only, from miscFolk.tab.gz" in res.output
     # no --style: the tabs are named REPLAY_STYLE, apart from the replayed folk, and composed by default
     assert f"--style {finetune.REPLAY_STYLE})" in res.output
     vocab = load_checkpoint(run / "last.pt").vocab
