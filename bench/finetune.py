@@ -7,9 +7,10 @@ Runs, one after the other (never at once, so they share the machine alike), with
 1. `tabgen train TABS --from none --minutes M` (a base model from scratch);
 2. `tabgen train TABS --from bundled --minutes M` (fine-tuning the bundled model);
 then `tabgen eval --corpus TABS --json` (32 pieces of 16 bars, seed 0) on both runs and on the bundled
-model itself, and prints one markdown table: steps, passes, where validation was best, validation bits
-per bar, raw validity, empty bars, and the pitch-class distance, chord share and notes per bar of the
-composed pieces beside the folder's own (notes per bar of the folder: its 4/4 training pieces).
+model itself, and prints one markdown table (each run's peak lr and replay share beside its name):
+steps, passes, where validation was best, validation bits per bar, raw validity, empty bars, and the
+pitch-class distance, chord share and notes per bar of the composed pieces beside the folder's own
+(notes per bar of the folder: its 4/4 training pieces).
 """
 
 from __future__ import annotations
@@ -63,6 +64,16 @@ def folder_figures(tabs: Path, fmt: str, version: int) -> dict:
             "chord_share": form_figures(chosen).as_dict()["chord_share"],
         }
     return out
+
+
+def settings(run_dir: Path) -> str:
+    """The run's peak lr and replay share (from its last.pt and prepared corpus), for the table."""
+    from tabgen.checkpoint import load_checkpoint
+
+    config = load_checkpoint(run_dir / "last.pt").train_state["config"]
+    manifest = json.loads((Path(config["data"]) / "manifest.json").read_text())
+    share = (manifest.get("replay") or {}).get("share", 0)
+    return f"lr {config['lr']:g}" + (f", replay {share:g}" if share else "")
 
 
 def main() -> None:
@@ -136,6 +147,8 @@ def main() -> None:
             bpb = f"{m['best_val_bits_per_bar']:.1f}"
             if m["stop_reason"] == "patience":
                 steps += " (stopped early)"
+        if model != bundled:
+            name += f" ({settings(Path(model))})"
         rows.append(
             f"| {name} | {steps} | {passes} | {best} | {bpb} | {100 * r['raw_validity']:.1f}% "
             f"| {100 * r['empty_bar_rate']:.1f}% | {r['pitch_class_distance']:.3f} "

@@ -413,6 +413,13 @@ def _print_corpus_summary(summary: dict) -> None:
         f"{bars['total']:,} bars; train {bars['train']:,} bars / {chars['train']:,} chars, "
         f"validation {bars['val']:,} bars / {chars['val']:,} chars"
     )
+    if replay := summary.get("replay"):
+        names = ", ".join(Path(f).name for f in replay["files"])
+        out.print(
+            f"  and replayed, in training only, from {names}: {replay['pieces']} pieces, "
+            f"{replay['bars']:,} bars / {replay['chars']:,} chars (--replay {replay['share']:g}; "
+            "--replay 0 leaves them out)"
+        )
     for path, reason in summary["files_skipped"]:
         out.print(f"  skipped {path}: {reason}", markup=False)
 
@@ -522,6 +529,13 @@ def train(
     patience: Annotated[
         int, typer.Option(min=0, help="Stop after this many validations without a new best (0: never).")
     ] = 5,
+    replay: Annotated[
+        float | None,
+        typer.Option(
+            help="Share of the training text taken from the shipped guitar corpus, to keep what the model "
+            "knew (default 0.4 fine-tuning, 0 from scratch)."
+        ),
+    ] = None,
     format: Annotated[str | None, typer.Option("--format", help="The model's text format.")] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the run in --out where it stopped.")
@@ -532,9 +546,7 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1337,
     batch: Annotated[int, typer.Option(help="Sequences per step (per rank under torchrun).")] = 32,
     seq_len: Annotated[int, typer.Option("--seq-len", help="Characters per sequence per step.")] = 128,
-    lr: Annotated[
-        float | None, typer.Option(help="Peak learning rate (default 3e-3 from scratch, 1e-3 fine-tuning).")
-    ] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (default 3e-3).")] = None,
     eval_interval: Annotated[
         int | None,
         typer.Option(
@@ -552,23 +564,25 @@ def train(
 
     params = {**ctx.params, "data": data, "out_dir": out_dir}  # click's values, with typer's Paths
     source = _train_source(from_, data, format, size, resume, out_dir)
-    style_name, letter = finetune.style_for(source, style)
+    share = finetune.replay_share(replay, source)
+    style_name, letter = finetune.style_for(source, style, share)
     with distributed(device) as ranks:  # rank 0 prepares the corpus first, then all ranks train
-        cfg = _train_config(params, source, style_name, letter, show=ranks.main)
+        cfg = _train_config(params, source, style_name, letter, share, show=ranks.main)
         with _TrainProgress(show=ranks.main) as progress:
             metrics = run_training(cfg, on_progress=progress)
     if not ranks.main:
         return
     _print_run(metrics, out_dir, style_name)
     if metrics["interrupted"]:
-        resume_with = _resume_command(ctx, {**params, "style": style_name})
+        # a style replay named is read from the run; one the user named is given again
+        resume_with = _resume_command(ctx, {**params, "style": style_name if style else None})
         out.print(f"interrupted: checkpoint saved. resume with: {resume_with}")
         # like a shell: 128 + the signal's number, so a script tells an interrupted run from a finished one
         raise typer.Exit(143 if metrics["stop_reason"] == "SIGTERM" else 130)
 
 
 def _train_config(
-    params: dict[str, Any], source: Any, style: str | None, letter: str | None, show: bool
+    params: dict[str, Any], source: Any, style: str | None, letter: str | None, share: float, show: bool
 ) -> Any:
     """Prepare the corpus (rank 0 first: the others then find it in the cache), print its summary and
     make the TrainConfig of the `train` command's options."""
@@ -583,15 +597,15 @@ def _train_config(
     if show and source.note:
         out.print(source.note)
     options = dict(version=source.format_version, style=style, style_letter=letter)
+    options.update(replay=finetune.replay_files() if share else None, replay_share=share)
     prepared = rank_zero_first(lambda: _prepare_with_progress(prepare, p["data"], fmt, show=show, **options))
     if show:
         _print_corpus_summary(prepared.summary())
-    tuned = source.path is not None
+    peak, warmup = finetune.schedule(p["lr"], source)
     return TrainConfig(
         data=prepared.dir, out_dir=p["out_dir"], steps=p["steps"], minutes=p["minutes"], size=p["size"],
         batch=p["batch"], seq_len=p["seq_len"], eval_interval=p["eval_interval"],
-        lr=p["lr"] or (finetune.FINETUNE_LR if tuned else finetune.SCRATCH_LR),
-        warmup=finetune.FINETUNE_WARMUP if tuned else finetune.SCRATCH_WARMUP,
+        lr=peak, warmup=warmup, dropout=finetune.dropout(source),
         device=p["device"], seed=p["seed"], resume=p["resume"], format=fmt, threads=p["threads"],
         init_from=source.path if not p["resume"] else None, patience=p["patience"],
     )  # fmt: skip
@@ -613,8 +627,8 @@ def _print_run(metrics: dict, out_dir: Path, style: str | None) -> None:
 # threads keep it bit-identical). Their flags and defaults are read from the command's own definition,
 # the one table of them: an option given at its default is left out.
 RESUMED_OPTIONS = (
-    "steps", "minutes", "size", "style", "patience", "format", "device", "seed", "batch", "seq_len", "lr",
-    "eval_interval", "threads",
+    "steps", "minutes", "size", "style", "patience", "replay", "format", "device", "seed", "batch", "seq_len",
+    "lr", "eval_interval", "threads",
 )  # fmt: skip
 
 
@@ -644,8 +658,7 @@ def _train_source(
     last = out_dir / "last.pt"
     if not resume or not last.is_file():
         return finetune.resolve_source(spec, data, fmt, size)
-    ckpt = load_checkpoint(last)
-    return finetune.Source(None, ckpt.format, ckpt.format_version, dict(ckpt.vocab))
+    return finetune.resumed_source(load_checkpoint(last))
 
 
 def _fit_summary(metrics: dict) -> list[str]:

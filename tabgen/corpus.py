@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -206,13 +207,7 @@ def default_cache_root() -> Path:
     return (Path(base) if base else Path.home() / ".cache" / "tabgen") / "prepared"
 
 
-def cache_key(files: list[Path], fmt: TextFormat, val_fraction: float, seed: int, forced: str = "") -> str:
-    """Hash of what the output depends on: each file's path, size and mtime, the format, the split
-    (and a forced style, "name=letter")."""
-    extra = f" style {forced}" if forced else ""  # unchanged keys for the corpora prepared before
-    h = hashlib.sha256(
-        f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}{extra}\n".encode()
-    )
+def _hash_files(h: Any, files: list[Path]) -> None:
     for f in files:
         try:
             st = f.stat()
@@ -220,6 +215,24 @@ def cache_key(files: list[Path], fmt: TextFormat, val_fraction: float, seed: int
         except (OSError, RuntimeError):  # a dangling symlink or a loop: skipped when read, with the reason
             where, size, mtime = f.absolute(), -1, 0
         h.update(f"{where}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
+
+
+def cache_key(
+    files: list[Path],
+    fmt: TextFormat,
+    val_fraction: float,
+    seed: int,
+    forced: str = "",
+    replay: list[Path] | None = None,
+    replay_share: float = 0.0,
+) -> str:
+    """Hash of what the output depends on: each file's path, size and mtime, the format, the split
+    (and a forced style, "name=letter"; the replayed files and their share)."""
+    h = hashlib.sha256(_options_line(fmt, val_fraction, seed, forced, replay_share).encode())
+    _hash_files(h, files)
+    if replay:
+        h.update(b"replay\n")  # which files are the user's and which are replayed
+        _hash_files(h, replay)
     return h.hexdigest()[:24]
 
 
@@ -234,6 +247,8 @@ def prepare(
     version: int | None = None,
     style: str | None = None,
     style_letter: str | None = None,
+    replay: list[Path] | None = None,
+    replay_share: float = 0.0,
 ) -> Prepared:
     """Prepare the tab files under `paths` for training (see the module docstring).
 
@@ -241,8 +256,10 @@ def prepare(
     result goes to ``cache_dir/<key>``. `workers`: parsing processes (default: the CPUs, at most 8).
     `version`: of the format (default its current one; a model fine-tuned from an older one reads
     that). `style` with `style_letter`: every piece is written with that style (a user's own name
-    for their tabs; formats that carry styles only). InputError for a missing path or when no file
-    holds a usable tab.
+    for their tabs; formats that carry styles only). `replay` with `replay_share`: tab files (a
+    fine-tune's source corpus) whose pieces, in their own styles, make up that share of the training
+    text; validation stays the pieces of `paths` alone (see `_choose_replay`). InputError for a
+    missing path or when no file holds a usable tab.
     """
     if not 0 < val_fraction < 1:
         raise InputError(f"val_fraction must be between 0 and 1, got {val_fraction}")
@@ -251,13 +268,16 @@ def prepare(
     except TabgenError as e:
         raise InputError(str(e)) from None
     forced = _forced_style(text_format, style, style_letter)
+    if not 0 <= replay_share < 1:
+        raise InputError(f"the replay share must be at least 0 and below 1, got {replay_share}")
     paths = [Path(p) for p in paths]
     files, ignored = _walk(paths)
+    replay_files = find_tab_files([Path(p) for p in replay or []]) if replay_share > 0 else []
     if not files:
         where = ", ".join(str(p) for p in paths)
         kinds = ", ".join(sorted(TEXT_SUFFIXES | GP_SUFFIXES))
         raise InputError(f"no tab files in {where} (looked for {kinds} and files without an extension)")
-    key = cache_key(files, text_format, val_fraction, seed, forced)
+    key = cache_key(files, text_format, val_fraction, seed, forced, replay_files, replay_share)
     root = Path(cache_dir) if cache_dir is not None else default_cache_root()
     out = root / key
     if (out / "manifest.json").exists():
@@ -269,8 +289,9 @@ def prepare(
         raise InputError(f"{root}: cannot write the prepared corpus there ({e.strerror or e})") from None
     try:
         manifest = _build(
-            files, ignored, paths, text_format, tmp, val_fraction, seed, progress, workers, forced
-        )
+            files, ignored, paths, text_format, tmp, val_fraction, seed, progress, workers, forced,
+            replay_files, replay_share,
+        )  # fmt: skip
         manifest["cache_key"] = key
         _write_json(tmp / "manifest.json", manifest)
         try:
@@ -287,6 +308,14 @@ def prepare(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Prepared(out, manifest)
+
+
+def _options_line(fmt: TextFormat, val_fraction: float, seed: int, forced: str, replay_share: float) -> str:
+    """The options a prepared corpus depends on, as the first line of its hashes; the parts added
+    since PREPARE_VERSION 3 only when used, so the keys of the corpora prepared before stay."""
+    extra = f" style {forced}" if forced else ""
+    extra += f" replay {replay_share!r}" if replay_share > 0 else ""
+    return f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}{extra}\n"
 
 
 def _forced_style(fmt: TextFormat, style: str | None, letter: str | None) -> str:
@@ -323,6 +352,66 @@ class _Entry:
     windows: list[int] = field(default_factory=list)
 
 
+@dataclass
+class _Read:
+    """What the first pass of `_build` found: the pieces kept (in all.bin's order) and the reports."""
+
+    entries: list[_Entry] = field(default_factory=list)
+    seen: set[bytes] = field(default_factory=set)  # the kept pieces' digests (duplicates are dropped)
+    read: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    dropped: list[dict] = field(default_factory=list)
+    staves: int = 0
+    duplicates: int = 0
+    tunings: Counter[tuple[int, ...]] = field(default_factory=Counter)  # bars per tuning
+    styles: Counter[str] = field(default_factory=Counter)  # pieces per style
+
+
+def _read_pass(
+    files: list[Path], fmt: TextFormat, workers: int, forced: str, progress: Progress | None,
+    all_bin: Path, content: Any,
+) -> _Read:  # fmt: skip
+    """Pass 1: every piece once, in file order, into all.bin; `content` hashes the files' bytes."""
+    r = _Read()
+    offset = 0
+    with open(all_bin, "wb") as out:
+        for done, result in enumerate(_read_all(files, fmt, workers, forced), start=1):
+            if progress:
+                progress(done, len(files), result.path)
+            content.update(f"{result.sha256}\n".encode())  # bytes in reading order, wherever they lie
+            r.dropped += [{"path": result.path, "reason": d} for d in result.dropped]
+            if result.skipped:
+                r.skipped.append({"path": result.path, "reason": result.skipped})
+                continue
+            r.staves += result.staves
+            kept = 0
+            for piece in result.pieces:
+                digest = hashlib.blake2b(piece.text.encode(), digest_size=16).digest()
+                if digest in r.seen:
+                    r.duplicates += 1
+                    continue
+                r.seen.add(digest)
+                ids = fmt.to_ids(piece.text)
+                out.write(ids.tobytes())
+                title = piece.title.casefold().strip()
+                group = f"title:{title}" if title else f"file:{result.sha256}"
+                r.entries.append(_Entry(offset, len(ids), piece.bars, group, piece.windows))
+                r.tunings[piece.tuning] += piece.bars
+                r.styles[piece.style] += 1
+                offset += len(ids)
+                kept += 1
+            r.read.append(
+                {
+                    "path": result.path,
+                    "staves": result.staves,
+                    "pieces": len(result.pieces),
+                    "new_pieces": kept,
+                    "diagnostics": result.diagnostics,
+                }
+            )
+    return r
+
+
 def _build(
     files: list[Path],
     ignored: list[Path],
@@ -334,55 +423,14 @@ def _build(
     progress: Progress | None,
     workers: int | None,
     forced: str = "",
+    replay_files: list[Path] | None = None,
+    replay_share: float = 0.0,
 ) -> dict:
     if workers is None:
         workers = min(os.cpu_count() or 1, 8)
-    entries: list[_Entry] = []
-    seen: set[bytes] = set()
-    read, skipped, dropped = [], [], []
-    staves = duplicates = offset = 0
-    extra = f" style {forced}" if forced else ""
-    content = hashlib.sha256(
-        f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}{extra}\n".encode()
-    )
-    tunings: Counter[tuple[int, ...]] = Counter()  # bars per tuning
-    styles: Counter[str] = Counter()  # pieces per style
-    # pass 1: every piece once, in file order, into all.bin
-    with open(tmp / "all.bin", "wb") as all_bin:
-        for done, result in enumerate(_read_all(files, fmt, workers, forced), start=1):
-            if progress:
-                progress(done, len(files), result.path)
-            content.update(f"{result.sha256}\n".encode())  # bytes in reading order, wherever they lie
-            dropped += [{"path": result.path, "reason": r} for r in result.dropped]
-            if result.skipped:
-                skipped.append({"path": result.path, "reason": result.skipped})
-                continue
-            staves += result.staves
-            kept = 0
-            for piece in result.pieces:
-                digest = hashlib.blake2b(piece.text.encode(), digest_size=16).digest()
-                if digest in seen:
-                    duplicates += 1
-                    continue
-                seen.add(digest)
-                ids = fmt.to_ids(piece.text)
-                all_bin.write(ids.tobytes())
-                title = piece.title.casefold().strip()
-                group = f"title:{title}" if title else f"file:{result.sha256}"
-                entries.append(_Entry(offset, len(ids), piece.bars, group, piece.windows))
-                tunings[piece.tuning] += piece.bars
-                styles[piece.style] += 1
-                offset += len(ids)
-                kept += 1
-            read.append(
-                {
-                    "path": result.path,
-                    "staves": result.staves,
-                    "pieces": len(result.pieces),
-                    "new_pieces": kept,
-                    "diagnostics": result.diagnostics,
-                }
-            )
+    content = hashlib.sha256(_options_line(fmt, val_fraction, seed, forced, replay_share).encode())
+    r = _read_pass(files, fmt, workers, forced, progress, tmp / "all.bin", content)
+    entries, seen, skipped, styles = r.entries, r.seen, r.skipped, r.styles
     if not entries:
         where = ", ".join(str(p) for p in paths)
         reasons = sorted({s["reason"] for s in skipped})[:3]
@@ -390,8 +438,16 @@ def _build(
             f"no usable tab in {where}: {len(files)} file(s) looked at, none held a readable stave"
             f" ({'; '.join(reasons)})"
         )
-    # pass 2: choose the validation pieces, then copy each piece to its side
+    # pass 2: choose the validation pieces, then the replayed pieces, then copy each piece to its side
     splits = _split(entries, val_fraction, seed, fmt, tmp / "all.bin")
+    replay = None
+    if replay_files and replay_share > 0:
+        user_chars = sum(e.chars for e, v in zip(entries, splits, strict=True) if not v)
+        chosen, replay = _add_replay(
+            replay_files, fmt, workers, tmp / "all.bin", seen, user_chars, replay_share, seed, content
+        )
+        styles.update(e.group for e in chosen)  # a replayed entry's group is its style
+        entries, splits = _interleave(entries, splits, chosen)
     counts = _copy_splits(entries, splits, tmp)
     os.remove(tmp / "all.bin")
     train_windows = (d for e, v in zip(entries, splits, strict=True) if not v for d in e.windows)
@@ -403,7 +459,7 @@ def _build(
             name, _, letter = forced.partition("=")
             vocab["style_letters"] = {name: letter}
     _write_json(tmp / "vocab.json", vocab)
-    counts["pieces"]["duplicates"] = duplicates
+    counts["pieces"]["duplicates"] = r.duplicates
     return {
         "prepare_version": PREPARE_VERSION,
         "hash": content.hexdigest(),  # of the files' bytes, the format and the split: what a model saw
@@ -411,16 +467,96 @@ def _build(
         "inputs": [str(p) for p in paths],
         "val_fraction": val_fraction,
         "seed": seed,
-        "tuning": list(tunings.most_common(1)[0][0]),  # the corpus's usual tuning, highest string first
-        "staves": staves,
+        "tuning": list(r.tunings.most_common(1)[0][0]),  # the corpus's usual tuning, highest string first
+        "staves": r.staves,
         **counts,  # pieces, bars, chars: {"train", "val", "total"}
         "files": {
-            "read": read,
+            "read": r.read,
             "skipped": skipped,
             "ignored": [{"path": str(f), "reason": f"not a tab file type ({f.suffix})"} for f in ignored],
         },
-        "dropped_pieces": dropped,
+        "dropped_pieces": r.dropped,
+        **({"replay": replay} if replay is not None else {}),
     }
+
+
+def _add_replay(
+    files: list[Path],
+    fmt: TextFormat,
+    workers: int,
+    all_bin: Path,
+    seen: set[bytes],
+    user_chars: int,
+    share: float,
+    seed: int,
+    content: Any,
+) -> tuple[list[_Entry], dict]:
+    """Read the replayed files (each piece in its own style), append to all.bin the pieces chosen
+    for training, and return their entries (`group`: the piece's style, as they are never split)
+    with the manifest's account of them.
+
+    A fine-tune on a few tabs forgets what the source model knew of writing a tab (counting a bar's
+    slot lines, ending a piece) while it learns them; rehearsing a share of the source's own corpus
+    keeps it (replay, as in continual learning). The pieces are taken in an order fixed by the seed
+    until they make up `share` of the training characters (the user's training pieces the rest);
+    a piece already among the user's (train or validation) is left out, so nothing of validation
+    is trained on."""
+    want = share / (1.0 - share) * user_chars
+    pieces: list[tuple[bytes, _Piece]] = []
+    for result in _read_all(files, fmt, workers):
+        content.update(f"replay {result.sha256}\n".encode())
+        for piece in result.pieces:
+            digest = hashlib.blake2b(piece.text.encode(), digest_size=16).digest()
+            if digest not in seen:
+                seen.add(digest)
+                pieces.append((digest, piece))
+    pieces.sort(key=lambda dp: hashlib.blake2b(seed.to_bytes(8, "little") + dp[0], digest_size=8).digest())
+    chosen: list[_Entry] = []
+    taken = 0
+    offset = all_bin.stat().st_size
+    with open(all_bin, "ab") as f:
+        for _, piece in pieces:
+            if taken >= want:
+                break
+            ids = fmt.to_ids(piece.text)
+            f.write(ids.tobytes())
+            chosen.append(_Entry(offset, len(ids), piece.bars, piece.style, piece.windows))
+            offset += len(ids)
+            taken += len(ids)
+    account = {
+        "share": share,
+        "files": [str(f) for f in files],
+        "pieces": len(chosen),
+        "bars": sum(e.bars for e in chosen),
+        "chars": taken,
+        "pieces_available": len(pieces),
+    }
+    return chosen, account
+
+
+def _interleave(
+    entries: list[_Entry], is_val: list[bool], replay: list[_Entry]
+) -> tuple[list[_Entry], list[bool]]:
+    """The user's pieces with the replayed ones spread evenly among their training pieces (by
+    characters), so the lanes of a training step read some of both."""
+    total = sum(e.chars for e, v in zip(entries, is_val, strict=True) if not v) or 1
+    replay_total = sum(e.chars for e in replay) or 1
+    out: list[_Entry] = []
+    sides: list[bool] = []
+    done = replayed = 0
+    pending = iter(replay)
+    nxt = next(pending, None)
+    for e, v in zip(entries, is_val, strict=True):
+        out.append(e)
+        sides.append(v)
+        done += 0 if v else e.chars
+        while nxt is not None and (replayed + nxt.chars) / replay_total <= done / total:
+            out.append(nxt)
+            sides.append(False)
+            replayed += nxt.chars
+            nxt = next(pending, None)
+    rest = ([nxt] if nxt is not None else []) + list(pending)
+    return out + rest, sides + [False] * len(rest)
 
 
 def _hash_rank(key: str, seed: int) -> bytes:

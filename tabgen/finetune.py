@@ -5,21 +5,34 @@ knows it only has to learn the folder's style. So `tabgen train` starts from the
 tab files found add up to less than SMALL_DATA_BYTES and nothing asks otherwise (`--from none`, a
 `--size`, or a `--format` the bundled model is not in). A fine-tune keeps the source model's size,
 alphabet, format and format version: the data is prepared in that version.
+
+A fine-tune also rehearses (replays) a share of the shipped corpus's guitar collection, in its own
+style, beside the user's training pieces (`replay_files`, REPLAY_SHARE; validation is the user's
+tabs alone): trained on a few tabs only, the model forgets how to count a bar's slot lines and end
+a piece while it learns their style (docs/train.md has the figures).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tabgen.errors import InputError
 
 SMALL_DATA_BYTES = 1_000_000  # tab files under this (1 MB) fine-tune the bundled model by default
 SCRATCH_LR, SCRATCH_WARMUP = 3e-3, 100
-# A fine-tune starts from weights that already sit in a good place: a third of the from-scratch peak
-# and a short warmup (AdamW's moments start from zero, so a few steps of ramp keep the first updates small).
-FINETUNE_LR, FINETUNE_WARMUP = 1e-3, 20
+# A fine-tune peaks at the from-scratch lr after a short warmup (AdamW's moments start from zero, so a
+# few steps of ramp keep the first updates small): on 15 tabs 3e-3 beat 1e-3 and 5e-3 (docs/train.md);
+# the replayed share, not a low lr, keeps what the model knew.
+FINETUNE_LR, FINETUNE_WARMUP = 3e-3, 20
+# The source model's dropout (base: 0.1) is for a corpus of tens of MB; on a few tabs, gone over many
+# times, more of it keeps the model from learning them by heart (docs/train.md has the figures).
+FINETUNE_DROPOUT = 0.5
 DEFAULT_PATIENCE = 5  # validations without a new best before the CLI stops a run
+REPLAY_SHARE = 0.4  # of a fine-tune's training characters, from the shipped corpus (`--replay`)
+REPLAY_COLLECTIONS = ("mutopia-guitar",)  # the shipped collections replayed (corpora/NAME.tab.gz)
+REPLAY_STYLE = "mine"  # the user's style when a run replays and no --style names it
 
 
 @dataclass
@@ -31,6 +44,9 @@ class Source:
     format_version: int | None = None
     vocab: dict | None = None
     note: str = ""
+    replay: float | None = None  # a resumed run's own replay share (None: the default for `path`)
+    schedule: tuple[float, int] | None = None  # a resumed run's own peak lr and warmup
+    style: str | None = None  # a resumed run's own style for the user's tabs
 
 
 def data_bytes(paths: list[Path]) -> int:
@@ -90,14 +106,82 @@ def resolve_source(
     return Source(path, ckpt.format, ckpt.format_version, dict(ckpt.vocab), note)
 
 
-def style_for(source: Source, style: str | None) -> tuple[str | None, str | None]:
+def style_for(source: Source, style: str | None, replay: float = 0.0) -> tuple[str | None, str | None]:
     """(style name, header letter) every piece of the user's data is written with: the source model's
-    letter for a style it knows, a built-in letter, else the first user letter it does not use."""
+    letter for a style it knows, a built-in letter, else the first user letter it does not use.
+    Without `style`, a run that replays (`replay` > 0) in a format that carries styles names the
+    user's style REPLAY_STYLE: the replayed pieces keep their own letters, and the user's must differ
+    from them, or compose's default style would be the replayed collection's."""
+    from tabgen.formats import get_format
     from tabgen.sample import new_style_letter
 
+    style = style or source.style
+    if not style and replay > 0 and source.format is not None:
+        if get_format(source.format, source.format_version).styled:
+            style = REPLAY_STYLE
     if not style:
         return None, None
     name = style.strip().casefold()
     if not name or "=" in name or any(c.isspace() for c in name):
         raise InputError(f"--style {style!r}: a style name is one word")
     return name, new_style_letter(source.vocab or {}, name)
+
+
+def replay_files() -> list[Path]:
+    """The shipped corpus files a fine-tune replays (REPLAY_COLLECTIONS), those that are there:
+    `corpora/` beside the package in a checkout; none in an install without it."""
+    folder = Path(__file__).resolve().parent.parent / "corpora"
+    return [f for name in REPLAY_COLLECTIONS if (f := folder / f"{name}.tab.gz").is_file()]
+
+
+def replay_share(share: float | None, source: Source) -> float:
+    """The share of the training text replayed: `share` when given (`--replay`), else REPLAY_SHARE
+    for a fine-tune and none from scratch. InputError outside [0, 1)."""
+    if share is None and source.replay is not None:
+        return source.replay
+    if share is None:
+        return REPLAY_SHARE if source.path is not None else 0.0
+    if not 0 <= share < 1:
+        raise InputError(f"--replay {share}: a share of the training text, at least 0 and below 1")
+    return share
+
+
+def dropout(source: Source) -> float | None:
+    """The dropout a run trains at: FINETUNE_DROPOUT for a fine-tune, else the model's own (None)."""
+    return FINETUNE_DROPOUT if source.path is not None else None
+
+
+def schedule(lr: float | None, source: Source) -> tuple[float, int]:
+    """(peak lr, warmup steps): `lr` when given; a resumed run's own; else the fine-tune's or the
+    from-scratch schedule."""
+    if source.schedule is not None:
+        own_lr, warmup = source.schedule
+        return lr or own_lr, warmup
+    if source.path is not None:
+        return lr or FINETUNE_LR, FINETUNE_WARMUP
+    return lr or SCRATCH_LR, SCRATCH_WARMUP
+
+
+def resumed_source(ckpt: Any) -> Source:
+    """What a resumed run starts from: its own format, styles (and the user's), replay share and
+    schedule, so it reads the same text the same way."""
+    config = (ckpt.train_state or {}).get("config") or {}
+    own = (float(config["lr"]), int(config["warmup"])) if "lr" in config and "warmup" in config else None
+    vocab = dict(ckpt.vocab)
+    return Source(
+        None, ckpt.format, ckpt.format_version, vocab, replay=run_replay_share(ckpt), schedule=own,
+        style=vocab.get("default_style"),
+    )  # fmt: skip
+
+
+def run_replay_share(ckpt: Any) -> float:
+    """The replay share a run was prepared with (its checkpoint's prepared corpus), so `--resume`
+    reads the same training text; a fine-tune whose prepared corpus is gone: REPLAY_SHARE."""
+    import json
+
+    config = (ckpt.train_state or {}).get("config") or {}
+    try:
+        manifest = json.loads((Path(config["data"]) / "manifest.json").read_text(encoding="utf-8"))
+    except (KeyError, TypeError, OSError, ValueError):
+        return REPLAY_SHARE if config.get("init_from") else 0.0
+    return float((manifest.get("replay") or {}).get("share", 0.0))

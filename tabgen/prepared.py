@@ -87,18 +87,27 @@ class Prepared:
     def summary(self) -> dict:
         """What the CLI prints: files read and skipped (with reasons), staves, pieces, bars, chars."""
         m = self.manifest
+        replay = m.get("replay")
+        own = {k: _without_replay(m[k], (replay or {}).get(k, 0)) for k in ("pieces", "bars", "chars")}
         return {
             "files_read": len(m["files"]["read"]),
             "files_skipped": [(s["path"], s["reason"]) for s in m["files"]["skipped"]],
             "files_ignored": len(m["files"]["ignored"]),
             "staves": m["staves"],
-            "pieces": m["pieces"],
-            "bars": m["bars"],
-            "chars": m["chars"],
+            **own,  # the user's files' own pieces, bars and chars (the replayed ones: "replay")
             "format": m["format"]["name"],
             "cached": self.cached,
             "path": str(self.path),
+            "replay": replay,  # the replayed pieces added to the training ones, or None
         }
+
+
+def _without_replay(counts: dict, replayed: int) -> dict:
+    """A manifest's {"train", "val", "total"} counts less the replayed pieces' (training only)."""
+    out = dict(counts)
+    out["train"] -= replayed
+    out["total"] -= replayed
+    return out
 
 
 def is_prepared(path: str | os.PathLike[str]) -> bool:

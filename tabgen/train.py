@@ -69,6 +69,7 @@ class TrainConfig:
     tuning: list[int] | None = None  # stored in the checkpoint for compose
     handle_signals: bool = True  # Ctrl-C / SIGTERM save a checkpoint and return
     init_from: Path | None = None  # fine-tune: start from this checkpoint's weights and config
+    dropout: float | None = None  # fine-tune: train at this dropout (None: the source model's)
     patience: int = 0  # stop after this many validations without a new best (0: never)
 
     def __post_init__(self) -> None:
@@ -524,8 +525,10 @@ def _start(cfg: TrainConfig, ranks: Ranks, device: torch.device) -> TrainState:
     elif ckpt is not None:  # a resumed fine-tune keeps the styles it started with
         vocab.update({k: ckpt.vocab[k] for k in STYLE_KEYS if k in ckpt.vocab})
     start = ckpt or source
-    if start is not None:
-        mcfg = start.config
+    if ckpt is not None:
+        mcfg = ckpt.config
+    elif source is not None:
+        mcfg = source.config if cfg.dropout is None else replace(source.config, dropout=cfg.dropout)
     elif cfg.model is not None:
         mcfg = ModelConfig(**{**cfg.model.to_dict(), "vocab_size": len(vocab["alphabet"])})
     else:

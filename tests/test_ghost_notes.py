@@ -5,6 +5,7 @@ notes works; the current version (time v3) keeps them."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +80,8 @@ def test_fine_tuning_the_bundled_model_on_tabs_with_ghost_notes(ghost_tabs, tmp_
     assert "fine-tuning the bundled model (time v2)" in res.output
     tuned = load_checkpoint(find_checkpoint(run))
     assert (tuned.format, tuned.format_version) == ("time", 2)
-    assert tuned.vocab["alphabet"] == FIRST_ALPHABET and tuned.config == bundled.config
+    assert tuned.vocab["alphabet"] == FIRST_ALPHABET
+    assert replace(tuned.config, dropout=bundled.config.dropout) == bundled.config  # the same size
     out = tmp_path / "piece.txt"
     res = runner.invoke(
         app, ["compose", "--model", str(run), "--bars", "2", "--seed", "1", "--tab", str(out)]
