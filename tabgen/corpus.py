@@ -45,6 +45,7 @@ import numpy as np
 from tabgen.errors import InputError, TabgenError
 from tabgen.formats import DEFAULT_FORMAT, TextFormat, get_format
 from tabgen.inputs import read_input
+from tabgen.likeness import Profile, Target, distance, profile
 from tabgen.novelty import WINDOWS_FILE, digest_array, window_digests
 from tabgen.prepared import Prepared, load_prepared
 from tabgen.sources import GUITAR_PRO_SUFFIXES as GP_SUFFIXES
@@ -109,6 +110,7 @@ class _Piece:
     tuning: tuple[int, ...]
     style: str = ""  # its style's name, "" when it has none
     windows: list[int] = field(default_factory=list)  # digests of its 4-bar windows (tabgen.novelty)
+    profile: Profile | None = None  # its meter, tuning and texture (tabgen.likeness)
 
 
 # The style of a piece without a `Style:` line, by the shipped collection its file is (`corpora/`).
@@ -185,7 +187,9 @@ def _read_one(path_str: str, fmt_name: str, fmt_version: int | None = None, forc
             out.dropped.append(f"piece at line {piece.line}: {e}")
             continue
         wins = window_digests(piece)
-        out.pieces.append(_Piece(text, piece.title, len(piece.bars), piece.tuning.pitches, style, wins))
+        out.pieces.append(
+            _Piece(text, piece.title, len(piece.bars), piece.tuning.pitches, style, wins, profile(piece))
+        )
     if not out.pieces:
         out.skipped = "no notes in its staves" if not out.dropped else f"cannot encode: {out.dropped[0]}"
     return out
@@ -314,7 +318,7 @@ def _options_line(fmt: TextFormat, val_fraction: float, seed: int, forced: str, 
     """The options a prepared corpus depends on, as the first line of its hashes; the parts added
     since PREPARE_VERSION 3 only when used, so the keys of the corpora prepared before stay."""
     extra = f" style {forced}" if forced else ""
-    extra += f" replay {replay_share!r}" if replay_share > 0 else ""
+    extra += f" replay {replay_share!r} likeness" if replay_share > 0 else ""
     return f"{PREPARE_VERSION} {fmt.name} {fmt.version} {val_fraction!r} {seed}{extra}\n"
 
 
@@ -350,6 +354,7 @@ class _Entry:
     bars: int
     group: str
     windows: list[int] = field(default_factory=list)
+    profile: Profile | None = None
 
 
 @dataclass
@@ -395,7 +400,7 @@ def _read_pass(
                 out.write(ids.tobytes())
                 title = piece.title.casefold().strip()
                 group = f"title:{title}" if title else f"file:{result.sha256}"
-                r.entries.append(_Entry(offset, len(ids), piece.bars, group, piece.windows))
+                r.entries.append(_Entry(offset, len(ids), piece.bars, group, piece.windows, piece.profile))
                 r.tunings[piece.tuning] += piece.bars
                 r.styles[piece.style] += 1
                 offset += len(ids)
@@ -442,10 +447,12 @@ def _build(
     splits = _split(entries, val_fraction, seed, fmt, tmp / "all.bin")
     replay = None
     if replay_files and replay_share > 0:
-        user_chars = sum(e.chars for e, v in zip(entries, splits, strict=True) if not v)
+        user = [e for e, v in zip(entries, splits, strict=True) if not v]
+        target = Target.of(e.profile for e in user if e.profile is not None)
         chosen, replay = _add_replay(
-            replay_files, fmt, workers, tmp / "all.bin", seen, user_chars, replay_share, seed, content
-        )
+            replay_files, fmt, workers, tmp / "all.bin", seen, sum(e.chars for e in user), target,
+            replay_share, seed, content,
+        )  # fmt: skip
         styles.update(e.group for e in chosen)  # a replayed entry's group is its style
         entries, splits = _interleave(entries, splits, chosen)
     counts = _copy_splits(entries, splits, tmp)
@@ -487,6 +494,7 @@ def _add_replay(
     all_bin: Path,
     seen: set[bytes],
     user_chars: int,
+    target: Target,
     share: float,
     seed: int,
     content: Any,
@@ -497,10 +505,11 @@ def _add_replay(
 
     A fine-tune on a few tabs forgets what the source model knew of writing a tab (counting a bar's
     slot lines, ending a piece) while it learns them; rehearsing a share of the source's own corpus
-    keeps it (replay, as in continual learning). The pieces are taken in an order fixed by the seed
-    until they make up `share` of the training characters (the user's training pieces the rest);
-    a piece already among the user's (train or validation) is left out, so nothing of validation
-    is trained on."""
+    keeps it (replay, as in continual learning). The pieces are taken most like the user's training
+    pieces first (`target`, tabgen.likeness: meter, tuning, chord share, density; ties in an order
+    fixed by the seed) until they make up `share` of the training characters (the user's training
+    pieces the rest), because the model learns to write what it rehearses; a piece already among the
+    user's (train or validation) is left out, so nothing of validation is trained on."""
     want = share / (1.0 - share) * user_chars
     pieces: list[tuple[bytes, _Piece]] = []
     for result in _read_all(files, fmt, workers):
@@ -510,7 +519,12 @@ def _add_replay(
             if digest not in seen:
                 seen.add(digest)
                 pieces.append((digest, piece))
-    pieces.sort(key=lambda dp: hashlib.blake2b(seed.to_bytes(8, "little") + dp[0], digest_size=8).digest())
+    pieces.sort(
+        key=lambda dp: (
+            distance(dp[1].profile, target) if dp[1].profile is not None else math.inf,
+            hashlib.blake2b(seed.to_bytes(8, "little") + dp[0], digest_size=8).digest(),
+        )
+    )
     chosen: list[_Entry] = []
     taken = 0
     offset = all_bin.stat().st_size
@@ -520,9 +534,10 @@ def _add_replay(
                 break
             ids = fmt.to_ids(piece.text)
             f.write(ids.tobytes())
-            chosen.append(_Entry(offset, len(ids), piece.bars, piece.style, piece.windows))
+            chosen.append(_Entry(offset, len(ids), piece.bars, piece.style, piece.windows, piece.profile))
             offset += len(ids)
             taken += len(ids)
+    replayed = Target.of(e.profile for e in chosen if e.profile is not None)
     account = {
         "share": share,
         "files": [str(f) for f in files],
@@ -530,6 +545,10 @@ def _add_replay(
         "bars": sum(e.bars for e in chosen),
         "chars": taken,
         "pieces_available": len(pieces),
+        "order": "likeness",  # most like the user's training pieces first (tabgen.likeness)
+        # the texture of the user's training pieces and of the pieces replayed beside them
+        "chord_share": {"user": target.chord_share, "replayed": replayed.chord_share},
+        "notes_per_quarter": {"user": target.notes_per_quarter, "replayed": replayed.notes_per_quarter},
     }
     return chosen, account
 
