@@ -420,6 +420,12 @@ def _print_corpus_summary(summary: dict) -> None:
             f"{replay['bars']:,} bars / {replay['chars']:,} chars (--replay {replay['share']:g}; "
             "--replay 0 leaves them out)"
         )
+        if chords := replay.get("chord_share"):  # corpora prepared before the likeness order lack it
+            out.print(
+                "  taken most like your tabs first (meter, tuning, texture): "
+                f"{100 * chords['replayed']:.0f}% of their onsets are chords, "
+                f"of yours {100 * chords['user']:.0f}%"
+            )
     for path, reason in summary["files_skipped"]:
         out.print(f"  skipped {path}: {reason}", markup=False)
 

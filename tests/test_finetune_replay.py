@@ -115,6 +115,7 @@ def test_a_resumed_fine_tune_reads_the_same_text_with_the_same_schedule(tabs, tm
     res = runner.invoke(app, [*args, "--steps", "4", *SMALL_RUN])
     assert res.exit_code == 0, res.output
     assert "and replayed, in training only, from miscFolk.tab.gz" in res.output
+    assert "taken most like your tabs first (meter, tuning, texture)" in res.output
     # no --style: the tabs are named REPLAY_STYLE, apart from the replayed folk, and composed by default
     assert f"--style {finetune.REPLAY_STYLE})" in res.output
     vocab = load_checkpoint(run / "last.pt").vocab
