@@ -1,6 +1,6 @@
 """What candidate selection does to the form of composed pieces: one set of samples, several rules.
 
-Samples N groups of K candidates once (16 bars, 4/4 or --meter, the model's default style), then picks one
+Samples N groups of K candidates once (16 bars, 4/4, the model's default style), then picks one
 piece per group by each rule and prints the form figures of the picks (tabgen.form) beside the
 corpus's, as `tabgen eval` does:
 
@@ -21,7 +21,7 @@ import argparse
 import time
 
 import tabgen.compose
-from tabgen.compose import best_candidate, load_model, parse_meter, score_candidates, style_texture
+from tabgen.compose import best_candidate, load_model, score_candidates
 from tabgen.evaluate import CORPUS_SAMPLE_CHARS, FORM_ROWS, _fmt, find_training
 from tabgen.form import corpus_figures, form_figures
 from tabgen.formats import get_format
@@ -36,7 +36,6 @@ def main() -> None:
     ap.add_argument("--bars", type=int, default=16)
     ap.add_argument("--temperature", type=float, default=tabgen.compose.DEFAULT_TEMPERATURE)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--meter", default="4/4")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a form weight")
     ap.add_argument("--sweep", action="append", default=[], metavar="NAME=V1,V2", help="weights to try")
     args = ap.parse_args()
@@ -53,8 +52,6 @@ def main() -> None:
     fmt = get_format(ckpt.format, ckpt.format_version)
     training = find_training(ckpt, None)
     style = default_style(ckpt)
-    meter = parse_meter(args.meter)
-    texture = style_texture(ckpt, style)  # a user style's texture, which compose's choice prefers
     groups = []
     for i in range(args.samples):
         probs: list[list[float]] = []
@@ -65,7 +62,7 @@ def main() -> None:
             seed=args.seed + i * args.candidates,
             candidates=args.candidates,
             style=style,
-            meter=meter,
+            meter=(4, 4),
             end_probs=probs,
         )
         groups.append((texts, probs))
@@ -74,7 +71,7 @@ def main() -> None:
     def pick(k: int, form: bool) -> list:
         out = []
         for texts, probs in groups:
-            scored = score_candidates(fmt, texts[:k], args.bars, 4, training, probs[:k], form, texture)
+            scored = score_candidates(fmt, texts[:k], args.bars, 4, training, probs[:k], form)
             out.append(scored[best_candidate(scored)].tab)
         return out
 
@@ -95,7 +92,7 @@ def main() -> None:
     figures = {name: form_figures(tabs).as_dict() for name, tabs in rules.items()}
     if training is not None:
         corpus = [t for t in training.tabs(CORPUS_SAMPLE_CHARS) if dict(t.meta).get("style") == style]
-        figures["corpus"] = corpus_figures(corpus, meter, args.bars).as_dict()
+        figures["corpus"] = corpus_figures(corpus, (4, 4), args.bars).as_dict()
     print(f"model {ckpt.path} (format {ckpt.format} v{ckpt.format_version}), style {style}, ", end="")
     print(f"{args.samples} x {args.candidates} candidates, temperature {args.temperature}, ", end="")
     print(f"sampled in {sampled:.0f} s")
@@ -104,11 +101,6 @@ def main() -> None:
     print("|---" * (len(names) + 1) + "|")
     for key, label, percent in FORM_ROWS:
         print(f"| {label} | " + " | ".join(_fmt(figures[n][key], percent) for n in names) + " |")
-    notes = {
-        n: sum(len(b.notes) for t in tabs for b in t.bars) / (len(tabs) * args.bars)
-        for n, tabs in rules.items()
-    }
-    print("| notes per bar | " + " | ".join(f"{notes[n]:.2f}" if n in notes else "" for n in names) + " |")
 
 
 if __name__ == "__main__":

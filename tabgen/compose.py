@@ -7,8 +7,7 @@ best one kept: few problems and repairs, few empty bars, few 4-bar windows copie
 data (when they are on disk: the checkpoint's prepared data, or the copy of its windows beside it,
 as the bundled model has), and a form that holds together (`tabgen.form`): the model's own wish
 to end where the piece ends, an end on the tonic, one key throughout, bars that return, no new
-tune starting mid-piece; and, for a style learned from a user's tabs, a texture like theirs (as
-many chords, as many notes to the beat: `tabgen.likeness`).
+tune starting mid-piece.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from tabgen.errors import CheckpointError, InputError
 if TYPE_CHECKING:
     from tabgen.checkpoint import Checkpoint
     from tabgen.formats import TextFormat
-    from tabgen.likeness import Texture
     from tabgen.novelty import TrainingText, WindowIndex
     from tabgen.tab.types import Tab, Tuning
 
@@ -48,9 +46,6 @@ REPEAT_CAP = 0.3
 RESTART_COST = 32.0  # times the share of bars that begin with half a bar of silence (one in 16: 2.0)
 LONG_SILENCE_COST = 1.0  # a silence of more than LONG_SILENCE bars between two notes
 LONG_SILENCE = 2
-# Texture: a style whose texture the model's vocab keeps (a user's fine-tuned style) costs this times
-# the candidate's distance from it (tabgen.likeness.texture_distance: chord share, notes per quarter)
-TEXTURE_COST = 1.0
 
 
 @dataclass
@@ -161,24 +156,10 @@ def compose(
         end_probs=end_probs,
     )
     training = windows_for_checkpoint(ckpt)
-    texture = style_texture(ckpt, style)
-    scored = score_candidates(
-        fmt, texts, bars, max_span, training, end_probs if form else None, form, texture
-    )
+    scored = score_candidates(fmt, texts, bars, max_span, training, end_probs if form else None, form)
     best = best_candidate(scored)
     c = scored[best]
     return ComposeResult(c.tab, c.text, c.repairs, c.score, scored, best)
-
-
-def style_texture(ckpt: Checkpoint, style: str | None) -> Texture | None:
-    """The texture of the style asked for (default: the model's default style) where the model's
-    vocab keeps one (a style learned from a user's tabs), else None."""
-    from tabgen.likeness import Texture
-    from tabgen.sample import default_style
-
-    name = style if style is not None else default_style(ckpt)
-    known = dict(ckpt.vocab.get("style_textures") or {}).get(name or "")
-    return Texture(float(known["chord_share"]), float(known["notes_per_quarter"])) if known else None
 
 
 def bar_end_probs(text: str, probs: list[float]) -> list[float]:
@@ -214,12 +195,9 @@ def score_candidates(
     training: TrainingText | WindowIndex | None = None,
     end_probs: list[list[float]] | None = None,
     form: bool = False,
-    texture: Texture | None = None,
 ) -> list[Candidate]:
     """Decode, validate, repair and score each sampled text (see the module docstring). With
-    `form`, the form terms count too (`end_probs` as `sample` gives them, for the end wish), and
-    so does the distance from `texture` where one is given (the style's, `style_texture`)."""
-    from tabgen.likeness import profile, texture_distance
+    `form`, the form terms count too (`end_probs` as `sample` gives them, for the end wish)."""
     from tabgen.novelty import window_digests
     from tabgen.tab.validate import is_playable, repair, validate
 
@@ -247,8 +225,6 @@ def score_candidates(
         end_wish = ends[-1] if ends else None
         if form:
             score += form_gain(tab, end_wish)
-            if texture is not None:
-                score -= TEXTURE_COST * texture_distance(profile(tab), texture)
         scored.append(Candidate(text, tab, repairs, problems, empty, copied, wins, score, playable, end_wish))
     return scored
 

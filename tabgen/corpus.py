@@ -7,8 +7,7 @@ writes, as nanoGPT's prepare.py does::
 
     <cache>/<key>/train.bin   raw uint8 token ids (np.memmap-able)
     <cache>/<key>/val.bin
-    <cache>/<key>/vocab.json  {"format", "format_version", "alphabet"} (and "styles", "style_letters",
-                              "style_textures")
+    <cache>/<key>/vocab.json  {"format", "format_version", "alphabet"} (and "styles", "style_letters")
     <cache>/<key>/manifest.json  "hash", "tuning", per-split "bars"/"chars"/"pieces", the files read
                                  and skipped (with reasons)
 
@@ -446,10 +445,10 @@ def _build(
         )
     # pass 2: choose the validation pieces, then the replayed pieces, then copy each piece to its side
     splits = _split(entries, val_fraction, seed, fmt, tmp / "all.bin")
-    user = [e for e, v in zip(entries, splits, strict=True) if not v]
-    target = Target.of(e.profile for e in user if e.profile is not None)
     replay = None
     if replay_files and replay_share > 0:
+        user = [e for e, v in zip(entries, splits, strict=True) if not v]
+        target = Target.of(e.profile for e in user if e.profile is not None)
         chosen, replay = _add_replay(
             replay_files, fmt, workers, tmp / "all.bin", seen, sum(e.chars for e in user), target,
             replay_share, seed, content,
@@ -463,10 +462,9 @@ def _build(
     vocab = {"format": fmt.name, "format_version": fmt.version, "alphabet": fmt.alphabet}
     if fmt.styled:  # the styles a model of this data can be asked for, and how many pieces each
         vocab["styles"] = {name: n for name, n in styles.most_common() if name}
-        if forced:  # a user's style: its letter is not in STYLES, so the vocab says it, and its texture
+        if forced:  # a user's style: its letter is not in STYLES, so the vocab says it
             name, _, letter = forced.partition("=")
             vocab["style_letters"] = {name: letter}
-            vocab["style_textures"] = {name: target.texture.as_dict()}  # compose's choice prefers it
     _write_json(tmp / "vocab.json", vocab)
     counts["pieces"]["duplicates"] = r.duplicates
     return {

@@ -127,7 +127,7 @@ def evaluate(
 
     Each masked piece is the best of `candidates`, chosen as compose chooses (`form`: with the form
     terms). `progress(done, total)` is called as pieces are sampled."""
-    from tabgen.compose import load_model, style_texture
+    from tabgen.compose import load_model
     from tabgen.form import form_figures
     from tabgen.formats import get_format
     from tabgen.sample import default_style
@@ -147,15 +147,7 @@ def evaluate(
     raw_total, raw_valid = sum(d.bars_total for d in raw), sum(d.bars_valid for d in raw)
 
     groups = draws.take(masked=True, per_piece=candidates)
-    chosen, chosen_probs = _choose(
-        fmt,
-        *groups,
-        bars=bars,
-        max_span=max_span,
-        training=training,
-        form=form,
-        texture=style_texture(ckpt, style),
-    )
+    chosen, chosen_probs = _choose(fmt, *groups, bars=bars, max_span=max_span, training=training, form=form)
     masked_texts = [c.text for c in chosen]
     masked = [fmt.decode(t, max_span=max_span) for t in masked_texts]
     masked_valid = sum(d.bars_valid for d in masked if d.tab is not None and d.bars_total == bars)
@@ -200,9 +192,7 @@ def _choose(
     chosen, chosen_probs = [], []
     for group, p in zip(groups, probs, strict=True):
         s = scoring
-        scored = score_candidates(
-            fmt, group, s["bars"], s["max_span"], s["training"], p, s["form"], s["texture"]
-        )
+        scored = score_candidates(fmt, group, s["bars"], s["max_span"], s["training"], p, s["form"])
         best = best_candidate(scored)
         chosen.append(scored[best])
         chosen_probs.append(p[best])

@@ -96,34 +96,13 @@ class Target:
             sum(p.notes for p in profiles) / quarters if quarters else 0.0,
         )
 
-    @property
-    def texture(self) -> Texture:
-        return Texture(self.chord_share, self.notes_per_quarter)
-
-
-@dataclass(frozen=True)
-class Texture:
-    """A style's texture: the chord share of its onsets and its notes per quarter note. A fine-tuned
-    model's vocab keeps its user style's (`style_textures`), so that compose can prefer candidates
-    written like the user's tabs."""
-
-    chord_share: float
-    notes_per_quarter: float
-
-    def as_dict(self) -> dict[str, float]:
-        return {"chord_share": self.chord_share, "notes_per_quarter": self.notes_per_quarter}
-
-
-def texture_distance(piece: Profile, texture: Texture) -> float:
-    """|chord share - the texture's| + |log(notes per quarter / the texture's)|: 0 for a piece
-    written just so; a piece without notes (or a texture without) counts 1 for the second term."""
-    d = abs(piece.chord_share - texture.chord_share)
-    if piece.notes_per_quarter > 0 and texture.notes_per_quarter > 0:
-        return d + abs(math.log(piece.notes_per_quarter / texture.notes_per_quarter))
-    return d + 1.0
-
 
 def distance(piece: Profile, target: Target) -> float:
     """How unlike the folder a piece is (the module docstring's sum; 0 for a piece just like it)."""
     d = (1 - target.meters.get(piece.meter, 0.0)) + (1 - target.tunings.get(piece.tuning, 0.0))
-    return d + texture_distance(piece, target.texture)
+    d += abs(piece.chord_share - target.chord_share)
+    if piece.notes_per_quarter > 0 and target.notes_per_quarter > 0:
+        d += abs(math.log(piece.notes_per_quarter / target.notes_per_quarter))
+    else:
+        d += 1.0  # a piece without notes (or a target without) is as unlike as a foreign meter
+    return d

@@ -45,9 +45,8 @@ class Prepared:
     @property
     def vocab(self) -> dict:
         """vocab.json as checkpoints store it: {"format", "format_version", "alphabet"}, with "styles"
-        (pieces per style name), "style_letters" (a user's style: name -> header letter) and
-        "style_textures" (its chord share and notes per quarter, tabgen.likeness) where the format
-        carries styles. A fresh copy: callers may add to it."""
+        (pieces per style name) and "style_letters" (a user's style: name -> header letter) where the
+        format carries styles. A fresh copy: callers may add to it."""
         if self._vocab is None:
             self._vocab = _read_vocab(self.path)
         return dict(self._vocab)
@@ -145,9 +144,4 @@ def _read_vocab(directory: Path) -> dict:
         vocab["styles"] = {str(k): int(v) for k, v in dict(raw["styles"]).items()}
     if "style_letters" in raw:
         vocab["style_letters"] = {str(k): str(v) for k, v in dict(raw["style_letters"]).items()}
-    if "style_textures" in raw:
-        vocab["style_textures"] = {
-            str(k): {str(f): float(x) for f, x in dict(v).items()}
-            for k, v in dict(raw["style_textures"]).items()
-        }
     return vocab

@@ -94,7 +94,7 @@ class TrainConfig:
 DEFAULT_STEPS = 2000
 MAX_EVAL_INTERVAL = 250  # eval_interval None: validate once a pass over the data, at least this often
 MIN_EVAL_INTERVAL = 10
-STYLE_KEYS = ("styles", "style_letters", "style_textures", "default_style")  # what merged_vocab adds
+STYLE_KEYS = ("styles", "style_letters", "default_style")  # what merged_vocab adds to a data vocab
 ESTIMATE_AFTER = 10  # --minutes: steps timed before the schedule length is first estimated
 
 
@@ -174,16 +174,10 @@ def merged_vocab(data_vocab: dict, source_vocab: dict) -> dict:
     for name, n in (data_vocab.get("styles") or {}).items():
         styles[name] = styles.get(name, 0) + n
     letters = {**dict(source_vocab.get("style_letters") or {}), **dict(data_vocab.get("style_letters") or {})}
-    textures = {
-        **dict(source_vocab.get("style_textures") or {}),
-        **dict(data_vocab.get("style_textures") or {}),
-    }
     if styles:
         out["styles"] = styles
     if letters:
         out["style_letters"] = letters
-    if textures:
-        out["style_textures"] = textures
     if data_vocab.get("style_letters"):  # the user's own style: what compose asks for by default
         out["default_style"] = next(iter(data_vocab["style_letters"]))
     return out

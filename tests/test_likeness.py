@@ -7,11 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tabgen.compose import TEXTURE_COST, score_candidates, style_texture
 from tabgen.corpus import prepare
 from tabgen.form import form_figures
 from tabgen.formats import get_format
-from tabgen.likeness import Target, Texture, distance, profile, texture_distance
+from tabgen.likeness import Target, distance, profile
 from tabgen.sources import load_pieces
 from tabgen.tab.normalize import normalize
 from tabgen.tab.types import Tab
@@ -31,10 +30,10 @@ def waltz(bars: int, fret: int = 0) -> Tab:
     return make_tab([bar] * bars, meter=(3, 4), width=12)
 
 
-def quavers(bars: int, fret: int = 0, beats: int = 4) -> Tab:
-    """Bars of single quavers (4/4 by default): no chords."""
-    bar = [(2 * i, [(1 + i % 3, fret + i % 4)]) for i in range(2 * beats)]
-    return make_tab([bar] * bars, meter=(beats, 4), width=4 * beats)
+def quavers(bars: int, fret: int = 0) -> Tab:
+    """4/4 bars of eight single notes: no chords."""
+    bar = [(2 * i, [(1 + i % 3, fret + i % 4)]) for i in range(8)]
+    return make_tab([bar] * bars, meter=(4, 4))
 
 
 def test_profile_counts_notes_onsets_and_chords_as_form_does():
@@ -112,34 +111,3 @@ def test_on_real_tabs_the_replayed_guitar_pieces_are_nearer_the_folder_than_the_
     whole = Target.of(profile(normalize(t)) for t in load_pieces(GUITAR))
     user = account["chord_share"]["user"]
     assert abs(account["chord_share"]["replayed"] - user) < abs(whole.chord_share - user) / 2
-
-
-def test_compose_prefers_the_candidate_written_like_the_styles_texture():
-    """Of two candidates, the style's texture moves compose's score toward the one written like it;
-    without a texture (the bundled model's styles) the texture counts nothing."""
-    fmt = get_format("time")
-    texts = [fmt.encode(waltz(8)), fmt.encode(quavers(8, beats=3))]
-    chordal, plain = Texture(0.66, 2.3), Texture(0.0, 2.0)
-    scores, tabs = {}, []
-    for name, texture in (("none", None), ("chordal", chordal), ("plain", plain)):
-        scored = score_candidates(fmt, texts, 8, form=True, texture=texture)
-        scores[name], tabs = [c.score for c in scored], [c.tab for c in scored]
-    margin = {name: score[0] - score[1] for name, score in scores.items()}  # the waltz's lead
-    assert margin["chordal"] > margin["none"] + 0.5 and margin["plain"] < margin["none"] - 0.5
-    for i, tab in enumerate(tabs):  # the texture takes away its cost times the distance, no more
-        for name, texture in (("chordal", chordal), ("plain", plain)):
-            cost = TEXTURE_COST * texture_distance(profile(tab), texture)
-            assert scores[name][i] == pytest.approx(scores["none"][i] - cost)
-    assert scores["none"] == [c.score for c in score_candidates(fmt, texts, 8, form=True)]
-
-
-def test_style_texture_is_the_vocabs_for_a_users_style_only():
-    from tabgen.checkpoint import bundled_model_path, load_checkpoint
-
-    bundled = load_checkpoint(bundled_model_path())
-    assert style_texture(bundled, None) is None and style_texture(bundled, "guitar") is None
-    bundled.vocab["style_textures"] = {"mine": {"chord_share": 0.4, "notes_per_quarter": 4.5}}
-    bundled.vocab["default_style"] = "mine"
-    bundled.vocab["styles"] = {**bundled.vocab["styles"], "mine": 3}
-    assert style_texture(bundled, None) == Texture(0.4, 4.5) == style_texture(bundled, "mine")
-    assert style_texture(bundled, "folk") is None
