@@ -538,8 +538,8 @@ def train(
     replay: Annotated[
         float | None,
         typer.Option(
-            help="Share of the training text taken from the shipped guitar corpus, to keep what the model "
-            "knew (default 0.4 fine-tuning, 0 from scratch)."
+            help="Share of the training text taken from the shipped guitar corpus (the pieces most like "
+            "yours), to keep what the model knew (default 0.25 fine-tuning, 0 from scratch)."
         ),
     ] = None,
     format: Annotated[str | None, typer.Option("--format", help="The model's text format.")] = None,
@@ -550,7 +550,10 @@ def train(
         str, typer.Option(help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps.")
     ] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1337,
-    batch: Annotated[int, typer.Option(help="Sequences per step (per rank under torchrun).")] = 32,
+    batch: Annotated[
+        int | None,
+        typer.Option(min=1, help="Sequences per step, per rank under torchrun (default 32, 16 fine-tuning)."),
+    ] = None,
     seq_len: Annotated[int, typer.Option("--seq-len", help="Characters per sequence per step.")] = 128,
     lr: Annotated[float | None, typer.Option(help="Peak learning rate (default 3e-3).")] = None,
     eval_interval: Annotated[
@@ -610,7 +613,7 @@ def _train_config(
     peak, warmup = finetune.schedule(p["lr"], source)
     return TrainConfig(
         data=prepared.dir, out_dir=p["out_dir"], steps=p["steps"], minutes=p["minutes"], size=p["size"],
-        batch=p["batch"], seq_len=p["seq_len"], eval_interval=p["eval_interval"],
+        batch=finetune.batch_size(p["batch"], source), seq_len=p["seq_len"], eval_interval=p["eval_interval"],
         lr=peak, warmup=warmup, dropout=finetune.dropout(source),
         device=p["device"], seed=p["seed"], resume=p["resume"], format=fmt, threads=p["threads"],
         init_from=source.path if not p["resume"] else None, patience=p["patience"],

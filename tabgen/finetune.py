@@ -30,7 +30,12 @@ FINETUNE_LR, FINETUNE_WARMUP = 3e-3, 20
 # times, more of it keeps the model from learning them by heart (docs/train.md has the figures).
 FINETUNE_DROPOUT = 0.5
 DEFAULT_PATIENCE = 5  # validations without a new best before the CLI stops a run
-REPLAY_SHARE = 0.4  # of a fine-tune's training characters, from the shipped corpus (`--replay`)
+# Of a fine-tune's training characters, from the shipped corpus (`--replay`): the pieces most like the
+# user's (tabgen.likeness) keep raw samples valid at 0.25, where pieces taken at random needed 0.4
+REPLAY_SHARE = 0.25
+# Sequences per step of a fine-tune: a few tabs are gone over many times, and at half the batch of a
+# run from scratch (32) the same characters make twice the updates (docs/train.md has the figures)
+FINETUNE_BATCH = 16
 REPLAY_COLLECTIONS = ("mutopia-guitar",)  # the shipped collections replayed (corpora/NAME.tab.gz)
 REPLAY_STYLE = "mine"  # the user's style when a run replays and no --style names it
 
@@ -47,6 +52,7 @@ class Source:
     replay: float | None = None  # a resumed run's own replay share (None: the default for `path`)
     schedule: tuple[float, int] | None = None  # a resumed run's own peak lr and warmup
     style: str | None = None  # a resumed run's own style for the user's tabs
+    batch: int | None = None  # a resumed run's own sequences per step
 
 
 def data_bytes(paths: list[Path]) -> int:
@@ -162,6 +168,18 @@ def schedule(lr: float | None, source: Source) -> tuple[float, int]:
     return lr or SCRATCH_LR, SCRATCH_WARMUP
 
 
+def batch_size(batch: int | None, source: Source) -> int:
+    """Sequences per step: `batch` when given; a resumed run's own; FINETUNE_BATCH for a fine-tune;
+    else TrainConfig's default (from scratch)."""
+    from tabgen.train import TrainConfig
+
+    if batch is not None:
+        return batch
+    if source.batch is not None:
+        return source.batch
+    return FINETUNE_BATCH if source.path is not None else TrainConfig.batch
+
+
 def resumed_source(ckpt: Any) -> Source:
     """What a resumed run starts from: its own format, styles (and the user's), replay share and
     schedule, so it reads the same text the same way."""
@@ -170,7 +188,7 @@ def resumed_source(ckpt: Any) -> Source:
     vocab = dict(ckpt.vocab)
     return Source(
         None, ckpt.format, ckpt.format_version, vocab, replay=run_replay_share(ckpt), schedule=own,
-        style=vocab.get("default_style"),
+        style=vocab.get("default_style"), batch=int(config["batch"]) if "batch" in config else None,
     )  # fmt: skip
 
 

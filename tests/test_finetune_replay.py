@@ -106,6 +106,10 @@ def test_the_default_replay_and_dropout_apply_to_fine_tunes_only(tabs):
     assert finetune.schedule(None, tuned) == (finetune.FINETUNE_LR, finetune.FINETUNE_WARMUP)
     assert finetune.schedule(None, scratch) == (finetune.SCRATCH_LR, finetune.SCRATCH_WARMUP)
     assert finetune.dropout(tuned) == finetune.FINETUNE_DROPOUT and finetune.dropout(scratch) is None
+    assert (
+        finetune.batch_size(None, tuned) == finetune.FINETUNE_BATCH < finetune.batch_size(None, scratch) == 32
+    )
+    assert finetune.batch_size(8, tuned) == 8
 
 
 def test_a_resumed_fine_tune_reads_the_same_text_with_the_same_schedule(tabs, tmp_path, monkeypatch):
@@ -123,6 +127,9 @@ def test_a_resumed_fine_tune_reads_the_same_text_with_the_same_schedule(tabs, tm
     first = load_checkpoint(run / "last.pt").train_state["config"]
     manifest = json.loads((Path(first["data"]) / "manifest.json").read_text())
     assert manifest["replay"]["share"] == finetune.REPLAY_SHARE and first["lr"] == finetune.FINETUNE_LR
+    # a resumed run keeps its own batch when none is given (the data position depends on it)
+    resumed = finetune.resumed_source(load_checkpoint(run / "last.pt"))
+    assert resumed.batch == 4 and finetune.batch_size(None, resumed) == 4
     res = runner.invoke(app, [*args, "--steps", "8", "--resume", *SMALL_RUN])
     assert res.exit_code == 0, res.output
     again = load_checkpoint(run / "last.pt")
