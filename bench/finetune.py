@@ -1,13 +1,14 @@
 """From scratch against fine-tuning the bundled model, on a small folder of tabs (docs/train.md).
 
-    python bench/finetune.py TABS_FOLDER [--minutes 3] [--out runs/finetune-bench]
+    python bench/finetune.py TABS_FOLDER [--minutes 3] [--out runs/finetune-bench] [--seed 1337]
     python bench/finetune.py TABS_FOLDER --table-only   # re-print the table of the last run
 
-Runs, one after the other (never at once, so they share the machine alike), with `--threads 1`:
+Runs, one after the other (never at once, so they share the machine alike), with `--threads 1` and
+`--seed` (1337 unless given):
 1. `tabgen train TABS --from none --minutes M` (a base model from scratch);
 2. `tabgen train TABS --from bundled --minutes M` (fine-tuning the bundled model);
 then `tabgen eval --corpus TABS --json` (32 pieces of 16 bars, seed 0) on both runs and on the bundled
-model itself, and prints one markdown table (each run's peak lr and replay share beside its name):
+model itself, and prints one markdown table (each run's peak lr, batch and replay share beside its name):
 steps, passes, where validation was best, validation bits per bar, raw validity, empty bars, and the
 pitch-class distance, chord share and notes per bar of the composed pieces beside the folder's own
 (notes per bar of the folder: its 4/4 training pieces).
@@ -67,13 +68,13 @@ def folder_figures(tabs: Path, fmt: str, version: int) -> dict:
 
 
 def settings(run_dir: Path) -> str:
-    """The run's peak lr and replay share (from its last.pt and prepared corpus), for the table."""
+    """The run's peak lr, batch and replay share (from its last.pt and prepared corpus), for the table."""
     from tabgen.checkpoint import load_checkpoint
 
     config = load_checkpoint(run_dir / "last.pt").train_state["config"]
     manifest = json.loads((Path(config["data"]) / "manifest.json").read_text())
     share = (manifest.get("replay") or {}).get("share", 0)
-    return f"lr {config['lr']:g}" + (f", replay {share:g}" if share else "")
+    return f"lr {config['lr']:g}, batch {config['batch']}" + (f", replay {share:g}" if share else "")
 
 
 def main() -> None:
@@ -83,6 +84,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/finetune-bench"))
     ap.add_argument("--samples", type=int, default=32)
     ap.add_argument("--meter", help="of the composed pieces (default: the folder's most common)")
+    ap.add_argument("--seed", type=int, default=1337, help="of both training runs (the figures move with it)")
     ap.add_argument("--table-only", action="store_true")
     ap.add_argument("--eval-only", action="store_true", help="evaluate the runs already in --out")
     a = ap.parse_args()
@@ -110,7 +112,7 @@ def main() -> None:
                 "--minutes",
                 str(a.minutes),
             ]
-            run(args + ["--threads", "1", "--seed", "1337"], a.out / f"{run_dir.name}-train.log")
+            run(args + ["--threads", "1", "--seed", str(a.seed)], a.out / f"{run_dir.name}-train.log")
         for model in [*runs.values(), bundled]:
             stdout = run(
                 ["eval", "--model", str(model), "--corpus", str(a.tabs), "--samples", str(a.samples)]

@@ -9,7 +9,9 @@ alphabet, format and format version: the data is prepared in that version.
 A fine-tune also rehearses (replays) a share of the shipped corpus's guitar collection, in its own
 style, beside the user's training pieces (`replay_files`, REPLAY_SHARE; validation is the user's
 tabs alone): trained on a few tabs only, the model forgets how to count a bar's slot lines and end
-a piece while it learns their style (docs/train.md has the figures).
+a piece while it learns their style (docs/train.md has the figures). The replayed pieces are the
+collection's most like the user's (tabgen.likeness, chosen in tabgen.corpus), since the model also
+learns to write what it rehearses.
 """
 
 from __future__ import annotations

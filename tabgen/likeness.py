@@ -1,12 +1,13 @@
 """How like a folder of tabs a piece is: which pieces of the shipped corpus a fine-tune replays.
 
 A fine-tune rehearses pieces of the source model's corpus so that it keeps writing well-formed tabs
-(tabgen.finetune). Whatever it rehearses it also learns to write: pieces taken at random from the
-guitar collection (about a fifth of their onsets chords) pulled a fine-tune on chordal 3/4 tabs
-(44% chords) back to the collection's texture. So the replayed pieces are taken most-alike first:
-in the folder's meters and tunings, as chordal and with as many notes to the beat as the folder's
-training pieces (notes, not onsets: a chord is one onset of several notes, so onsets alone would
-rank block chords as sparse).
+(tabgen.finetune), and whatever it rehearses it also learns to write: pieces taken at random from
+the guitar collection are mostly in other meters and tunings than a user's folder, and about a fifth
+of their onsets are chords. So the replayed pieces are taken most alike first: in the folder's
+meters and tunings, as chordal and with as many notes to the beat as the folder's training pieces
+(notes, not onsets: a chord is one onset of several notes, so onsets alone would rank block chords
+as sparse). With them a quarter of the training text replayed keeps raw samples as valid as 0.4 of
+pieces taken at random did, and the folder's own share of each step grows (docs/train.md).
 
 `Profile` holds the counts of one piece (they add up over pieces); `Target` is the pooled profile
 of the folder's training pieces; `distance` is what the ordering sorts by:
