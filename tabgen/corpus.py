@@ -108,9 +108,9 @@ class _Piece:
     title: str
     bars: int
     tuning: tuple[int, ...]
+    profile: Profile  # its meter, tuning and texture (tabgen.likeness: which pieces a fine-tune replays)
     style: str = ""  # its style's name, "" when it has none
     windows: list[int] = field(default_factory=list)  # digests of its 4-bar windows (tabgen.novelty)
-    profile: Profile | None = None  # its meter, tuning and texture (tabgen.likeness)
 
 
 # The style of a piece without a `Style:` line, by the shipped collection its file is (`corpora/`).
@@ -188,7 +188,7 @@ def _read_one(path_str: str, fmt_name: str, fmt_version: int | None = None, forc
             continue
         wins = window_digests(piece)
         out.pieces.append(
-            _Piece(text, piece.title, len(piece.bars), piece.tuning.pitches, style, wins, profile(piece))
+            _Piece(text, piece.title, len(piece.bars), piece.tuning.pitches, profile(piece), style, wins)
         )
     if not out.pieces:
         out.skipped = "no notes in its staves" if not out.dropped else f"cannot encode: {out.dropped[0]}"
@@ -353,8 +353,8 @@ class _Entry:
     chars: int
     bars: int
     group: str
+    profile: Profile
     windows: list[int] = field(default_factory=list)
-    profile: Profile | None = None
 
 
 @dataclass
@@ -400,7 +400,7 @@ def _read_pass(
                 out.write(ids.tobytes())
                 title = piece.title.casefold().strip()
                 group = f"title:{title}" if title else f"file:{result.sha256}"
-                r.entries.append(_Entry(offset, len(ids), piece.bars, group, piece.windows, piece.profile))
+                r.entries.append(_Entry(offset, len(ids), piece.bars, group, piece.profile, piece.windows))
                 r.tunings[piece.tuning] += piece.bars
                 r.styles[piece.style] += 1
                 offset += len(ids)
@@ -448,7 +448,7 @@ def _build(
     replay = None
     if replay_files and replay_share > 0:
         user = [e for e, v in zip(entries, splits, strict=True) if not v]
-        target = Target.of(e.profile for e in user if e.profile is not None)
+        target = Target.of(e.profile for e in user)
         chosen, replay = _add_replay(
             replay_files, fmt, workers, tmp / "all.bin", seen, sum(e.chars for e in user), target,
             replay_share, seed, content,
@@ -521,7 +521,7 @@ def _add_replay(
                 pieces.append((digest, piece))
     pieces.sort(
         key=lambda dp: (
-            distance(dp[1].profile, target) if dp[1].profile is not None else math.inf,
+            distance(dp[1].profile, target),
             hashlib.blake2b(seed.to_bytes(8, "little") + dp[0], digest_size=8).digest(),
         )
     )
@@ -534,10 +534,10 @@ def _add_replay(
                 break
             ids = fmt.to_ids(piece.text)
             f.write(ids.tobytes())
-            chosen.append(_Entry(offset, len(ids), piece.bars, piece.style, piece.windows, piece.profile))
+            chosen.append(_Entry(offset, len(ids), piece.bars, piece.style, piece.profile, piece.windows))
             offset += len(ids)
             taken += len(ids)
-    replayed = Target.of(e.profile for e in chosen if e.profile is not None)
+    replayed = Target.of(e.profile for e in chosen)
     account = {
         "share": share,
         "files": [str(f) for f in files],
@@ -632,7 +632,9 @@ def _split_lone_piece(entries: list[_Entry], val_fraction: float, fmt: TextForma
         for half in halves:
             ids = fmt.to_ids(fmt.encode(half, style))
             f.write(ids.tobytes())
-            entries.append(_Entry(offset, len(ids), len(half.bars), e.group, window_digests(half)))
+            entries.append(
+                _Entry(offset, len(ids), len(half.bars), e.group, profile(half), window_digests(half))
+            )
             offset += len(ids)
 
 

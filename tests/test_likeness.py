@@ -68,12 +68,13 @@ def replayed_texts(prepared) -> list[str]:
     return [p for p in text.split("$\n") if p]
 
 
-def test_replay_takes_the_pieces_most_like_the_users_first(tmp_path, monkeypatch):
+@pytest.mark.parametrize("own", [6, 1], ids=["six pieces", "one piece, split in two"])
+def test_replay_takes_the_pieces_most_like_the_users_first(tmp_path, monkeypatch, own):
     monkeypatch.setenv("TABGEN_CACHE", str(tmp_path / "cache"))
     user, pool = tmp_path / "mine", tmp_path / "pool"
     user.mkdir(), pool.mkdir()
-    for i in range(6):
-        (user / f"waltz{i}.txt").write_text(to_text(waltz(8, fret=i)))
+    for i in range(own):  # a lone piece: its last bars become validation, the rest is the target
+        (user / f"waltz{i}.txt").write_text(to_text(waltz(48 // own, fret=i)))
     for i in range(8):  # half like the user's, half not, each as long
         (pool / f"a-waltz{i}.txt").write_text(to_text(waltz(8, fret=i + 6)))
         (pool / f"b-quavers{i}.txt").write_text(to_text(quavers(6, fret=i + 1)))
