@@ -106,9 +106,7 @@ def find_tab_files(paths: list[Path]) -> list[Path]:
 class _Piece:
     text: str
     title: str
-    bars: int
-    tuning: tuple[int, ...]
-    profile: Profile  # its meter, tuning and texture (tabgen.likeness: which pieces a fine-tune replays)
+    profile: Profile  # its bars, meter, tuning and texture (tabgen.likeness: which pieces are replayed)
     style: str = ""  # its style's name, "" when it has none
     windows: list[int] = field(default_factory=list)  # digests of its 4-bar windows (tabgen.novelty)
 
@@ -187,9 +185,7 @@ def _read_one(path_str: str, fmt_name: str, fmt_version: int | None = None, forc
             out.dropped.append(f"piece at line {piece.line}: {e}")
             continue
         wins = window_digests(piece)
-        out.pieces.append(
-            _Piece(text, piece.title, len(piece.bars), piece.tuning.pitches, profile(piece), style, wins)
-        )
+        out.pieces.append(_Piece(text, piece.title, profile(piece), style, wins))
     if not out.pieces:
         out.skipped = "no notes in its staves" if not out.dropped else f"cannot encode: {out.dropped[0]}"
     return out
@@ -347,14 +343,17 @@ def _write_json(path: Path, data: dict) -> None:
 
 @dataclass
 class _Entry:
-    """One piece in all.bin: where it is, its size, and the key of its split group."""
+    """One piece in all.bin: where it is, its size, the key of its split group and its profile."""
 
     offset: int
     chars: int
-    bars: int
     group: str
     profile: Profile
     windows: list[int] = field(default_factory=list)
+
+    @property
+    def bars(self) -> int:
+        return self.profile.bars
 
 
 @dataclass
@@ -400,8 +399,8 @@ def _read_pass(
                 out.write(ids.tobytes())
                 title = piece.title.casefold().strip()
                 group = f"title:{title}" if title else f"file:{result.sha256}"
-                r.entries.append(_Entry(offset, len(ids), piece.bars, group, piece.profile, piece.windows))
-                r.tunings[piece.tuning] += piece.bars
+                r.entries.append(_Entry(offset, len(ids), group, piece.profile, piece.windows))
+                r.tunings[piece.profile.tuning] += piece.profile.bars
                 r.styles[piece.style] += 1
                 offset += len(ids)
                 kept += 1
@@ -534,7 +533,7 @@ def _add_replay(
                 break
             ids = fmt.to_ids(piece.text)
             f.write(ids.tobytes())
-            chosen.append(_Entry(offset, len(ids), piece.bars, piece.style, piece.profile, piece.windows))
+            chosen.append(_Entry(offset, len(ids), piece.style, piece.profile, piece.windows))
             offset += len(ids)
             taken += len(ids)
     replayed = Target.of(e.profile for e in chosen)
@@ -632,9 +631,7 @@ def _split_lone_piece(entries: list[_Entry], val_fraction: float, fmt: TextForma
         for half in halves:
             ids = fmt.to_ids(fmt.encode(half, style))
             f.write(ids.tobytes())
-            entries.append(
-                _Entry(offset, len(ids), len(half.bars), e.group, profile(half), window_digests(half))
-            )
+            entries.append(_Entry(offset, len(ids), e.group, profile(half), window_digests(half)))
             offset += len(ids)
 
 
